@@ -1,0 +1,41 @@
+# Two entry points: `make demo` (the main job) and `make test` (lint + tests).
+# Both create .venv and install what they need; re-running is a no-op when nothing changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# torch uses every core by default; on small machines that over-subscribes and slows steps ~4x.
+THREADS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: demo test lint format bench clean setup
+
+setup: $(STAMP)
+
+# torch is installed first and pinned: 2.13.0 resolves to the CPU wheel; anything looser pulls CUDA.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e ".[all,dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m summarist.demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+test: lint
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist src/*.egg-info

@@ -1,0 +1,170 @@
+"""The `summarist` command line: a thin layer. Each command parses flags, builds a typed config
+and calls one library function. Errors caused by input print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from summarist.errors import SummaristError
+
+app = typer.Typer(
+    name="summarist",
+    help="Fine-tune, evaluate and serve summarization models with one reliable command.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Inspect and prepare summarization data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+_state = {"debug": os.environ.get("SUMMARIST_DEBUG", "") not in ("", "0")}
+
+# ---- shared data options (one definition, reused by every command that reads a corpus) ----
+DataOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--data",
+        "-d",
+        help="File (.jsonl/.json/.csv/.tsv/.parquet), directory of split files, or hub id "
+        "name[:config]. Repeat to concatenate sources.",
+    ),
+]
+PresetOpt = Annotated[str | None, typer.Option(help="Column preset (samsum, dialogsum, xsum, ...).")]
+TextColOpt = Annotated[str | None, typer.Option(help="Column holding the source text.")]
+SummaryColOpt = Annotated[
+    list[str] | None,
+    typer.Option("--summary-column", help="Reference column; repeat for several references."),
+]
+LanguageOpt = Annotated[
+    list[str] | None, typer.Option("--language", help="Language of each --data source, in order.")
+]
+EncodingOpt = Annotated[str, typer.Option(help="Encoding of local text files.")]
+HeaderOpt = Annotated[bool, typer.Option("--header/--no-header", help="csv/tsv have a header row.")]
+MinSummaryOpt = Annotated[int, typer.Option(help="Drop examples with shorter references (words).")]
+MaxSourceOpt = Annotated[int | None, typer.Option(help="Drop examples with longer sources (words).")]
+DedupeOpt = Annotated[str, typer.Option(help="Remove duplicates in a split: pair, source or none.")]
+DropLeakedOpt = Annotated[bool, typer.Option(help="Drop eval examples whose source is in train.")]
+RatiosOpt = Annotated[
+    str | None, typer.Option(help="Split one file into train,validation,test, e.g. 0.8,0.1,0.1.")
+]
+SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
+
+
+def build_data_config(**kw: Any) -> Any:
+    """Flags → DataConfig (validation happens in DataConfig.__post_init__)."""
+    from summarist.data.config import DataConfig, parse_ratios
+
+    return DataConfig(
+        data=list(kw["data"] or []),
+        preset=kw.get("preset"),
+        text_column=kw.get("text_column"),
+        summary_columns=list(kw.get("summary_column") or []),
+        languages=list(kw.get("language") or []),
+        encoding=kw.get("encoding", "utf-8"),
+        header=kw.get("header", True),
+        min_summary_words=kw.get("min_summary_words", 0),
+        max_source_words=kw.get("max_source_words"),
+        dedupe=kw.get("dedupe", "pair"),
+        drop_leaked=kw.get("drop_leaked", False),
+        split_ratios=parse_ratios(kw.get("split_ratios")),
+        seed=kw.get("seed", 42),
+    )
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")] = False,
+) -> None:
+    _state["debug"] = _state["debug"] or debug
+    level = logging.DEBUG if _state["debug"] else logging.WARNING if quiet else logging.INFO
+    _configure_logging(level)
+
+
+@app.command()
+def version() -> None:
+    """Print the summarist version."""
+    from summarist import __version__
+
+    typer.echo(__version__)
+
+
+@data_app.command("stats")
+def data_stats(
+    data: DataOpt,
+    preset: PresetOpt = None,
+    text_column: TextColOpt = None,
+    summary_column: SummaryColOpt = None,
+    language: LanguageOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    header: HeaderOpt = True,
+    min_summary_words: MinSummaryOpt = 0,
+    max_source_words: MaxSourceOpt = None,
+    dedupe: DedupeOpt = "pair",
+    drop_leaked: DropLeakedOpt = False,
+    split_ratios: RatiosOpt = None,
+    seed: SeedOpt = 42,
+    model: Annotated[str | None, typer.Option(help="Also count tokens with this tokenizer.")] = None,
+    max_source_length: Annotated[int | None, typer.Option(help="Token cap to check.")] = None,
+    max_target_length: Annotated[int | None, typer.Option(help="Token cap to check.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Write length histograms to this PNG.")] = None,
+) -> None:
+    """Row counts, length percentiles, compression, truncation, empty/duplicate/leaked counts."""
+    from summarist.data.stats import run_data_stats
+
+    cfg = build_data_config(**locals())
+    stats = run_data_stats(
+        cfg,
+        model=model,
+        max_source_length=max_source_length,
+        max_target_length=max_target_length,
+        plot=plot,
+    )
+    if as_json:
+        typer.echo(json.dumps(stats, indent=2, ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        from summarist.data.stats import render_stats
+
+        Console().print(render_stats(stats))
+        if plot:
+            typer.echo(f"length histograms: {plot}")
+
+
+def _configure_logging(level: int) -> None:
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    handler = RichHandler(
+        console=Console(stderr=True), show_time=False, show_path=False, markup=False
+    )
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    logging.getLogger("summarist").setLevel(level)
+    for noisy in ("httpx", "urllib3", "filelock", "datasets", "huggingface_hub", "fsspec"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def main() -> None:
+    """Entry point: run the app, turning SummaristError into one line and exit code 2."""
+    if "--debug" in sys.argv[1:]:
+        _state["debug"] = True
+    try:
+        app()
+    except SummaristError as err:
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {err.one_line()}", err=True)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,83 @@
+"""Typed data configuration shared by every command that reads a corpus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from summarist.errors import ConfigError
+
+Dedupe = Literal["pair", "source", "none"]
+
+
+@dataclass
+class DataConfig:
+    """Where the data comes from and how it is cleaned. Field names match the CLI flags."""
+
+    data: list[str]
+    """Sources: files, directories of split files, or hub ids (`name[:config]`); several concat."""
+    preset: str | None = None
+    """Column preset of a well-known corpus (samsum, dialogsum, cnn_dailymail, ...)."""
+    text_column: str | None = None
+    """Column with the source text (auto-detected when unambiguous)."""
+    summary_columns: list[str] = field(default_factory=list)
+    """Reference column(s); repeat for several references per example."""
+    languages: list[str] = field(default_factory=list)
+    """Language of each source, aligned with `data` (kept in a `language` column)."""
+    encoding: str = "utf-8"
+    """Text encoding of local csv/tsv/json files."""
+    header: bool = True
+    """Whether csv/tsv files have a header row."""
+    min_summary_words: int = 0
+    """Drop examples whose reference has fewer words than this."""
+    max_source_words: int | None = None
+    """Drop examples whose source has more words than this."""
+    dedupe: Dedupe = "pair"
+    """Remove exact duplicates inside a split: same (text, summary) pair, same text, or none."""
+    drop_leaked: bool = False
+    """Drop validation/test examples whose source text also appears in train."""
+    split_ratios: tuple[float, float, float] | None = None
+    """Split a single-split source into train/validation/test by these ratios."""
+    seed: int = 42
+    """Seed for splitting and for shuffling concatenated sources."""
+    require_summary: bool = True
+    """Whether every split needs reference summaries (False for unlabeled inference data)."""
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ConfigError("no data given", "pass --data PATH_OR_HUB_ID")
+        if self.languages and len(self.languages) != len(self.data):
+            raise ConfigError(
+                f"{len(self.languages)} --language values for {len(self.data)} --data sources",
+                "give one --language per --data, in the same order",
+            )
+        if self.min_summary_words < 0:
+            raise ConfigError("--min-summary-words must be >= 0")
+        if self.max_source_words is not None and self.max_source_words < 1:
+            raise ConfigError("--max-source-words must be >= 1")
+        if self.dedupe not in ("pair", "source", "none"):
+            raise ConfigError(f"--dedupe must be pair, source or none, not '{self.dedupe}'")
+        if self.split_ratios is not None:
+            ratios = tuple(float(r) for r in self.split_ratios)
+            if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:
+                raise ConfigError(
+                    f"--split-ratios {','.join(map(str, ratios))} must be three numbers >= 0 "
+                    "that sum to 1",
+                    "e.g. --split-ratios 0.8,0.1,0.1",
+                )
+            self.split_ratios = ratios  # type: ignore[assignment]
+
+
+def parse_ratios(value: str | None) -> tuple[float, float, float] | None:
+    """'0.8,0.1,0.1' → (0.8, 0.1, 0.1); raises ConfigError on junk."""
+    if not value:
+        return None
+    try:
+        parts = tuple(float(p) for p in value.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"--split-ratios '{value}' is not a list of numbers", "e.g. --split-ratios 0.8,0.1,0.1"
+        ) from None
+    if len(parts) != 3:
+        raise ConfigError(f"--split-ratios needs three numbers, got {len(parts)}", "e.g. 0.8,0.1,0.1")
+    return parts  # type: ignore[return-value]

@@ -1,0 +1,164 @@
+"""Read one local table file (jsonl, json, csv, tsv, parquet) into a list of row dicts.
+
+Every failure is a `DataError` naming the file and, where it helps, the line or byte offset.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from summarist.errors import DataError
+
+Row = dict[str, Any]
+
+EXTENSIONS = (".jsonl", ".json", ".csv", ".tsv", ".parquet")
+# csv.field_size_limit defaults to 128 KiB; long documents (BillSum, arXiv) exceed it.
+csv.field_size_limit(2**31 - 1)
+
+
+def read_table(
+    path: Path, *, encoding: str = "utf-8", header: bool = True, names: list[str] | None = None
+) -> list[Row]:
+    """Read `path` into rows.
+
+    Args:
+        path: a .jsonl, .json (array or JSON lines), .csv, .tsv or .parquet file.
+        encoding: text encoding for the text formats (a UTF-8 BOM is always accepted).
+        header: whether csv/tsv files start with a header row.
+        names: column names for header-less csv/tsv (default `col0, col1, ...`).
+    """
+    if not path.exists():
+        raise DataError(f"file not found: {path}", "check the path given to --data")
+    if path.is_dir():
+        raise DataError(f"{path} is a directory", "use it as --data DIR with train.*/test.* files")
+    suffix = path.suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise DataError(
+            f"unknown file extension '{suffix or path.name}' for {path}",
+            f"use one of {', '.join(EXTENSIONS)} or a Hugging Face dataset id",
+        )
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    text = _decode(path, encoding)
+    if suffix == ".jsonl":
+        return _read_json_lines(text, path)
+    if suffix == ".json":
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            return _read_json_document(text, path)
+        if stripped.startswith("{") and _is_single_document(stripped):
+            return _read_json_document(text, path)
+        return _read_json_lines(text, path)
+    return _read_delimited(text, path, "\t" if suffix == ".tsv" else ",", header, names)
+
+
+def _decode(path: Path, encoding: str) -> str:
+    data = path.read_bytes()
+    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        return data.decode(enc)
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path} is not valid {encoding}: undecodable byte 0x{data[err.start]:02x} "
+            f"at byte offset {err.start}",
+            "pass the file's encoding with --encoding (e.g. --encoding latin-1)",
+        ) from err
+    except LookupError as err:
+        raise DataError(f"unknown encoding '{encoding}'", "use e.g. utf-8 or latin-1") from err
+
+
+def _is_single_document(text: str) -> bool:
+    """True when a '{'-leading .json file is one object rather than JSON lines."""
+    first_line = text.split("\n", 1)[0].strip()
+    try:
+        json.loads(first_line)
+    except json.JSONDecodeError:
+        return True
+    return text.count("\n") == 0 or not text.split("\n", 1)[1].strip()
+
+
+def _read_json_lines(text: str, path: Path) -> list[Row]:
+    rows: list[Row] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise DataError(
+                f"{path}:{lineno}: malformed JSON line ({err.msg} at column {err.colno})",
+                "fix or remove that line; each line must be one JSON object",
+            ) from err
+        if not isinstance(row, dict):
+            raise DataError(
+                f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}",
+                'write one object per line, e.g. {"text": ..., "summary": ...}',
+            )
+        rows.append(row)
+    return rows
+
+
+def _read_json_document(text: str, path: Path) -> list[Row]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise DataError(
+            f"{path}:{err.lineno}: malformed JSON ({err.msg} at column {err.colno})",
+            "fix the file, or write one JSON object per line as .jsonl",
+        ) from err
+    if isinstance(doc, dict):
+        lists = [v for v in doc.values() if isinstance(v, list)]
+        if "data" in doc and isinstance(doc["data"], list):
+            doc = doc["data"]
+        elif len(lists) == 1:
+            doc = lists[0]
+        else:
+            raise DataError(
+                f"{path}: a JSON object must hold exactly one list of rows (e.g. under 'data')",
+                "write a JSON array of objects or JSON lines instead",
+            )
+    bad = next((i for i, r in enumerate(doc) if not isinstance(r, dict)), None)
+    if bad is not None:
+        raise DataError(f"{path}: item {bad} of the JSON array is not an object", "fix that item")
+    return list(doc)
+
+
+def _read_delimited(
+    text: str, path: Path, delimiter: str, header: bool, names: list[str] | None
+) -> list[Row]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = list(reader)
+    except csv.Error as err:
+        raise DataError(f"{path}:{reader.line_num}: malformed {delimiter!r} row ({err})") from err
+    records = [r for r in records if any(cell.strip() for cell in r)]
+    if not records:
+        return []
+    if header and names is None:
+        columns, records = records[0], records[1:]
+    else:
+        width = max(len(r) for r in records)
+        columns = list(names) if names else [f"col{i}" for i in range(width)]
+    rows = []
+    for lineno, record in enumerate(records, start=2 if header else 1):
+        if len(record) > len(columns):
+            raise DataError(
+                f"{path}:{lineno}: row has {len(record)} fields but the header has {len(columns)}",
+                "quote fields that contain the delimiter, or fix the header",
+            )
+        rows.append(dict(zip(columns, record + [""] * (len(columns) - len(record)), strict=True)))
+    return rows
+
+
+def _read_parquet(path: Path) -> list[Row]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as err:  # pyarrow raises several unrelated types for broken files
+        raise DataError(f"{path}: cannot read parquet ({err})", "check the file is complete") from err
+    return table.to_pylist()

@@ -1,0 +1,174 @@
+"""`summarist data stats`: what is in a corpus before anyone spends hours training on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from summarist.data.corpus import Corpus
+from summarist.errors import ConfigError
+
+PERCENTILES = (50, 90, 95, 99)
+COUNTS = (
+    "rows", "empty", "duplicate_sources", "duplicate_pairs", "removed_duplicates",
+    "short_summary", "long_source", "leaked", "kept",
+)  # fmt: skip
+
+
+def describe_lengths(lengths: list[int] | np.ndarray) -> dict[str, float]:
+    """p50/p90/p95/p99/max/mean of a list of lengths."""
+    arr = np.asarray(lengths, dtype=np.int64)
+    if arr.size == 0:
+        return {**{f"p{p}": 0.0 for p in PERCENTILES}, "max": 0.0, "mean": 0.0}
+    out = {f"p{p}": float(np.percentile(arr, p)) for p in PERCENTILES}
+    out["max"] = float(arr.max())
+    out["mean"] = round(float(arr.mean()), 2)
+    return out
+
+
+def word_lengths(texts: list[str]) -> np.ndarray:
+    return np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=len(texts))
+
+
+def token_lengths(tokenizer: Any, texts: list[str], batch_size: int = 1000) -> np.ndarray:
+    """Token counts with special tokens, using the (fast) tokenizer in batches."""
+    out: list[int] = []
+    for start in range(0, len(texts), batch_size):
+        enc = tokenizer(texts[start : start + batch_size], add_special_tokens=True, truncation=False)
+        out.extend(len(ids) for ids in enc["input_ids"])
+    return np.asarray(out, dtype=np.int64)
+
+
+def compute_stats(
+    corpus: Corpus,
+    *,
+    tokenizer: Any = None,
+    model: str | None = None,
+    max_source_length: int | None = None,
+    max_target_length: int | None = None,
+) -> dict[str, Any]:
+    """Per-split counts, length percentiles, compression ratio and truncation shares."""
+    if (max_source_length or max_target_length) and tokenizer is None:
+        raise ConfigError(
+            "--max-source-length/--max-target-length are token counts",
+            "add --model NAME so the stats can use that model's tokenizer",
+        )
+    result: dict[str, Any] = {"source": corpus.source, "model": model, "splits": {}}
+    for name, split in corpus.splits.items():
+        summaries = split.summaries
+        src_words, sum_words = word_lengths(split.texts), word_lengths(summaries)
+        entry: dict[str, Any] = {k: corpus.report.get(name, {}).get(k, 0) for k in COUNTS}
+        entry["kept"] = len(split)
+        entry["references_per_example"] = max((len(r) for r in split.references), default=0)
+        entry["source_words"] = describe_lengths(src_words)
+        entry["summary_words"] = describe_lengths(sum_words)
+        ratio = src_words / np.maximum(sum_words, 1)
+        entry["compression_ratio"] = {
+            "median": round(float(np.median(ratio)), 2) if len(ratio) else 0.0,
+            "mean": round(float(ratio.mean()), 2) if len(ratio) else 0.0,
+        }
+        if tokenizer is not None:
+            src_tok = token_lengths(tokenizer, split.texts)
+            sum_tok = token_lengths(tokenizer, summaries)
+            entry["source_tokens"] = describe_lengths(src_tok)
+            entry["summary_tokens"] = describe_lengths(sum_tok)
+            if max_source_length:
+                entry["truncated_source_share"] = round(float((src_tok > max_source_length).mean()), 4)
+            if max_target_length:
+                entry["truncated_summary_share"] = round(
+                    float((sum_tok > max_target_length).mean()), 4
+                )
+        result["splits"][name] = entry
+    return result
+
+
+def render_stats(stats: dict[str, Any]) -> Any:
+    """A rich Table with one column per split."""
+    from rich.table import Table
+
+    splits = stats["splits"]
+    title = f"summarist data stats: {stats['source']}"
+    if stats.get("model"):
+        title += f" (tokens: {stats['model']})"
+    table = Table(title=title, title_justify="left")
+    table.add_column("")
+    for name in splits:
+        table.add_column(name, justify="right")
+
+    def row(label: str, values: list[str]) -> None:
+        table.add_row(label, *values)
+
+    for key in COUNTS:
+        row(key.replace("_", " "), [f"{splits[s][key]:,}" for s in splits])
+    row("references / example (max)", [str(splits[s]["references_per_example"]) for s in splits])
+    for field in ("source_words", "summary_words", "source_tokens", "summary_tokens"):
+        if not all(field in splits[s] for s in splits):
+            continue
+        table.add_section()
+        for stat in ("p50", "p90", "p95", "p99", "max"):
+            row(f"{field.replace('_', ' ')} {stat}", [f"{splits[s][field][stat]:,.0f}" for s in splits])
+    table.add_section()
+    row("compression ratio (median)", [f"{splits[s]['compression_ratio']['median']:.1f}" for s in splits])
+    for field in ("truncated_source_share", "truncated_summary_share"):
+        if all(field in splits[s] for s in splits):
+            row(field.replace("_", " "), [f"{splits[s][field]:.1%}" for s in splits])
+    return table
+
+
+def plot_lengths(stats_corpus: Corpus, path: Path, tokenizer: Any = None) -> Path:
+    """Side-by-side histograms of source and summary lengths, one colour per split."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    unit = "tokens" if tokenizer is not None else "words"
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, kind in zip(axes, ("source", "summary"), strict=True):
+        for name, split in stats_corpus.splits.items():
+            texts = split.texts if kind == "source" else split.summaries
+            lengths = token_lengths(tokenizer, texts) if tokenizer else word_lengths(texts)
+            if len(lengths):
+                cap = np.percentile(lengths, 99.5)
+                ax.hist(np.minimum(lengths, cap), bins=50, alpha=0.5, density=True, label=name)
+        ax.set_title(f"{kind} length ({unit})")
+        ax.set_xlabel(unit)
+        ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def run_data_stats(
+    cfg: Any,
+    *,
+    model: str | None = None,
+    max_source_length: int | None = None,
+    max_target_length: int | None = None,
+    plot: Path | None = None,
+) -> dict[str, Any]:
+    """Load `cfg`'s corpus and compute its stats (and the optional histogram PNG)."""
+    from summarist.data.loading import load_corpus
+
+    corpus = load_corpus(cfg)
+    tokenizer = None
+    if model:
+        from summarist.models.resolve import load_tokenizer
+
+        tokenizer = load_tokenizer(model)
+    stats = compute_stats(
+        corpus,
+        tokenizer=tokenizer,
+        model=model,
+        max_source_length=max_source_length,
+        max_target_length=max_target_length,
+    )
+    if plot:
+        stats["plot"] = str(plot_lengths(corpus, plot, tokenizer))
+    return stats

@@ -1,0 +1,1 @@
+"""Model building blocks: resolving names to checkpoints, family quirks, warm starts."""

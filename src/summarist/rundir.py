@@ -1,0 +1,88 @@
+"""The run-directory contract shared by train / evaluate / baseline / report / serve.
+
+A run directory holds:
+    config.yaml        the resolved configuration that produced the run
+    metrics.json       {"kind", "name", "splits": {split: {...metrics...}}}
+    predictions.jsonl  one JSON object per example (split, index, prediction, references, ...)
+    train_log.jsonl    training runs only: one line per logging/eval step
+    model/             training runs only: weights + tokenizer + generation_config.json
+Every file is written to a temporary name and renamed, so an interrupted run never leaves a
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG = "config.yaml"
+METRICS = "metrics.json"
+PREDICTIONS = "predictions.jsonl"
+TRAIN_LOG = "train_log.jsonl"
+MODEL_DIR = "model"
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write `text` to `path` via a temp file in the same directory and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    return write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_yaml(path: Path, obj: Any) -> Path:
+    return write_text_atomic(path, yaml.safe_dump(obj, sort_keys=False, allow_unicode=True))
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return write_text_atomic(path, text)
+
+
+def append_jsonl(path: Path, row: dict[str, Any]) -> None:
+    """Append one line (used for logs, where a torn last line is tolerated by readers)."""
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def read_yaml(path: Path) -> Any:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read JSON lines, skipping a torn final line (a log cut by kill -9)."""
+    rows = []
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i == len(lines) - 1:
+                break
+            raise
+    return rows
