@@ -1,11 +1,31 @@
 """The run-directory contract shared by train / evaluate / baseline / report / serve.
 
 A run directory holds:
-    config.yaml        the resolved configuration that produced the run
-    metrics.json       {"kind", "name", "splits": {split: {...metrics...}}}
-    predictions.jsonl  one JSON object per example (split, index, prediction, references, ...)
-    train_log.jsonl    training runs only: one line per logging/eval step
-    model/             training runs only: weights + tokenizer + generation_config.json
+    config.yaml        the resolved configuration: {"kind": "train"|"baseline"|"evaluate",
+                       "summarist_version": ..., "data": {DataConfig fields}, ...kind-specific}
+    metrics.json       {"kind", "name", "data", "splits": {split: SplitMetrics}}
+    predictions.jsonl  one object per scored example: {"split", "index", "id"?, "source",
+                       "prediction", "references": [...], "scores": {"rouge1": F1*100, "rouge2",
+                       "rougeL", "rougeLsum"}, "new_tokens"?, "hit_cap"?}
+    train_log.jsonl    training runs only, one line per log/eval step: {"step", "epoch", "loss",
+                       "learning_rate", "tokens_per_second", "elapsed_s"} or
+                       {"step", "epoch", "eval": {"rouge1", "rouge2", "rougeL", "rougeLsum",
+                       "hit_cap_share", "n"}}
+    model/             training runs only: weights (safetensors) + tokenizer +
+                       generation_config.json, loadable by plain transformers
+    README.md          training runs only: the model card
+    report.html        written by `summarist report` (and at the end of train/evaluate)
+
+SplitMetrics (ROUGE on a 0-100 scale, each with a seeded bootstrap 95% CI):
+    {"n": 500,
+     "rouge": {"rouge1": {"fmeasure": {"low", "mid", "high"}, "precision": {...},
+                          "recall": {...}}, "rouge2": ..., "rougeL": ..., "rougeLsum": ...},
+     "rouge_settings": {"multi_ref": "max"|"avg"|"pooled", "stemmer": true,
+                        "tokenizer": "rouge-score"|"unicode", "sentence_splitter": "punkt",
+                        "bootstrap": 1000, "confidence": 0.95, "seed": 0},
+     "diagnostics": {...},             # prediction lengths, novel n-grams, repetition, ...
+     "baselines": {"lead-3": {"rouge1": {...}, ...}}   # optional, same split, same settings
+    }
 Every file is written to a temporary name and renamed, so an interrupted run never leaves a
 half-written file behind.
 """
