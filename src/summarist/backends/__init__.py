@@ -1,0 +1,9 @@
+"""Generation backends: plain torch (optionally int8-quantized) and CTranslate2.
+
+A backend turns batches of source token ids into generated token ids; tokenizing, length
+sorting, batching, decoding and restoring input order live once, in `summarist.generation`.
+"""
+
+from summarist.backends.base import Backend, structural_ids
+
+__all__ = ["Backend", "structural_ids"]

@@ -1,0 +1,121 @@
+"""The torch backend: `model.generate` on padded batches, optionally int8-quantized on CPU."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from summarist.genconfig import GenerationSettings
+
+log = logging.getLogger(__name__)
+
+
+class TorchBackend:
+    """Runs `model.generate` for any seq2seq model (AutoModelForSeq2SeqLM, EncoderDecoderModel)."""
+
+    name = "torch"
+
+    def __init__(self, model: Any, tokenizer: Any, device: Any = None) -> None:
+        import torch
+
+        self.model = model.eval()
+        self.device = torch.device(device) if device is not None else _model_device(model)
+        if device is not None:
+            self.model.to(self.device)
+        self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
+        self.token_ids = special_token_ids(model, tokenizer)
+        self._config_cache: dict[GenerationSettings, Any] = {}
+
+    def generate_ids(self, batch: list[list[int]], settings: GenerationSettings) -> list[list[int]]:
+        import torch
+
+        width = max(len(ids) for ids in batch)
+        input_ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, ids in enumerate(batch):  # right padding: the encoder side
+            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            attention_mask[row, : len(ids)] = 1
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention_mask.to(self.device),
+                generation_config=self.generation_config(settings),
+            )
+        return out.cpu().tolist()
+
+    def generation_config(self, settings: GenerationSettings) -> Any:
+        """The model's own GenerationConfig (token ids, forced BOS...) with `settings` applied."""
+        if settings not in self._config_cache:
+            cfg = settings.to_hf(self.model.generation_config)
+            cfg.update(**self.token_ids)
+            if settings.num_beams == 1:  # beam-only flags on a greedy config make HF warn
+                cfg.early_stopping = False
+                cfg.length_penalty = 1.0
+            self._config_cache[settings] = cfg
+        return self._config_cache[settings]
+
+
+def special_token_ids(model: Any, tokenizer: Any) -> dict[str, int]:
+    """decoder_start / eos / pad ids the model's generation config lacks.
+
+    A BERT2BERT `EncoderDecoderModel` has none of its own: it starts decoding at [CLS] and
+    stops at [SEP] (the convention of the warm-starting paper, Rothe et al. 2020).
+    """
+    gen = model.generation_config
+    cfg = model.config
+    is_bert2bert = getattr(cfg, "model_type", "") == "encoder-decoder"
+    wanted = {
+        "decoder_start_token_id": tokenizer.cls_token_id if is_bert2bert else None,
+        "eos_token_id": tokenizer.sep_token_id if is_bert2bert else tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    found = {}
+    for key, fallback in wanted.items():
+        value = getattr(gen, key, None)
+        if value is None:
+            value = getattr(cfg, key, None)
+        if value is None:
+            value = fallback
+        if value is not None:
+            found[key] = value
+    if "decoder_start_token_id" not in found:
+        raise_missing(model)
+    return found
+
+
+def raise_missing(model: Any) -> None:
+    from summarist.errors import ModelError
+
+    raise ModelError(
+        f"{type(model).__name__} has no decoder_start_token_id",
+        "set model.config.decoder_start_token_id (and eos/pad) before generating",
+    )
+
+
+def quantize_dynamic_int8(model: Any) -> Any:
+    """torch dynamic int8 quantization of every nn.Linear (CPU only; a new module)."""
+    import torch
+
+    if _model_device(model).type != "cpu":
+        from summarist.errors import ConfigError
+
+        raise ConfigError("int8 quantization of the torch backend runs on CPU only", "--device cpu")
+    quantize = _quantize_dynamic()
+    return quantize(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+def _quantize_dynamic() -> Any:
+    try:  # torch >= 2.6 moved it; the old path warns
+        from torch.ao.quantization import quantize_dynamic
+    except ImportError:  # pragma: no cover
+        from torch.quantization import quantize_dynamic
+    return quantize_dynamic
+
+
+def _model_device(model: Any) -> Any:
+    import torch
+
+    try:
+        return next(model.parameters()).device
+    except StopIteration:  # pragma: no cover
+        return torch.device("cpu")

@@ -1,0 +1,96 @@
+"""generate_batched: input order, length sorting, token counts, every model family."""
+
+from __future__ import annotations
+
+import pytest
+
+from summarist.genconfig import GenerationSettings
+from summarist.generation import generate_batched, source_limit
+from tests.unit import _tiny_seq2seq as tiny
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)
+
+TEXTS = [
+    "Anna: Did you book the train? Ben: Yes, for Friday at nine.",
+    "short",
+    "Cara: The report is late again. Dan: I will finish it tonight, promise. Cara: Thanks.",
+    "Eve: lunch?",
+    "Finn: I lost the keys. Anna: Check the car. Finn: Found them, thanks!",
+]
+GREEDY = GenerationSettings(max_new_tokens=6, num_beams=1, no_repeat_ngram_size=0)
+
+
+def one_at_a_time(model, tok, texts, settings, prefix=""):
+    """The tutorials' loop: tokenize one text, generate, decode."""
+    out = []
+    for text in texts:
+        enc = tok(prefix + text, return_tensors="pt")
+        with torch.inference_mode():
+            ids = model.generate(
+                **enc, max_new_tokens=settings.max_new_tokens, num_beams=1, do_sample=False
+            )
+        out.append(tok.decode(ids[0], skip_special_tokens=True).strip())
+    return out
+
+
+@pytest.mark.parametrize("family", ["t5", "mt5", "bart", "pegasus"])
+def test_batched_equals_one_at_a_time_in_input_order(family: str) -> None:
+    tok = tiny.t5_tokenizer()
+    model = tiny.tiny_t5(family=family) if "t5" in family else tiny.tiny_bart(family=family)
+    model.generation_config.max_length = None
+    got, counts = generate_batched(model, tok, TEXTS, GREEDY, batch_size=2, prefix="summarize: ")
+    want = one_at_a_time(model, tok, TEXTS, GREEDY, prefix="summarize: ")
+    assert got == want
+    assert all(0 <= n <= GREEDY.max_new_tokens for n in counts)
+
+
+def test_token_counts_hit_the_cap_when_length_is_forced() -> None:
+    tok = tiny.t5_tokenizer()
+    model = tiny.tiny_t5()
+    forced = GenerationSettings(max_new_tokens=7, min_new_tokens=7, num_beams=1)
+    summaries, counts = generate_batched(model, tok, TEXTS, forced, batch_size=3)
+    assert counts == [7] * len(TEXTS)
+    assert all(summaries)
+
+
+def test_bert2bert_starts_at_cls_and_stops_at_sep() -> None:
+    tok = tiny.minilm_tokenizer()
+    model = tiny.tiny_bert2bert()
+    assert model.config.decoder_start_token_id is None
+    forced = GenerationSettings(max_new_tokens=5, min_new_tokens=5, num_beams=2)
+    summaries, counts = generate_batched(model, tok, TEXTS, forced, batch_size=2)
+    assert counts == [5] * len(TEXTS)
+    assert all(s == s.lower() for s in summaries)  # uncased vocabulary decodes lowercase
+
+
+def test_empty_texts_get_empty_summaries_without_generating() -> None:
+    tok = tiny.t5_tokenizer()
+    model = tiny.tiny_t5()
+    summaries, counts = generate_batched(model, tok, ["", "  ", TEXTS[0]], GREEDY)
+    assert summaries[:2] == ["", ""] and counts[:2] == [0, 0]
+    assert counts[2] > 0
+
+
+def test_batches_are_length_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from summarist.backends import torch_backend
+
+    seen: list[list[int]] = []
+    original = torch_backend.TorchBackend.generate_ids
+
+    def spy(self, batch, settings):
+        seen.append([len(ids) for ids in batch])
+        return original(self, batch, settings)
+
+    monkeypatch.setattr(torch_backend.TorchBackend, "generate_ids", spy)
+    generate_batched(tiny.tiny_t5(), tiny.t5_tokenizer(), TEXTS, GREEDY, batch_size=2)
+    flat = [n for batch in seen for n in batch]
+    assert flat == sorted(flat, reverse=True)
+    assert [len(b) for b in seen] == [2, 2, 1]
+
+
+def test_source_limit_reads_positions_and_tokenizer() -> None:
+    tok = tiny.t5_tokenizer()
+    assert source_limit(tiny.tiny_t5(), tok) == 512  # T5: relative positions, tokenizer limit
+    assert source_limit(tiny.tiny_bart(), tok) == 128  # BART: position table
+    assert source_limit(tiny.tiny_bert2bert(), tiny.minilm_tokenizer()) == 128
