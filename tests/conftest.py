@@ -45,8 +45,8 @@ def tiny_corpus(tmp_path: Path) -> Path:
             {
                 "id": f"d{i}",
                 "dialogue": f"{a}: Did you get {thing}?\n{b}: Yes, I got {thing} today.\n"
-                f"{a}: Great, thanks! See you at {i % 12 + 1} pm.",
-                "summary": f"{b} got {thing} for {a}. They meet at {i % 12 + 1} pm.",
+                f"{a}: Great, thanks! See you at {i % 12 + 1} pm in room {100 + i}.",
+                "summary": f"{b} got {thing} for {a}. They meet at {i % 12 + 1} pm in room {100 + i}.",
             }
         )
     write_jsonl(tmp_path / "train.jsonl", rows[:40])

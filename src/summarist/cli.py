@@ -37,7 +37,9 @@ DataOpt = Annotated[
         "name[:config]. Repeat to concatenate sources.",
     ),
 ]
-PresetOpt = Annotated[str | None, typer.Option(help="Column preset (samsum, dialogsum, xsum, ...).")]
+PresetOpt = Annotated[
+    str | None, typer.Option(help="Column preset (samsum, dialogsum, xsum, ...).")
+]
 TextColOpt = Annotated[str | None, typer.Option(help="Column holding the source text.")]
 SummaryColOpt = Annotated[
     list[str] | None,
@@ -49,7 +51,9 @@ LanguageOpt = Annotated[
 EncodingOpt = Annotated[str, typer.Option(help="Encoding of local text files.")]
 HeaderOpt = Annotated[bool, typer.Option("--header/--no-header", help="csv/tsv have a header row.")]
 MinSummaryOpt = Annotated[int, typer.Option(help="Drop examples with shorter references (words).")]
-MaxSourceOpt = Annotated[int | None, typer.Option(help="Drop examples with longer sources (words).")]
+MaxSourceOpt = Annotated[
+    int | None, typer.Option(help="Drop examples with longer sources (words).")
+]
 DedupeOpt = Annotated[str, typer.Option(help="Remove duplicates in a split: pair, source or none.")]
 DropLeakedOpt = Annotated[bool, typer.Option(help="Drop eval examples whose source is in train.")]
 RatiosOpt = Annotated[
@@ -112,7 +116,9 @@ def data_stats(
     drop_leaked: DropLeakedOpt = False,
     split_ratios: RatiosOpt = None,
     seed: SeedOpt = 42,
-    model: Annotated[str | None, typer.Option(help="Also count tokens with this tokenizer.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Also count tokens with this tokenizer.")
+    ] = None,
     max_source_length: Annotated[int | None, typer.Option(help="Token cap to check.")] = None,
     max_target_length: Annotated[int | None, typer.Option(help="Token cap to check.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,

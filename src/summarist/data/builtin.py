@@ -23,7 +23,9 @@ def export_aclsum(out_dir: Path, aspect: str = "outcome", section: str = "abstra
     try:
         import aclsum
     except ImportError:
-        raise DataError("the demo corpus needs the 'aclsum' package", "pip install aclsum") from None
+        raise DataError(
+            "the demo corpus needs the 'aclsum' package", "pip install aclsum"
+        ) from None
     src = Path(aclsum.__file__).parent / "dataset"
     out_dir = Path(out_dir)
     for file_split, split in ACLSUM_SPLITS.items():

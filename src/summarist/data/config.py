@@ -79,5 +79,7 @@ def parse_ratios(value: str | None) -> tuple[float, float, float] | None:
             f"--split-ratios '{value}' is not a list of numbers", "e.g. --split-ratios 0.8,0.1,0.1"
         ) from None
     if len(parts) != 3:
-        raise ConfigError(f"--split-ratios needs three numbers, got {len(parts)}", "e.g. 0.8,0.1,0.1")
+        raise ConfigError(
+            f"--split-ratios needs three numbers, got {len(parts)}", "e.g. 0.8,0.1,0.1"
+        )
     return parts  # type: ignore[return-value]

@@ -170,7 +170,9 @@ def _header_names(spec: str, cfg: DataConfig) -> list[str] | None:
         preset: Preset | None = get_preset(cfg.preset)
     else:
         path = Path(spec).expanduser()
-        hit = find_preset(spec) or (find_preset(str(path.resolve().parent)) if path.exists() else None)
+        hit = find_preset(spec) or (
+            find_preset(str(path.resolve().parent)) if path.exists() else None
+        )
         preset = hit[1] if hit else None
     return list(preset.names) if preset and preset.names else None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections import Counter
 
 from summarist.data.config import DataConfig
@@ -17,6 +18,19 @@ from summarist.errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 EVAL_SPLITS = ("validation", "test")
+# Han, kana, hangul: scripts written without spaces, where one character ~ one word.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_OR_WORD = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+    r"|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
+)
+
+
+def count_words(text: str) -> int:
+    """Whitespace words; in CJK text each character counts as a word."""
+    if _CJK.search(text):
+        return len(_CJK_OR_WORD.findall(text))
+    return len(text.split())
 
 
 def normalize(text: str) -> str:
@@ -102,11 +116,10 @@ def clean_split(split: Split, cfg: DataConfig) -> tuple[Split, dict[str, int]]:
             report["removed_duplicates"] += 1
             continue
         seen.add(dedupe_key)
-        if labeled and cfg.min_summary_words:
-            if max(len(r.split()) for r in refs) < cfg.min_summary_words:
-                report["short_summary"] += 1
-                continue
-        if cfg.max_source_words is not None and len(text.split()) > cfg.max_source_words:
+        if labeled and max(count_words(r) for r in refs) < cfg.min_summary_words:
+            report["short_summary"] += 1
+            continue
+        if cfg.max_source_words is not None and count_words(text) > cfg.max_source_words:
             report["long_source"] += 1
             continue
         keep.append(i)

@@ -160,5 +160,7 @@ def _read_parquet(path: Path) -> list[Row]:
     try:
         table = pq.read_table(path)
     except Exception as err:  # pyarrow raises several unrelated types for broken files
-        raise DataError(f"{path}: cannot read parquet ({err})", "check the file is complete") from err
+        raise DataError(
+            f"{path}: cannot read parquet ({err})", "check the file is complete"
+        ) from err
     return table.to_pylist()

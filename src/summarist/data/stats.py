@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from summarist.data.corpus import Corpus
+from summarist.data.prepare import count_words
 from summarist.errors import ConfigError
 
 PERCENTILES = (50, 90, 95, 99)
@@ -22,21 +23,24 @@ def describe_lengths(lengths: list[int] | np.ndarray) -> dict[str, float]:
     arr = np.asarray(lengths, dtype=np.int64)
     if arr.size == 0:
         return {**{f"p{p}": 0.0 for p in PERCENTILES}, "max": 0.0, "mean": 0.0}
-    out = {f"p{p}": float(np.percentile(arr, p)) for p in PERCENTILES}
+    out = {f"p{p}": round(float(np.percentile(arr, p)), 2) for p in PERCENTILES}
     out["max"] = float(arr.max())
     out["mean"] = round(float(arr.mean()), 2)
     return out
 
 
 def word_lengths(texts: list[str]) -> np.ndarray:
-    return np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=len(texts))
+    """Words per text (CJK characters count as words)."""
+    return np.fromiter((count_words(t) for t in texts), dtype=np.int64, count=len(texts))
 
 
 def token_lengths(tokenizer: Any, texts: list[str], batch_size: int = 1000) -> np.ndarray:
     """Token counts with special tokens, using the (fast) tokenizer in batches."""
     out: list[int] = []
     for start in range(0, len(texts), batch_size):
-        enc = tokenizer(texts[start : start + batch_size], add_special_tokens=True, truncation=False)
+        enc = tokenizer(
+            texts[start : start + batch_size], add_special_tokens=True, truncation=False
+        )
         out.extend(len(ids) for ids in enc["input_ids"])
     return np.asarray(out, dtype=np.int64)
 
@@ -75,7 +79,9 @@ def compute_stats(
             entry["source_tokens"] = describe_lengths(src_tok)
             entry["summary_tokens"] = describe_lengths(sum_tok)
             if max_source_length:
-                entry["truncated_source_share"] = round(float((src_tok > max_source_length).mean()), 4)
+                entry["truncated_source_share"] = round(
+                    float((src_tok > max_source_length).mean()), 4
+                )
             if max_target_length:
                 entry["truncated_summary_share"] = round(
                     float((sum_tok > max_target_length).mean()), 4
@@ -108,9 +114,15 @@ def render_stats(stats: dict[str, Any]) -> Any:
             continue
         table.add_section()
         for stat in ("p50", "p90", "p95", "p99", "max"):
-            row(f"{field.replace('_', ' ')} {stat}", [f"{splits[s][field][stat]:,.0f}" for s in splits])
+            row(
+                f"{field.replace('_', ' ')} {stat}",
+                [f"{splits[s][field][stat]:,.0f}" for s in splits],
+            )
     table.add_section()
-    row("compression ratio (median)", [f"{splits[s]['compression_ratio']['median']:.1f}" for s in splits])
+    row(
+        "compression ratio (median)",
+        [f"{splits[s]['compression_ratio']['median']:.1f}" for s in splits],
+    )
     for field in ("truncated_source_share", "truncated_summary_share"):
         if all(field in splits[s] for s in splits):
             row(field.replace("_", " "), [f"{splits[s][field]:.1%}" for s in splits])
