@@ -39,7 +39,10 @@ def token_lengths(tokenizer: Any, texts: list[str], batch_size: int = 1000) -> n
     out: list[int] = []
     for start in range(0, len(texts), batch_size):
         enc = tokenizer(
-            texts[start : start + batch_size], add_special_tokens=True, truncation=False
+            texts[start : start + batch_size],
+            add_special_tokens=True,
+            truncation=False,
+            verbose=False,
         )
         out.extend(len(ids) for ids in enc["input_ids"])
     return np.asarray(out, dtype=np.int64)
