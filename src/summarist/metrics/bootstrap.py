@@ -1,0 +1,73 @@
+"""Seeded, vectorised bootstrap: confidence intervals and paired comparisons.
+
+Resamples are drawn as count matrices (how often each example is picked), so a resample mean is
+one matrix product: 1,000 resamples of 20,000 examples × 12 metrics take well under a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_CHUNK = 50  # resamples per count matrix (50 × N int64 at a time)
+
+
+def _resample_means(values: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
+    """(n_resamples, K) means of `values` (N, K) over examples drawn with replacement."""
+    n = values.shape[0]
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_resamples, values.shape[1]))
+    for start in range(0, n_resamples, _CHUNK):
+        b = min(_CHUNK, n_resamples - start)
+        idx = rng.integers(0, n, size=(b, n))
+        counts = np.bincount((idx + np.arange(b)[:, None] * n).ravel(), minlength=b * n)
+        out[start : start + b] = counts.reshape(b, n) @ values / n
+    return out
+
+
+def bootstrap_ci(
+    values: np.ndarray, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> np.ndarray:
+    """Percentile bootstrap for the mean of each column of `values` (N, K).
+
+    Returns (3, K): low, mid (the plain mean), high. With `n_resamples=0` or a single example,
+    low = mid = high = the mean.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.shape[0] == 0:
+        return np.zeros((3, values.shape[1]))
+    mean = values.mean(axis=0)
+    if n_resamples <= 0 or values.shape[0] == 1:
+        return np.stack([mean, mean, mean])
+    means = _resample_means(values, n_resamples, seed)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha], axis=0)
+    return np.stack([low, mean, high])
+
+
+def paired_bootstrap(
+    a: np.ndarray, b: np.ndarray, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Paired bootstrap of mean(a) - mean(b) over the same examples, per column.
+
+    Both systems are resampled with the same example indices. The two-sided p-value is twice the
+    share of resamples whose difference does not have the observed sign (zero counts as a flip),
+    capped at 1: the usual paired-bootstrap test (Koehn 2004; Berg-Kirkpatrick et al. 2012 use
+    the one-sided share). An observed difference of exactly 0 gets p = 1.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"paired bootstrap needs equal shapes, got {a.shape} and {b.shape}")
+    diff = a - b
+    if diff.ndim == 1:
+        diff = diff[:, None]
+    observed = diff.mean(axis=0)
+    means = _resample_means(diff, max(n_resamples, 1), seed)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha], axis=0)
+    sign = np.sign(observed)
+    flips = np.mean(np.sign(means) != sign[None, :], axis=0)
+    p = np.where(sign == 0, 1.0, np.minimum(1.0, 2 * flips))
+    return {"diff": observed, "low": low, "high": high, "p_value": p}

