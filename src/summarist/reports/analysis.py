@@ -98,7 +98,8 @@ def pick_examples(
 
 @dataclass
 class PairedResult:
-    """B minus A on the same examples, with a paired-bootstrap CI and two-sided p-value."""
+    """B minus A on the same examples, with a paired-bootstrap CI and two-sided p-value
+    (`summarist.metrics.paired_bootstrap`)."""
 
     split: str
     metric: str
@@ -109,28 +110,6 @@ class PairedResult:
     low: float
     high: float
     p_value: float
-
-
-def paired_bootstrap(
-    a: np.ndarray, b: np.ndarray, *, resamples: int = 1000, confidence: float = 0.95, seed: int = 0
-) -> tuple[float, float, float]:
-    """Percentile CI of mean(b - a) over resampled examples, and a two-sided bootstrap p-value.
-
-    Resampling the *pairs* keeps each example's difficulty on both sides, which is what makes
-    a one-point gain on 500 examples detectable when the unpaired CIs overlap.
-    """
-    diff = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(diff), size=(resamples, len(diff)))
-    means = diff[idx].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    # share of resamples on the other side of zero, doubled (and capped) for two sides
-    if diff.mean() >= 0:
-        tail = (np.count_nonzero(means <= 0) + 1) / (resamples + 1)
-    else:
-        tail = (np.count_nonzero(means >= 0) + 1) / (resamples + 1)
-    return float(low), float(high), float(min(1.0, 2 * tail))
 
 
 def aligned_pairs(
@@ -152,9 +131,19 @@ def aligned_pairs(
 
 
 def compare_predictions(
-    rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], *, seed: int = 0
+    rows_a: list[dict[str, Any]],
+    rows_b: list[dict[str, Any]],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
 ) -> tuple[list[PairedResult], int]:
-    """Paired bootstrap of every shared ROUGE key on every shared split; also the mismatch count."""
+    """Paired bootstrap of every shared ROUGE key on every shared split; also the mismatch count.
+
+    Resampling the *pairs* keeps each example's difficulty on both sides, which is what makes
+    a one-point gain detectable when the two runs' own CIs overlap.
+    """
+    from summarist.metrics import paired_bootstrap  # numpy only; imported when comparing
+
     pairs, mismatched = aligned_pairs(rows_a, rows_b)
     results = []
     splits = sorted({str(ra.get("split")) for ra, _ in pairs})
@@ -171,11 +160,13 @@ def compare_predictions(
             if len(kept) < 2:
                 continue
             a, b = np.array(kept).T
-            low, high, p = paired_bootstrap(a, b, seed=seed)
+            # the same seeded paired bootstrap that `summarist evaluate` uses, as B - A
+            test = paired_bootstrap(b, a, n_resamples=resamples, seed=seed)
             results.append(
                 PairedResult(
                     split=split, metric=key, n=len(kept), mean_a=float(a.mean()),
-                    mean_b=float(b.mean()), diff=float((b - a).mean()), low=low, high=high, p_value=p,
+                    mean_b=float(b.mean()), diff=float(test["diff"][0]), low=float(test["low"][0]),
+                    high=float(test["high"][0]), p_value=float(test["p_value"][0]),
                 )
             )  # fmt: skip
     return results, mismatched
