@@ -147,6 +147,25 @@ def data_stats(
             typer.echo(f"length histograms: {plot}")
 
 
+@app.command()
+def report(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories to report on.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="HTML file [default: RUN_DIR/report.html, or ./report.html]."
+        ),
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Page title.")] = None,
+) -> None:
+    """One self-contained HTML page: config, metrics with CIs, curves, lengths, examples."""
+    from summarist.reports import write_report
+
+    if out is None:
+        out = run_dirs[0] / "report.html" if len(run_dirs) == 1 else Path("report.html")
+    typer.echo(f"report: {write_report(run_dirs, out, title=title)}")
+
+
 def _configure_logging(level: int) -> None:
     from rich.console import Console
     from rich.logging import RichHandler
