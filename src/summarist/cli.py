@@ -166,6 +166,188 @@ def report(
     typer.echo(f"report: {write_report(run_dirs, out, title=title)}")
 
 
+# ---- evaluation and baselines (summarist.evaluation) ----
+MultiRefOpt = Annotated[
+    str,
+    typer.Option(
+        help="Multi-reference rule: max (rouge-score), avg, or pooled (ROUGE-1.5.5 -f A)."
+    ),
+]
+LangOpt = Annotated[
+    str | None,
+    typer.Option("--lang", help="Tokenizer language: auto (detect), en, zh, ja, ... or unicode."),
+]
+BootstrapOpt = Annotated[int, typer.Option(help="Bootstrap resamples for the 95% CIs (0: none).")]
+ConfidenceOpt = Annotated[float, typer.Option(help="Confidence level of the intervals.")]
+BootstrapSeedOpt = Annotated[int, typer.Option(help="Seed of the bootstrap resampling.")]
+WorkersOpt = Annotated[int | None, typer.Option(help="Scoring processes (default: automatic).")]
+ReportOpt = Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _scoring_config(**kw: Any) -> Any:
+    from summarist.evaluation import ScoringConfig
+
+    return ScoringConfig(
+        multi_ref=kw["multi_ref"],
+        lang=kw["lang"],
+        bootstrap=kw["bootstrap"],
+        confidence=kw["confidence"],
+        seed=kw["bootstrap_seed"],
+        workers=kw["workers"],
+    )
+
+
+@app.command()
+def evaluate(
+    run_dirs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="RUN_DIR to re-score, or RUN_A RUN_B with --compare.", show_default=False
+        ),
+    ] = None,
+    predictions: Annotated[
+        Path | None, typer.Option(help="Predictions: .jsonl (field 'prediction') or one per line.")
+    ] = None,
+    data: DataOpt = None,  # type: ignore[assignment]
+    preset: PresetOpt = None,
+    text_column: TextColOpt = None,
+    summary_column: SummaryColOpt = None,
+    language: LanguageOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    header: HeaderOpt = True,
+    min_summary_words: MinSummaryOpt = 0,
+    max_source_words: MaxSourceOpt = None,
+    dedupe: DedupeOpt = "none",
+    drop_leaked: DropLeakedOpt = False,
+    split_ratios: RatiosOpt = None,
+    seed: SeedOpt = 42,
+    split: Annotated[str | None, typer.Option(help="Split to score (default: test).")] = None,
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o", help="Run dir.")] = None,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Paired bootstrap between two run directories.")
+    ] = False,
+    baseline: Annotated[
+        list[str] | None, typer.Option(help="Also score this baseline (e.g. lead-3); repeatable.")
+    ] = None,
+    multi_ref: MultiRefOpt = "max",
+    lang: LangOpt = None,
+    bootstrap: BootstrapOpt = 1000,
+    confidence: ConfidenceOpt = 0.95,
+    bootstrap_seed: BootstrapSeedOpt = 0,
+    workers: WorkersOpt = None,
+    report: ReportOpt = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score predictions (ROUGE with 95% CIs + diagnostics), re-score a run, or compare two runs."""
+    from summarist.errors import ConfigError
+    from summarist.evaluation import (
+        CompareConfig,
+        EvaluateConfig,
+        compare_runs,
+        render_comparison,
+        render_metrics,
+        run_evaluate,
+    )
+
+    scoring = _scoring_config(**locals())
+    runs = list(run_dirs or [])
+    if compare:
+        if len(runs) != 2:
+            raise ConfigError(
+                "--compare needs two run directories", "summarist evaluate --compare A B"
+            )
+        result = compare_runs(CompareConfig(runs[0], runs[1], split, scoring, output_dir))
+        _print(result if as_json else render_comparison(result), as_json)
+        return
+    if len(runs) > 1:
+        raise ConfigError(f"{len(runs)} run directories given", "re-score one, or add --compare")
+    cfg = EvaluateConfig(
+        predictions=predictions,
+        run_dir=runs[0] if runs else None,
+        data=build_data_config(**locals()) if data else None,
+        split=split,
+        output_dir=output_dir,
+        scoring=scoring,
+        baselines=list(baseline or []),
+        report=report,
+    )
+    out = run_evaluate(cfg)
+    _print_run(out, as_json, render_metrics)
+
+
+@app.command("baseline")
+def baseline_cmd(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="lead-K, lead-K-utterances, lead-K-utterances-notags, longest-utterance, "
+            "textrank-K, random-K or oracle."
+        ),
+    ],
+    data: DataOpt,
+    preset: PresetOpt = None,
+    text_column: TextColOpt = None,
+    summary_column: SummaryColOpt = None,
+    language: LanguageOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    header: HeaderOpt = True,
+    min_summary_words: MinSummaryOpt = 0,
+    max_source_words: MaxSourceOpt = None,
+    dedupe: DedupeOpt = "pair",
+    drop_leaked: DropLeakedOpt = False,
+    split_ratios: RatiosOpt = None,
+    seed: SeedOpt = 42,
+    split: Annotated[
+        list[str] | None, typer.Option(help="Split(s) to run on (default: test); repeatable.")
+    ] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option("--output-dir", "-o", help="Run dir (default: runs/NAME).")
+    ] = None,
+    baseline_seed: Annotated[int, typer.Option(help="Seed of the random-K baseline.")] = 0,
+    multi_ref: MultiRefOpt = "max",
+    lang: LangOpt = None,
+    bootstrap: BootstrapOpt = 1000,
+    confidence: ConfidenceOpt = 0.95,
+    bootstrap_seed: BootstrapSeedOpt = 0,
+    workers: WorkersOpt = None,
+    report: ReportOpt = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run an extractive baseline on a corpus and write a scored run directory."""
+    from summarist.evaluation import BaselineRunConfig, render_metrics, run_baseline_eval
+
+    cfg = BaselineRunConfig(
+        name=name,
+        data=build_data_config(**locals()),
+        output_dir=output_dir or Path("runs") / name,
+        splits=list(split or []),
+        scoring=_scoring_config(**locals()),
+        seed=baseline_seed,
+        report=report,
+    )
+    out = run_baseline_eval(cfg)
+    _print_run(out, as_json, render_metrics)
+
+
+def _print(obj: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+    else:
+        from rich.console import Console
+
+        Console().print(obj)
+
+
+def _print_run(out: Path, as_json: bool, render: Any) -> None:
+    from summarist.rundir import METRICS, read_json
+
+    metrics = read_json(out / METRICS)
+    _print(metrics if as_json else render(metrics), as_json)
+    if not as_json:
+        typer.echo(f"run directory: {out}")
+
+
 def _configure_logging(level: int) -> None:
     from rich.console import Console
     from rich.logging import RichHandler
