@@ -330,6 +330,121 @@ def baseline_cmd(
     _print_run(out, as_json, render_metrics)
 
 
+# ---- training (summarist.training) ----
+def _opt(help_: str) -> Any:
+    return typer.Option(help=help_)
+
+
+@app.command()
+def train(
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Training corpus "
+            "(file, directory of split files or hub id); or `data:` in --config.",
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        _opt(
+            "Seq2seq checkpoint (hub id or directory), "
+            "bert2bert:ENCODER, or minilm-bert2bert (offline default)."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="YAML preset; flags override it.")
+    ] = None,
+    resume: Annotated[Path | None, _opt("Continue this run directory from its checkpoint.")] = None,
+    output_dir: Annotated[str | None, _opt("Run directory [default: runs/train].")] = None,
+    epochs: Annotated[float | None, _opt("Passes over the training split [3].")] = None,
+    max_steps: Annotated[int | None, _opt("Optimizer steps (overrides --epochs).")] = None,
+    batch_size: Annotated[int | None, _opt("Examples per micro-batch [8].")] = None,
+    grad_accum: Annotated[int | None, _opt("Micro-batches per optimizer step [1].")] = None,
+    learning_rate: Annotated[float | None, _opt("Peak learning rate [5e-5].")] = None,
+    new_params_lr_scale: Annotated[
+        float | None, _opt("BERT2BERT: LR multiplier for the new cross-attention and head [10].")
+    ] = None,
+    max_source_length: Annotated[int | None, _opt("Source tokens kept [512].")] = None,
+    max_target_length: Annotated[int | None, _opt("Reference tokens kept [128].")] = None,
+    prefix: Annotated[str | None, _opt("Input prefix [family default: T5 'summarize: '].")] = None,
+    lang: Annotated[str | None, _opt("mBART language (en, de_DE, ...).")] = None,
+    eval_samples: Annotated[
+        int | None, _opt("Validation examples per evaluation during training (greedy) [100].")
+    ] = None,
+    eval_every: Annotated[int | None, _opt("Steps between evaluations [5 per run].")] = None,
+    save_every: Annotated[int | None, _opt("Steps between checkpoints [each evaluation].")] = None,
+    eval_split: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--eval-split", help="Split(s) for the final beam-search evaluation [validation, test]."
+        ),
+    ] = None,
+    final_eval_samples: Annotated[int | None, _opt("Cap examples per final split.")] = None,
+    seed: Annotated[int | None, _opt("Random seed [42].")] = None,
+    threads: Annotated[
+        int | None, _opt("torch CPU threads [all cores; 1 on a shared machine].")
+    ] = None,
+    precision: Annotated[str | None, _opt("auto, fp32, bf16 or fp16 [auto].")] = None,
+    max_minutes: Annotated[float | None, _opt("Stop training after this many minutes.")] = None,
+    max_new_tokens: Annotated[int | None, _opt("Generation cap [p99 of references].")] = None,
+    num_beams: Annotated[int | None, _opt("Beams for the final evaluation [4].")] = None,
+    length_penalty: Annotated[float | None, _opt("Beam length penalty [1.0].")] = None,
+    no_repeat_ngram_size: Annotated[int | None, _opt("Block repeated n-grams [3].")] = None,
+    min_new_tokens: Annotated[int | None, _opt("Generation floor [0].")] = None,
+    speaker_tokens: Annotated[
+        bool | None,
+        typer.Option(
+            "--speaker-tokens/--no-speaker-tokens",
+            help="Add speaker tags (#Person1#) as tokens [on].",
+        ),
+    ] = None,
+    group_by_length: Annotated[
+        bool | None,
+        typer.Option("--group-by-length/--no-group-by-length", help="Length-grouped batches [on]."),
+    ] = None,
+    report_to: Annotated[
+        list[str] | None, typer.Option("--report-to", help="tensorboard and/or mlflow (offline).")
+    ] = None,
+    push_to_hub: Annotated[
+        str | None, _opt("Upload the model to this hub repo at the end.")
+    ] = None,
+    report: Annotated[
+        bool | None, typer.Option("--report/--no-report", help="Write report.html [on].")
+    ] = None,
+    preset: PresetOpt = None,
+    text_column: TextColOpt = None,
+    summary_column: SummaryColOpt = None,
+    split_ratios: RatiosOpt = None,
+) -> None:
+    """Fine-tune a seq2seq model (or a BERT2BERT warm start), evaluate it next to lead-3."""
+    from summarist.training.config import load_train_config
+    from summarist.training.loop import resume_run
+    from summarist.training.loop import train as run_training
+
+    if resume is not None:
+        out = resume_run(resume)
+    else:
+        flags = dict(locals())
+        for key in (
+            "config",
+            "resume",
+            "preset",
+            "text_column",
+            "summary_column",
+            "split_ratios",
+            "eval_split",
+            "flags",
+        ):
+            flags.pop(key, None)
+        flags["eval_splits"] = eval_split or None
+        flags["data"] = build_data_config(**locals()) if data else None
+        cfg = load_train_config(config, flags)
+        out = run_training(cfg)
+    typer.echo(f"run directory: {out}")
+
+
 def _print(obj: Any, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(obj, indent=2, ensure_ascii=False))

@@ -1,0 +1,116 @@
+"""Model families: the quirks each encoder-decoder needs, as one data table.
+
+Each row says how a family is fed (input prefix), which precisions it tolerates, where its
+position limit lives, and what must be wired for generation. `family_for(config)` picks the row
+from `config.model_type`; unknown types get the neutral `generic` row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from summarist.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one model family is fed and trained."""
+
+    name: str
+    model_types: tuple[str, ...]
+    prefix: str = ""
+    """Prepended to every source text (T5 was pretrained with task prefixes)."""
+    fp16_ok: bool = True
+    fp16_reason: str = ""
+    position_attrs: tuple[str, ...] = ("max_position_embeddings",)
+    """Config attributes holding the encoder's position limit (none: relative positions)."""
+    needs_lang_codes: bool = False
+    """mBART-style: source/target language codes and a forced BOS token."""
+    warm_start: bool = False
+    """An EncoderDecoderModel built from two pretrained encoders (BERT2BERT)."""
+
+
+T5_FP16 = (
+    "T5 was pretrained in bf16 and its activations overflow fp16 (loss becomes NaN); "
+    "use --precision bf16 or fp32"
+)
+
+FAMILIES: tuple[Family, ...] = (
+    Family("t5", ("t5",), prefix="summarize: ", fp16_ok=False, fp16_reason=T5_FP16,
+           position_attrs=()),
+    Family("mt5", ("mt5", "umt5"), fp16_ok=False, fp16_reason=T5_FP16, position_attrs=()),
+    Family("longt5", ("longt5",), fp16_ok=False, fp16_reason=T5_FP16, position_attrs=()),
+    Family("bart", ("bart",)),
+    Family("mbart", ("mbart",), needs_lang_codes=True),
+    Family("pegasus", ("pegasus", "pegasus_x")),
+    Family("led", ("led",), position_attrs=("max_encoder_position_embeddings",)),
+    Family("bert2bert", ("encoder-decoder",), warm_start=True),
+    Family("generic", ()),
+)  # fmt: skip
+
+# mBART-50 language codes for the languages people summarize most (full list in the tokenizer).
+MBART_LANG_CODES: dict[str, str] = {
+    "ar": "ar_AR", "cs": "cs_CZ", "de": "de_DE", "en": "en_XX", "es": "es_XX", "et": "et_EE",
+    "fi": "fi_FI", "fr": "fr_XX", "gu": "gu_IN", "hi": "hi_IN", "it": "it_IT", "ja": "ja_XX",
+    "kk": "kk_KZ", "ko": "ko_KR", "lt": "lt_LT", "lv": "lv_LV", "my": "my_MM", "ne": "ne_NP",
+    "nl": "nl_XX", "ro": "ro_RO", "ru": "ru_RU", "si": "si_LK", "tr": "tr_TR", "vi": "vi_VN",
+    "zh": "zh_CN", "pt": "pt_XX", "pl": "pl_PL", "uk": "uk_UA", "id": "id_ID", "fa": "fa_IR",
+}  # fmt: skip
+
+
+def family_for(config: Any) -> Family:
+    """The family row of a transformers config (by `model_type`), `generic` when unknown."""
+    model_type = getattr(config, "model_type", "")
+    for fam in FAMILIES:
+        if model_type in fam.model_types:
+            return fam
+    return FAMILIES[-1]
+
+
+def position_limit(config: Any, family: Family) -> int | None:
+    """The longest source the encoder can read, or None for relative-position models (T5)."""
+    cfg = getattr(config, "encoder", config) if family.warm_start else config
+    for attr in family.position_attrs:
+        value = getattr(cfg, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+DEFAULT_SOURCE_LENGTH = 512
+
+
+def check_source_length(max_source_length: int | None, config: Any, family: Family) -> int:
+    """The source length to use: the requested one if the encoder can hold it, else an error.
+
+    With no request: 512, or the model's position limit when that is lower.
+    """
+    limit = position_limit(config, family)
+    if max_source_length is None:
+        return min(DEFAULT_SOURCE_LENGTH, limit or DEFAULT_SOURCE_LENGTH)
+    if limit is not None and max_source_length > limit:
+        raise ConfigError(
+            f"--max-source-length {max_source_length} exceeds this {family.name} model's "
+            f"position limit of {limit} tokens",
+            f"use --max-source-length {limit} or less (or a long-input model such as LED)",
+        )
+    return max_source_length
+
+
+def check_precision(precision: str, family: Family) -> None:
+    """Refuse fp16 for families known to overflow in it, saying why."""
+    if precision == "fp16" and not family.fp16_ok:
+        raise ConfigError(f"fp16 is not safe for {family.name}: {family.fp16_reason}")
+
+
+def mbart_code(lang: str) -> str:
+    """'de' or 'de_DE' → 'de_DE'; unknown short codes are a ConfigError."""
+    if "_" in lang:
+        return lang
+    if lang not in MBART_LANG_CODES:
+        raise ConfigError(
+            f"no mBART language code known for '{lang}'",
+            "pass the full code, e.g. --lang de_DE",
+        )
+    return MBART_LANG_CODES[lang]

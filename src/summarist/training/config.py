@@ -1,0 +1,224 @@
+"""`TrainConfig`: every training setting, typed, with YAML presets.
+
+Precedence is defaults < YAML preset (`--config`) < command-line flags. Field names are the
+YAML keys and, with dashes, the CLI flags. The resolved config is saved as the run's
+`config.yaml`, which `--resume RUN_DIR` reads back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from summarist.data.config import DataConfig
+from summarist.errors import ConfigError, did_you_mean
+from summarist.genconfig import GenerationSettings
+
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+TRACKERS = ("tensorboard", "mlflow")
+
+
+@dataclass
+class TrainConfig:
+    """How to fine-tune. Field docs double as CLI help."""
+
+    data: DataConfig
+    """Corpus to train on (train split) and evaluate on (validation/test splits)."""
+    model: str = "minilm-bert2bert"
+    """Seq2seq checkpoint (hub id or directory), `bert2bert:ENCODER`, or `minilm-bert2bert`."""
+    output_dir: str = "runs/train"
+    """Run directory: config, logs, metrics, predictions, model/, model card."""
+    epochs: float = 3.0
+    """Passes over the training split (ignored when --max-steps is set)."""
+    max_steps: int | None = None
+    """Optimizer steps to train for; overrides --epochs."""
+    batch_size: int = 8
+    """Examples per micro-batch."""
+    grad_accum: int = 1
+    """Micro-batches per optimizer step (effective batch = batch_size x grad_accum)."""
+    learning_rate: float = 5e-5
+    """Peak learning rate (linear warm-up, then linear decay to 0)."""
+    new_params_lr_scale: float = 10.0
+    """BERT2BERT: learning-rate multiplier for the freshly initialised cross-attention/head."""
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.05
+    max_grad_norm: float = 1.0
+    max_source_length: int | None = None
+    """Source tokens kept (default: 512 or the model's position limit if lower)."""
+    max_target_length: int = 128
+    """Reference tokens kept for training."""
+    prefix: str | None = None
+    """Input prefix; default from the model family (T5: 'summarize: ', others none)."""
+    lang: str | None = None
+    """mBART language code (en, de, de_DE, ...)."""
+    speaker_tokens: bool = True
+    """Add frequent speaker tags (#Person1#) as single tokens."""
+    group_by_length: bool = True
+    """Batch examples of similar length together (less padding)."""
+    eval_samples: int = 100
+    """Validation examples scored (greedy) at each evaluation during training."""
+    eval_every: int | None = None
+    """Steps between evaluations during training (default: 5 per run); 0 disables them."""
+    save_every: int | None = None
+    """Steps between checkpoints (default: at every evaluation)."""
+    log_every: int = 10
+    """Steps between train_log.jsonl lines."""
+    eval_splits: list[str] = field(default_factory=lambda: ["validation", "test"])
+    """Splits scored with beam search at the end (missing ones are skipped)."""
+    final_eval_samples: int | None = None
+    """Cap on examples per split in the final evaluation (default: all)."""
+    seed: int = 42
+    threads: int | None = None
+    """torch CPU threads (default: all cores; use 1 when others share the machine)."""
+    precision: Precision = "auto"
+    """auto: bf16 on GPUs that support it, fp32 on CPU; fp16 is refused for T5."""
+    max_minutes: float | None = None
+    """Stop training after this many minutes (then evaluate and save as usual)."""
+    # Generation (the one GenerationSettings; max_new_tokens defaults to the references' p99).
+    max_new_tokens: int | None = None
+    min_new_tokens: int = 0
+    num_beams: int = 4
+    length_penalty: float = 1.0
+    no_repeat_ngram_size: int = 3
+    eval_batch_size: int = 32
+    report_to: list[str] = field(default_factory=list)
+    """Trackers: tensorboard, mlflow (both offline, under the run directory)."""
+    push_to_hub: str | None = None
+    """Hub repo id to upload the model to at the end (optional; needs the network)."""
+    report: bool = True
+    """Write report.html at the end."""
+    keep_checkpoint: bool = False
+    """Keep checkpoint.pt (optimizer state) after a successful run."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.data, dict):
+            self.data = DataConfig(**self.data)
+        positive = ("batch_size", "grad_accum", "max_target_length", "log_every",
+                    "eval_batch_size", "num_beams")  # fmt: skip
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{_flag(name)} must be >= 1, got {getattr(self, name)}")
+        if self.max_source_length is not None and self.max_source_length < 1:
+            raise ConfigError(f"--max-source-length must be >= 1, got {self.max_source_length}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ConfigError(f"--max-steps must be >= 1, got {self.max_steps}")
+        if self.max_steps is None and self.epochs <= 0:
+            raise ConfigError(f"--epochs must be > 0, got {self.epochs}", "e.g. --epochs 3")
+        if self.learning_rate <= 0 or self.learning_rate > 1:
+            raise ConfigError(f"--learning-rate {self.learning_rate} is out of range", "e.g. 5e-5")
+        if self.eval_samples < 0:
+            raise ConfigError("--eval-samples must be >= 0")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"--precision '{self.precision}' is not one of {', '.join(PRECISIONS)}"
+                f"{did_you_mean(self.precision, PRECISIONS)}"
+            )
+        if isinstance(self.report_to, str):
+            self.report_to = [self.report_to]
+        if isinstance(self.eval_splits, str):
+            self.eval_splits = [self.eval_splits]
+        for name in self.report_to:
+            if name not in TRACKERS and name != "none":
+                raise ConfigError(
+                    f"--report-to '{name}' is not supported{did_you_mean(name, TRACKERS)}",
+                    f"use one of {', '.join(TRACKERS)}",
+                )
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError("--threads must be >= 1")
+        self.generation_overrides()  # validates the generation fields
+
+    def generation_overrides(self, max_new_tokens: int | None = None) -> GenerationSettings:
+        """The run's GenerationSettings (max_new_tokens from the config or the given default)."""
+        return GenerationSettings(
+            max_new_tokens=self.max_new_tokens
+            or max_new_tokens
+            or GenerationSettings.max_new_tokens,
+            min_new_tokens=self.min_new_tokens,
+            num_beams=self.num_beams,
+            length_penalty=self.length_penalty,
+            no_repeat_ngram_size=self.no_repeat_ngram_size,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["data"] = asdict(self.data)
+        if out["data"].get("split_ratios") is not None:
+            out["data"]["split_ratios"] = list(out["data"]["split_ratios"])
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
+        raw = dict(raw)
+        raw.pop("kind", None)
+        raw.pop("summarist_version", None)
+        for key in ("generation", "resolved"):  # written by the run, not settings
+            raw.pop(key, None)
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - names)
+        if unknown:
+            raise ConfigError(
+                f"unknown training setting '{unknown[0]}'{did_you_mean(unknown[0], names)}",
+                "see `summarist train --help` for the settings (YAML keys use underscores)",
+            )
+        if "data" not in raw:
+            raise ConfigError("no data given", "pass --data PATH or set `data:` in the YAML")
+        raw["data"] = _data_config(raw["data"])
+        return cls(**raw)
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _data_config(value: Any) -> DataConfig:
+    if isinstance(value, DataConfig):
+        return value
+    if isinstance(value, str):
+        return DataConfig(data=[value])
+    if isinstance(value, list):
+        return DataConfig(data=[str(v) for v in value])
+    if isinstance(value, dict):
+        value = dict(value)
+        if isinstance(value.get("data"), str):
+            value["data"] = [value["data"]]
+        if value.get("split_ratios") is not None:
+            value["split_ratios"] = tuple(value["split_ratios"])
+        try:
+            return DataConfig(**value)
+        except TypeError as err:
+            raise ConfigError(f"bad `data:` section: {err}") from None
+    raise ConfigError(f"`data:` must be a path, a list of paths or a mapping, not {value!r}")
+
+
+def load_train_config(
+    yaml_path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> TrainConfig:
+    """defaults < YAML file < overrides (flags given on the command line; None means unset).
+
+    `overrides["data"]` may be a DataConfig (from the CLI's data flags) or anything `data:`
+    accepts in YAML.
+
+    >>> cfg = load_train_config("configs/dialogsum-minilm.yaml", {"max_steps": 10})
+    """
+    raw: dict[str, Any] = {}
+    if yaml_path is not None:
+        from summarist.rundir import read_yaml
+
+        path = Path(yaml_path)
+        if not path.exists():
+            raise ConfigError(f"config file not found: {path}", "check the path given to --config")
+        try:
+            loaded = read_yaml(path)
+        except Exception as err:  # yaml.YAMLError and friends: one line, not a traceback
+            raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+        raw.update(loaded)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            raw[key] = value
+    return TrainConfig.from_dict(raw)

@@ -1,0 +1,148 @@
+"""End of a training run: save the model, evaluate once with beam search, write the model card."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from summarist.rundir import MODEL_DIR, read_yaml, write_text_atomic
+
+log = logging.getLogger(__name__)
+
+
+def save_model(s: Any) -> Path:
+    """Weights (safetensors) + tokenizer + generation_config.json, loadable by plain transformers.
+
+    The input prefix and length limits go to `config.task_specific_params["summarization"]`
+    (where T5 keeps its prefix), so `Summarizer.from_pretrained` applies them with no summarist
+    config at hand.
+    """
+    model, tok = s.loaded.model, s.loaded.tokenizer
+    out = s.run_dir / MODEL_DIR
+    model.config.task_specific_params = {
+        "summarization": {
+            "prefix": s.prefix,
+            "max_source_length": s.cfg.max_source_length,
+            **s.settings.to_dict(),
+        }
+    }
+    model.generation_config = s.settings.to_hf(model.generation_config)
+    from summarist.models.loading import quiet_transformers
+
+    with quiet_transformers():
+        model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def final_evaluation(s: Any) -> dict[str, Any]:
+    """Beam-search evaluation of each eval split, next to the lead baseline; writes the run."""
+    from summarist.baselines import run_baseline
+    from summarist.evaluation import score_split, write_run
+    from summarist.genconfig import hit_cap, warn_if_capped
+    from summarist.generation import generate_batched
+
+    metrics_by_split: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    baseline = lead_baseline_name(s.train_split.texts)
+    for name, split in s.splits.items():
+        if s.cfg.final_eval_samples:
+            split = split.select(range(min(len(split), s.cfg.final_eval_samples)))
+        log.info("final evaluation on %s (%d examples, %d beams)", name, len(split),
+                 s.settings.num_beams)  # fmt: skip
+        preds, counts = generate_batched(
+            s.loaded.model, s.loaded.tokenizer, split.texts, s.settings,
+            batch_size=s.cfg.eval_batch_size, prefix=s.prefix,
+            max_source_length=s.cfg.max_source_length, device=s.runtime.device,
+        )  # fmt: skip
+        capped = hit_cap(counts, s.settings.max_new_tokens)
+        warn_if_capped(capped, s.settings.max_new_tokens, where=f"final evaluation ({name})")
+        metrics, split_rows = score_split(
+            preds, split, hit_cap=capped, new_tokens=counts, lang=s.cfg.lang
+        )
+        lead_metrics, _ = score_split(run_baseline(baseline, split.texts), split, lang=s.cfg.lang)
+        metrics.setdefault("baselines", {})[baseline] = lead_metrics["rouge"]
+        metrics_by_split[name] = metrics
+        rows.extend(split_rows)
+    config = read_yaml(s.run_dir / "config.yaml")
+    write_run(
+        s.run_dir, kind="train", name=Path(s.run_dir).name, config=config,
+        metrics_by_split=metrics_by_split, prediction_rows=rows,
+    )  # fmt: skip
+    return metrics_by_split
+
+
+def lead_baseline_name(texts: list[str]) -> str:
+    """`lead-3-utterances` for dialogues (first three turns with speaker tags), else `lead-3`."""
+    import re
+
+    turn = re.compile(r"^\s*[^:\n]{1,40}:\s", re.MULTILINE)
+    sample = texts[:200]
+    dialogues = sum(1 for t in sample if len(turn.findall(t)) >= 2)
+    return "lead-3-utterances" if sample and dialogues / len(sample) > 0.5 else "lead-3"
+
+
+def _fmt(metrics: dict[str, Any], key: str) -> str:
+    r = metrics.get(key, {}).get("fmeasure", {})
+    if not r:
+        return "-"
+    return f"{r['mid']:.2f} [{r['low']:.2f}, {r['high']:.2f}]"
+
+
+def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
+    """The model card (`README.md`): data, settings, scores next to the baseline, intended use."""
+    cfg, settings = s.cfg, s.settings
+    lines = [
+        "---",
+        "library_name: transformers",
+        "pipeline_tag: summarization",
+        "tags: [summarization, summarist]",
+        "---",
+        f"# {Path(s.run_dir).name}",
+        "",
+        f"A `{s.loaded.family.name}` summarization model fine-tuned with summarist from "
+        f"`{cfg.model}` on {', '.join(cfg.data.data)} ({len(s.examples)} training examples).",
+        "",
+        "## Scores (ROUGE F1, 0-100, mean with 95% bootstrap interval)",
+        "",
+        "| split | system | n | ROUGE-1 | ROUGE-2 | ROUGE-L | ROUGE-Lsum |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for split, m in metrics_by_split.items():
+        keys = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+        lines.append(f"| {split} | this model | {m.get('n', '-')} | "
+                     + " | ".join(_fmt(m["rouge"], k) for k in keys) + " |")  # fmt: skip
+        for name, b in m.get("baselines", {}).items():
+            lines.append(f"| {split} | {name} | {m.get('n', '-')} | "
+                         + " | ".join(_fmt(b, k) for k in keys) + " |")  # fmt: skip
+    lines += [
+        "",
+        "## Training settings",
+        "",
+        f"- steps: {s.total_steps} (batch {cfg.batch_size} x {cfg.grad_accum} accumulation), "
+        f"learning rate {cfg.learning_rate}, warm-up {cfg.warmup_ratio}, seed {cfg.seed}",
+        f"- max source length {cfg.max_source_length}, max target length "
+        f"{cfg.max_target_length}, input prefix {s.prefix!r}",
+        f"- precision {s.runtime.precision} on {s.runtime.device} ({s.runtime.threads} threads)",
+        f"- added tokens: {', '.join(s.added_tokens) or 'none'}",
+        f"- generation: {settings.to_dict()} (saved as `generation_config.json`)",
+        "",
+        "## Use",
+        "",
+        "```python",
+        "from summarist.generation import Summarizer",
+        f'Summarizer.from_pretrained("{Path(s.run_dir) / MODEL_DIR}").summarize(["..."])',
+        "```",
+        "",
+        "Plain transformers works too (`AutoModelForSeq2SeqLM.from_pretrained`); prepend the "
+        "prefix stored in `config.task_specific_params['summarization']`.",
+        "",
+        "## Intended use and limits",
+        "",
+        "Research and prototyping on text like the training data. Summaries can state things the "
+        "source does not say; check them before relying on them. Scores above are on the "
+        "splits listed, with the decoding settings listed, and say nothing about other domains.",
+        "",
+    ]
+    return write_text_atomic(Path(s.run_dir) / "README.md", "\n".join(lines))

@@ -1,0 +1,452 @@
+"""`train(config)`: fine-tune, evaluate next to lead-3, and leave a complete run directory.
+
+setup() → fit() → finish(): setup loads data and model and tokenizes once; fit is a plain
+PyTorch loop (length-grouped dynamic batches, gradient accumulation, greedy evaluation on a
+few validation examples, atomic checkpoints that resume exactly); finish saves the model with
+its generation config, runs the beam-search evaluation once per split, and writes the card.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from summarist.data.corpus import Split
+from summarist.errors import ConfigError, SummaristError
+from summarist.genconfig import GenerationSettings, default_max_new_tokens, hit_cap, warn_if_capped
+from summarist.models.loading import LoadedModel
+from summarist.preprocessing import Example
+from summarist.rundir import CONFIG, METRICS, MODEL_DIR, read_yaml, write_yaml
+from summarist.training.checkpoint import CHECKPOINT, Progress
+from summarist.training.config import TrainConfig
+from summarist.training.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class TrainingDiverged(SummaristError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class Setup:
+    cfg: TrainConfig
+    run_dir: Path
+    loaded: LoadedModel
+    runtime: Runtime
+    train_split: Split
+    eval_split: Split | None
+    examples: list[Example]
+    settings: GenerationSettings
+    prefix: str
+    total_steps: int
+    eval_every: int
+    save_every: int
+    added_tokens: list[str] = field(default_factory=list)
+    splits: dict[str, Split] = field(default_factory=dict)
+
+
+def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
+    """Fine-tune as `cfg` says; return the run directory.
+
+    >>> from summarist.data.config import DataConfig
+    >>> run = train(TrainConfig(data=DataConfig(["data/"]), max_steps=100))  # doctest: +SKIP
+    """
+    run_dir = Path(cfg.output_dir)
+    _check_run_dir(run_dir, resume)
+    s = setup(cfg, run_dir)
+    fit(s, resume=resume)
+    return finish(s)
+
+
+def resume_run(run_dir: str | Path) -> Path:
+    """Continue an interrupted run from its last checkpoint, to the same final step."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG).exists():
+        raise ConfigError(f"{run_dir} is not a training run (no {CONFIG})", "check --resume")
+    raw = read_yaml(run_dir / CONFIG)
+    if raw.get("kind") != "train":
+        raise ConfigError(f"{run_dir} holds a '{raw.get('kind')}' run, not a training run")
+    cfg = TrainConfig.from_dict(raw)
+    cfg.output_dir = str(run_dir)
+    return train(cfg, resume=True)
+
+
+def _check_run_dir(run_dir: Path, resume: bool) -> None:
+    if resume:
+        if (run_dir / METRICS).exists() and not (run_dir / CHECKPOINT).exists():
+            raise ConfigError(f"{run_dir} already finished training", "nothing to resume")
+        return
+    if (run_dir / CHECKPOINT).exists() or (run_dir / MODEL_DIR).exists():
+        raise ConfigError(
+            f"{run_dir} already holds a training run",
+            f"continue it with --resume {run_dir}, or choose another --output-dir",
+        )
+
+
+# ---------------------------------------------------------------------------------- setup
+
+
+def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
+    from summarist.data.loading import load_corpus
+    from summarist.models.loading import add_tokens, load_for_training, speaker_tags
+    from summarist.models.registry import check_source_length
+    from summarist.preprocessing import tokenize_pairs
+
+    _seed_everything(cfg.seed)
+    corpus = load_corpus(cfg.data)
+    train_split = corpus.split("train")
+    eval_split = _optional_split(corpus, "validation")
+    loaded = load_for_training(cfg.model, lang=cfg.lang)
+    cfg.max_source_length = check_source_length(
+        cfg.max_source_length, loaded.model.config, loaded.family
+    )
+    runtime = Runtime.create(cfg.precision, loaded.family, cfg.threads)
+    added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
+    prefix = cfg.prefix if cfg.prefix is not None else loaded.family.prefix
+    examples = tokenize_pairs(
+        loaded.tokenizer,
+        train_split.texts,
+        train_split.summaries,
+        prefix=prefix,
+        max_source_length=cfg.max_source_length,
+        max_target_length=cfg.max_target_length,
+        decoder_start_token_id=_start_id(loaded),
+    )
+    # Labels end with EOS, which generation does not count as a new token.
+    settings = cfg.generation_overrides(default_max_new_tokens([len(e.labels) for e in examples]))
+    loaded.model.generation_config = settings.to_hf(loaded.model.generation_config)
+    micro_per_epoch = math.ceil(len(examples) / cfg.batch_size)
+    steps_per_epoch = max(1, math.ceil(micro_per_epoch / cfg.grad_accum))
+    total = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
+    eval_every = cfg.eval_every if cfg.eval_every is not None else max(1, total // 5)
+    save_every = cfg.save_every or eval_every or max(1, total // 5)
+    splits = {name: sp for name in cfg.eval_splits if (sp := _optional_split(corpus, name))}
+    s = Setup(cfg, run_dir, loaded, runtime, train_split, eval_split, examples, settings, prefix,
+              total, eval_every, save_every, added, splits)  # fmt: skip
+    _write_config(s)
+    log.info(
+        "%d training examples, %d steps (%d per epoch), max_new_tokens=%d",
+        len(examples), total, steps_per_epoch, settings.max_new_tokens,
+    )  # fmt: skip
+    return s
+
+
+def _optional_split(corpus: Any, name: str) -> Split | None:
+    try:
+        split = corpus.split(name)
+    except SummaristError:
+        return None
+    if corpus.single_file and name != "train":
+        return None
+    return split
+
+
+def _start_id(loaded: LoadedModel) -> int | None:
+    return loaded.model.config.decoder_start_token_id if loaded.family.warm_start else None
+
+
+def _seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _write_config(s: Setup) -> None:
+    from summarist import __version__
+
+    out = {"kind": "train", "summarist_version": __version__, **s.cfg.to_dict()}
+    out["generation"] = s.settings.to_dict()
+    out["resolved"] = {
+        "family": s.loaded.family.name,
+        "prefix": s.prefix,
+        "total_steps": s.total_steps,
+        "eval_every": s.eval_every,
+        "save_every": s.save_every,
+        "precision": s.runtime.precision,
+        "threads": s.runtime.threads,
+        "device": str(s.runtime.device),
+        "added_tokens": s.added_tokens,
+        "train_examples": len(s.examples),
+    }
+    write_yaml(s.run_dir / CONFIG, out)
+
+
+# ------------------------------------------------------------------------------------ fit
+
+
+def build_optimizer(model: Any, cfg: TrainConfig) -> Any:
+    """AdamW; no decay on biases/LayerNorm; warm-start's fresh layers at a higher rate."""
+    import torch
+
+    from summarist.models.bert2bert import new_parameter_names
+
+    fresh = new_parameter_names(model)
+    groups: dict[tuple[bool, bool], list[Any]] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        no_decay = param.ndim < 2 or "LayerNorm" in name or "layer_norm" in name
+        groups.setdefault((name in fresh, no_decay), []).append(param)
+    param_groups = [
+        {
+            "params": params,
+            "lr": cfg.learning_rate * (cfg.new_params_lr_scale if is_new else 1.0),
+            "weight_decay": 0.0 if no_decay else cfg.weight_decay,
+        }
+        for (is_new, no_decay), params in sorted(groups.items())
+    ]
+    return torch.optim.AdamW(param_groups, lr=cfg.learning_rate)
+
+
+def build_scheduler(optimizer: Any, total_steps: int, warmup_ratio: float) -> Any:
+    import torch
+
+    warmup = int(total_steps * warmup_ratio)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def fit(s: Setup, *, resume: bool = False) -> None:
+    import torch
+
+    from summarist.preprocessing import Seq2SeqCollator, length_grouped_batches
+    from summarist.training import checkpoint as ckpt
+    from summarist.training.callbacks import ProgressBar, Trackers, TrainLog
+
+    cfg, model, runtime = s.cfg, s.loaded.model, s.runtime
+    model.to(runtime.device)
+    optimizer = build_optimizer(model, cfg)
+    scheduler = build_scheduler(optimizer, s.total_steps, cfg.warmup_ratio)
+    progress, train_log = Progress(), TrainLog(s.run_dir)
+    state = ckpt.load_checkpoint(s.run_dir) if resume else None
+    if state is not None:
+        progress = ckpt.restore(state, model, optimizer, scheduler)
+        log.info("resuming from step %d of %d", progress.step, s.total_steps)
+    train_log.truncate_after(progress.step)
+    if progress.step >= s.total_steps:
+        return
+    collate = Seq2SeqCollator(s.loaded.tokenizer.pad_token_id)
+    lengths = [len(e.input_ids) for e in s.examples]
+    scaler = torch.amp.GradScaler(enabled=runtime.precision == "fp16")
+    trackers = Trackers(cfg.report_to, s.run_dir, cfg.to_dict())
+    eval_subset = _eval_subset(s)
+    model.train()
+    window: list[float] = []
+    window_tokens, window_start = 0, time.perf_counter()
+    session_start, seconds_before = time.perf_counter(), progress.train_seconds
+    try:
+        with ProgressBar(s.total_steps, progress.step) as bar:
+            while progress.step < s.total_steps:
+                batches = length_grouped_batches(
+                    lengths, cfg.batch_size, seed=cfg.seed, epoch=progress.epoch,
+                    group_by_length=cfg.group_by_length,
+                )  # fmt: skip
+                while progress.batch_in_epoch < len(batches) and progress.step < s.total_steps:
+                    micro = batches[
+                        progress.batch_in_epoch : progress.batch_in_epoch + cfg.grad_accum
+                    ]
+                    loss, tokens = _train_step(s, micro, collate, optimizer, scaler)
+                    scheduler.step()
+                    progress.step += 1
+                    progress.batch_in_epoch += len(micro)
+                    progress.tokens_seen += tokens
+                    window.append(loss)
+                    window_tokens += tokens
+                    now = time.perf_counter()
+                    progress.train_seconds = seconds_before + now - session_start
+                    bar.update(progress.step, loss=loss)
+                    if progress.step % cfg.log_every == 0 or progress.step == s.total_steps:
+                        row = {
+                            "step": progress.step,
+                            "epoch": round(progress.epoch + progress.batch_in_epoch / len(batches), 4),
+                            "loss": round(float(np.mean(window)), 5),
+                            "learning_rate": scheduler.get_last_lr()[0],
+                            "tokens_per_second": round(window_tokens / max(now - window_start, 1e-9), 1),
+                            "elapsed_s": round(progress.train_seconds, 2),
+                        }  # fmt: skip
+                        train_log.write(row)
+                        trackers.log(progress.step, {"train/loss": row["loss"],
+                                                     "train/learning_rate": row["learning_rate"]})  # fmt: skip
+                        window, window_tokens, window_start = [], 0, time.perf_counter()
+                    evaluated = (
+                        s.eval_every
+                        and eval_subset is not None
+                        and (progress.step % s.eval_every == 0 or progress.step == s.total_steps)
+                    )
+                    if evaluated:
+                        scores = evaluate_greedy(s, eval_subset)
+                        epoch = progress.epoch + progress.batch_in_epoch / len(batches)
+                        train_log.write(
+                            {"step": progress.step, "epoch": round(epoch, 4), "eval": scores}
+                        )
+                        trackers.log(progress.step, {f"eval/{k}": v for k, v in scores.items()})
+                        bar.update(progress.step, rouge=scores["rougeL"])
+                        model.train()
+                    out_of_time = cfg.max_minutes is not None and (
+                        progress.train_seconds >= cfg.max_minutes * 60
+                    )
+                    if out_of_time:
+                        log.warning("stopping at step %d: --max-minutes %s reached",
+                                    progress.step, cfg.max_minutes)  # fmt: skip
+                        s.total_steps = progress.step
+                    if progress.step % s.save_every == 0 and progress.step < s.total_steps:
+                        ckpt.save_checkpoint(s.run_dir, model, optimizer, scheduler, progress, {})
+                    _debug_kill(progress.step)
+                if progress.batch_in_epoch >= len(batches):
+                    progress.epoch += 1
+                    progress.batch_in_epoch = 0
+    except KeyboardInterrupt:
+        log.warning(
+            "interrupted at step %d; the last checkpoint is intact: "
+            "continue with `summarist train --resume %s`", progress.step, s.run_dir,
+        )  # fmt: skip
+        raise
+    finally:
+        trackers.close()
+
+
+def _train_step(
+    s: Setup, micro: list[list[int]], collate: Any, optimizer: Any, scaler: Any
+) -> tuple[float, int]:
+    """One optimizer step over `micro` batches; loss weighted by each batch's label tokens."""
+    import torch
+
+    model, runtime = s.loaded.model, s.runtime
+    batches = [collate([s.examples[i] for i in b]) for b in micro]
+    label_tokens = [int((b["labels"] != -100).sum()) for b in batches]
+    total_labels = sum(label_tokens)
+    real_tokens = total_labels + sum(int(b["attention_mask"].sum()) for b in batches)
+    loss_sum = 0.0
+    for batch, n in zip(batches, label_tokens, strict=True):
+        with runtime.autocast(), warnings.catch_warnings():
+            # EncoderDecoderModel warns on every call with labels about a v4.12 change.
+            warnings.filterwarnings("ignore", "Version v4.12.0", FutureWarning)
+            out = model(**runtime.to_device(batch))
+        loss = out.loss * (n / total_labels)  # token-weighted mean over the whole step
+        if not torch.isfinite(loss):
+            _diverged(s, "loss", float(out.loss))
+        scaler.scale(loss).backward()
+        loss_sum += float(loss.detach())
+    scaler.unscale_(optimizer)
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), s.cfg.max_grad_norm)
+    if not torch.isfinite(norm) and not scaler.is_enabled():
+        _diverged(s, "gradient norm", float(norm))
+    scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+    return loss_sum, real_tokens
+
+
+def _diverged(s: Setup, what: str, value: float) -> None:
+    where = (
+        f"the last good checkpoint is {s.run_dir / CHECKPOINT}"
+        if (s.run_dir / CHECKPOINT).exists()
+        else "no checkpoint was written yet"
+    )
+    raise TrainingDiverged(
+        f"training stopped: the {what} became {value} ({where})",
+        "lower --learning-rate, use --precision fp32 (or bf16), or check the data for empty "
+        "references; continue with --resume RUN_DIR",
+    )
+
+
+def _debug_kill(step: int) -> None:
+    """Tests simulate `kill -9` at a given step (SUMMARIST_TEST_KILL_AT_STEP)."""
+    import os
+
+    at = os.environ.get("SUMMARIST_TEST_KILL_AT_STEP")
+    if at and int(at) == step:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _eval_subset(s: Setup) -> Split | None:
+    """A fixed, seeded sample of at most --eval-samples validation examples."""
+    if s.eval_split is None or s.cfg.eval_samples == 0 or len(s.eval_split) == 0:
+        return None
+    n = min(s.cfg.eval_samples, len(s.eval_split))
+    idx = sorted(random.Random(s.cfg.seed).sample(range(len(s.eval_split)), n))
+    return s.eval_split.select(idx)
+
+
+def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
+    """Cheap evaluation during training: greedy decoding, ROUGE without bootstrap."""
+    from summarist.generation import generate_batched
+    from summarist.metrics.rouge import compute_rouge
+
+    settings = s.settings.for_eval()
+    preds, counts = generate_batched(
+        s.loaded.model, s.loaded.tokenizer, split.texts, settings,
+        batch_size=s.cfg.eval_batch_size, prefix=s.prefix,
+        max_source_length=s.cfg.max_source_length, device=s.runtime.device,
+    )  # fmt: skip
+    capped = hit_cap(counts, settings.max_new_tokens)
+    share = warn_if_capped(capped, settings.max_new_tokens, where="evaluation during training")
+    summary = compute_rouge(preds, split.references, bootstrap=0).summary()
+    scores = {k: round(v["fmeasure"]["mid"], 3) for k, v in summary.items()}
+    scores["hit_cap_share"] = round(share, 4)
+    scores["distinct_share"] = round(len(set(preds)) / max(1, len(preds)), 4)
+    scores["n"] = len(preds)
+    return scores
+
+
+# --------------------------------------------------------------------------------- finish
+
+
+def finish(s: Setup) -> Path:
+    from summarist.training.final import final_evaluation, save_model, write_card
+
+    model_dir = save_model(s)
+    metrics = final_evaluation(s)
+    write_card(s, metrics)
+    if not s.cfg.keep_checkpoint:
+        (s.run_dir / CHECKPOINT).unlink(missing_ok=True)
+    if s.cfg.report:
+        _write_report(s.run_dir)
+    if s.cfg.push_to_hub:
+        _push(model_dir, s.cfg.push_to_hub)
+    return s.run_dir
+
+
+def _write_report(run_dir: Path) -> None:
+    try:
+        from summarist.reports import write_report
+    except ImportError:
+        return
+    try:
+        write_report([run_dir], run_dir / "report.html")
+    except Exception as err:  # the report is a convenience; never lose a finished run over it
+        log.warning("could not write report.html: %s", err)
+
+
+def _push(model_dir: Path, repo_id: str) -> None:
+    from summarist.data.hub import hub_reachable
+    from summarist.errors import OfflineError
+
+    if not hub_reachable():
+        raise OfflineError(
+            f"--push-to-hub {repo_id}: the Hugging Face Hub is not reachable",
+            f"the model is saved in {model_dir}; upload it later with `hf upload`",
+        )
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    api.create_repo(repo_id, exist_ok=True)
+    api.upload_folder(folder_path=str(model_dir), repo_id=repo_id)
