@@ -80,7 +80,10 @@ class GenerationSettings:
         from transformers import GenerationConfig
 
         cfg = GenerationConfig.from_dict(base.to_dict()) if base is not None else GenerationConfig()
-        cfg.update(**asdict(self))
+        values = asdict(self)
+        if self.num_beams == 1:  # beam-only flags on a greedy config fail validation on save
+            values.update(early_stopping=False, length_penalty=1.0)
+        cfg.update(**values)
         cfg.max_length = None  # max_new_tokens rules; never the legacy default of 20
         return cfg
 

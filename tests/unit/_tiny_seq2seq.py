@@ -64,7 +64,7 @@ def tiny_t5(vocab_size: int = 32128, family: str = "t5") -> Any:
     return _seeded(lambda: model_cls(config))
 
 
-def tiny_bart(vocab_size: int = 32128, family: str = "bart") -> Any:
+def tiny_bart(vocab_size: int = 32100, family: str = "bart") -> Any:
     """BART/PEGASUS shaped, using the T5 tokenizer's ids (pad 0, eos 1; no BOS)."""
     from transformers import (
         BartConfig,

@@ -48,9 +48,6 @@ class TorchBackend:
         if settings not in self._config_cache:
             cfg = settings.to_hf(self.model.generation_config)
             cfg.update(**self.token_ids)
-            if settings.num_beams == 1:  # beam-only flags on a greedy config make HF warn
-                cfg.early_stopping = False
-                cfg.length_penalty = 1.0
             self._config_cache[settings] = cfg
         return self._config_cache[settings]
 

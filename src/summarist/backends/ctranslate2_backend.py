@@ -1,0 +1,180 @@
+"""CTranslate2: export a seq2seq model (optionally int8) and generate with it.
+
+CTranslate2 converts T5, mT5, BART, mBART, PEGASUS, Marian and M2M100; BERT2BERT
+(`EncoderDecoderModel`) and other families are refused with a one-line error, and
+`Summarizer` falls back to the torch backend for them.
+
+Pitfalls handled here (each seen with ctranslate2 4.8.5, see NOTES.md): BART configs built from
+scratch lack `normalize_before`/`normalize_embedding`, which the converter reads; a tokenizer
+without a BOS token leaves `"bos_token": null` in the converted config, which then fails to
+load; and the converter pads T5's vocabulary by repeating names, so output tokens are mapped to
+ids through the converted model's own vocabulary file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from summarist.errors import ModelError
+from summarist.genconfig import GenerationSettings
+
+log = logging.getLogger(__name__)
+
+CT2_MODEL_TYPES = ("t5", "mt5", "umt5", "bart", "mbart", "pegasus", "marian", "m2m_100")
+EXPORT_META = "summarist_export.json"
+# The converter reads these; configs built from scratch lack them (values as in hub configs).
+NORM_DEFAULTS: dict[str, dict[str, bool]] = {
+    "bart": {"normalize_before": False, "normalize_embedding": True},
+    "mbart": {"normalize_before": True, "normalize_embedding": True},
+    "pegasus": {"normalize_before": True, "normalize_embedding": False},
+}
+QUANTIZATIONS = ("int8", "int8_float32", "int16", "float16", "bfloat16")
+
+
+def supports(model_type: str) -> bool:
+    return model_type in CT2_MODEL_TYPES
+
+
+def is_export_dir(path: str | Path) -> bool:
+    return (Path(path) / EXPORT_META).exists() and (Path(path) / "model.bin").exists()
+
+
+def unsupported_error(model_type: str) -> ModelError:
+    return ModelError(
+        f"CTranslate2 cannot convert '{model_type}' models "
+        f"(it supports {', '.join(CT2_MODEL_TYPES)})",
+        "use the torch backend; on CPU add --quantize int8 for the same kind of speed-up",
+    )
+
+
+def export_ctranslate2(
+    model: Any,
+    tokenizer: Any,
+    out_dir: Path,
+    *,
+    prefix: str,
+    settings: GenerationSettings,
+    source_limit: int,
+    quantize: str | None = None,
+    source: str = "",
+) -> Path:
+    """Convert an in-memory model to a CTranslate2 directory that `Summarizer` can load."""
+    from ctranslate2.converters import TransformersConverter
+
+    model_type = model.config.model_type
+    if not supports(model_type):
+        raise unsupported_error(model_type)
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise ModelError(f"unknown quantization '{quantize}'", f"use one of {QUANTIZATIONS}")
+    out_dir = Path(out_dir)
+    with tempfile.TemporaryDirectory(prefix="summarist-ct2-") as tmp:
+        for attr, value in NORM_DEFAULTS.get(model_type, {}).items():
+            if not hasattr(model.config, attr):
+                setattr(model.config, attr, value)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        TransformersConverter(tmp).convert(str(out_dir), quantization=quantize, force=True)
+    _fix_null_bos(out_dir, tokenizer, model)
+    tokenizer.save_pretrained(out_dir)
+    from summarist.rundir import write_json
+
+    write_json(
+        out_dir / EXPORT_META,
+        {
+            "source": source,
+            "model_type": model_type,
+            "quantization": quantize or "none",
+            "prefix": prefix,
+            # transformers forces EOS as the last token at the length cap; CTranslate2 does not.
+            "forced_eos_token_id": getattr(model.generation_config, "forced_eos_token_id", None),
+            "source_limit": source_limit,
+            "generation": settings.to_dict(),
+        },
+    )
+    log.info(
+        "exported %s to %s (CTranslate2, %s)", source or model_type, out_dir, quantize or "fp32"
+    )
+    return out_dir
+
+
+def _fix_null_bos(out_dir: Path, tokenizer: Any, model: Any) -> None:
+    config_file = out_dir / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    if config.get("bos_token") is None:
+        start = model.config.decoder_start_token_id
+        config["bos_token"] = tokenizer.convert_ids_to_tokens(int(start))
+        from summarist.rundir import write_json
+
+        write_json(config_file, config)
+
+
+def read_export_meta(path: str | Path) -> dict[str, Any]:
+    return json.loads((Path(path) / EXPORT_META).read_text(encoding="utf-8"))
+
+
+class CTranslate2Backend:
+    """Generates with a `ctranslate2.Translator` over an exported directory."""
+
+    name = "ctranslate2"
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        tokenizer: Any,
+        *,
+        device: str = "cpu",
+        compute_type: str = "default",
+        threads: int | None = None,
+    ) -> None:
+        import ctranslate2
+        import torch
+
+        self.translator = ctranslate2.Translator(
+            str(model_dir),
+            device=device,
+            compute_type=compute_type,
+            inter_threads=1,
+            intra_threads=threads or torch.get_num_threads(),
+        )
+        self.tokenizer = tokenizer
+        self.token_to_id = _vocabulary(Path(model_dir))
+        self.forced_eos = read_export_meta(model_dir).get("forced_eos_token_id")
+
+    def generate_ids(self, batch: list[list[int]], settings: GenerationSettings) -> list[list[int]]:
+        sources = [self.tokenizer.convert_ids_to_tokens(ids) for ids in batch]
+        results = self.translator.translate_batch(
+            sources,
+            beam_size=settings.num_beams,
+            max_decoding_length=settings.max_new_tokens,
+            min_decoding_length=settings.min_new_tokens,
+            no_repeat_ngram_size=settings.no_repeat_ngram_size,
+            length_penalty=settings.length_penalty,
+            repetition_penalty=settings.repetition_penalty,
+            sampling_topk=0 if settings.do_sample else 1,
+            max_input_length=0,
+        )
+        out = [[self.token_to_id[t] for t in r.hypotheses[0]] for r in results]
+        if self.forced_eos is not None:
+            cap = settings.max_new_tokens
+            out = [ids[: cap - 1] + [self.forced_eos] if len(ids) >= cap else ids for ids in out]
+        return out
+
+
+def _vocabulary(model_dir: Path) -> dict[str, int]:
+    """Token → id from the converted model's vocabulary (first occurrence wins)."""
+    for name in ("shared_vocabulary.json", "target_vocabulary.json"):
+        file = model_dir / name
+        if file.exists():
+            tokens = json.loads(file.read_text(encoding="utf-8"))
+            break
+    else:
+        file = next(model_dir.glob("*vocabulary.txt"))
+        tokens = file.read_text(encoding="utf-8").split("\n")
+    mapping: dict[str, int] = {}
+    for i, token in enumerate(tokens):
+        mapping.setdefault(token, i)
+    return mapping

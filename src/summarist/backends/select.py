@@ -1,0 +1,95 @@
+"""Pick and open a backend for `Summarizer.from_pretrained` (torch, torch int8, CTranslate2)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from summarist.backends.base import Backend
+from summarist.errors import ConfigError
+from summarist.genconfig import GenerationSettings
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("torch", "ctranslate2")
+
+
+@dataclass
+class OpenedBackend:
+    backend: Backend
+    tokenizer: Any
+    settings: GenerationSettings
+    prefix: str
+    source_limit: int
+
+
+def open_backend(
+    name: str, *, backend: str = "torch", device: str | None = None, quantize: str | None = None
+) -> OpenedBackend:
+    """Load `name` (model directory, hub id, short name or CTranslate2 export) for `backend`."""
+    from summarist.backends import ctranslate2_backend as ct2
+
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend '{backend}'", f"use one of {', '.join(BACKENDS)}")
+    if quantize not in (None, "none", "int8"):
+        raise ConfigError(f"unknown quantization '{quantize}'", "use --quantize int8 (or none)")
+    int8 = quantize == "int8"
+    if ct2.is_export_dir(name):
+        return _open_export(name, device, int8)
+
+    from summarist.backends.loading import load_seq2seq, prefix_for, settings_for
+    from summarist.generation import source_limit
+    from summarist.models.resolve import resolve_model_path
+
+    model, tokenizer = load_seq2seq(name)
+    prefix = prefix_for(model.config)
+    settings = settings_for(model, resolve_model_path(name))
+    limit = source_limit(model, tokenizer)
+    model_type = model.config.model_type
+    if backend == "ctranslate2" and not ct2.supports(model_type):
+        log.warning(
+            "CTranslate2 cannot convert '%s' models; falling back to the torch backend%s",
+            model_type,
+            " with int8 dynamic quantization" if int8 else "",
+        )
+        backend = "torch"
+    if backend == "ctranslate2":
+        # Converted once per Summarizer into a directory that lives as long as the backend.
+        tmp = tempfile.TemporaryDirectory(prefix="summarist-ct2-")
+        ct2.export_ctranslate2(
+            model, tokenizer, _path(tmp.name), prefix=prefix, settings=settings,
+            source_limit=limit, source=name,
+        )  # fmt: skip
+        opened: Backend = ct2.CTranslate2Backend(
+            tmp.name, tokenizer, device=device or "cpu", compute_type="int8" if int8 else "default"
+        )
+        opened._tmp = tmp  # type: ignore[attr-defined]
+        return OpenedBackend(opened, tokenizer, settings, prefix, limit)
+
+    from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8
+
+    if int8:
+        model = quantize_dynamic_int8(model)
+    return OpenedBackend(TorchBackend(model, tokenizer, device), tokenizer, settings, prefix, limit)
+
+
+def _open_export(path: str, device: str | None, int8: bool) -> OpenedBackend:
+    from summarist.backends import ctranslate2_backend as ct2
+    from summarist.models.resolve import load_tokenizer
+
+    meta = ct2.read_export_meta(path)
+    tokenizer = load_tokenizer(path)
+    compute_type = "int8" if int8 else "default"  # an int8 export stays int8 under "default"
+    backend = ct2.CTranslate2Backend(
+        path, tokenizer, device=device or "cpu", compute_type=compute_type
+    )
+    settings = GenerationSettings.from_dict(meta["generation"])
+    return OpenedBackend(backend, tokenizer, settings, meta["prefix"], int(meta["source_limit"]))
+
+
+def _path(name: str) -> Any:
+    from pathlib import Path
+
+    return Path(name)
