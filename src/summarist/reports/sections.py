@@ -209,8 +209,13 @@ def _paired_row(name: str, r: analysis.PairedResult) -> str:
         f"<tr{attrs}><td>{esc(r.split)}</td><td>{esc(LABELS[r.metric])}</td>"
         f'<td class="num">{r.n:,}</td><td class="num">{r.mean_a:.1f}</td>'
         f'<td class="num">{r.mean_b:.1f}</td><td class="num {cls}">{r.diff:+.2f}</td>'
-        f'<td class="num">{r.low:+.2f} – {r.high:+.2f}</td><td class="num">{r.p_value:.3f}</td></tr>'
+        f'<td class="num">{r.low:+.2f} – {r.high:+.2f}</td><td class="num">{_p(r.p_value)}</td></tr>'
     )
+
+
+def _p(value: float) -> str:
+    """A bootstrap p-value is a share of 1,000 resamples: below 0.001 it is only "< 0.001"."""
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 # ---- per-run analysis -------------------------------------------------------------------
