@@ -280,3 +280,15 @@ def test_cli_report_on_a_missing_dir_exits_2(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: run directory not found")
+
+
+def test_a_thousand_predictions_render_in_seconds(tmp_path: Path) -> None:
+    import time
+
+    run = write_run(tmp_path / "big", name="big", n=1000, splits=("test",))
+    write_report([run], tmp_path / "warm.html")  # matplotlib's first import and font cache
+    start = time.perf_counter()
+    out = write_report([run], tmp_path / "r.html")
+    # ~0.8 s on 2 busy cores; the bound only catches a quadratic slip, not noise
+    assert time.perf_counter() - start < 15
+    assert out.stat().st_size < 400_000
