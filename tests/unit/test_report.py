@@ -292,3 +292,20 @@ def test_a_thousand_predictions_render_in_seconds(tmp_path: Path) -> None:
     # ~0.8 s on 2 busy cores; the bound only catches a quadratic slip, not noise
     assert time.perf_counter() - start < 15
     assert out.stat().st_size < 400_000
+
+
+def test_public_api_is_pinned() -> None:
+    import summarist.reports
+
+    assert summarist.reports.__all__ == ["render_report", "write_report"]
+
+
+def test_chinese_sources_are_bucketed_by_characters(tmp_path: Path) -> None:
+    rows = [
+        {"split": "test", "index": i, "source": "会议" * (i + 1), "prediction": "会议",
+         "references": ["会议改期"], "scores": {"rouge1": float(i)}}
+        for i in range(10)
+    ]  # fmt: skip
+    buckets = analysis.rouge_by_source_length(rows)
+    assert buckets[0].low == 2 and buckets[-1].high == 20
+    assert sum(b.n for b in buckets) == 10

@@ -12,12 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from summarist.data.prepare import count_words
+
 ROUGE_KEYS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 LABELS = {"rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "rougeLsum": "ROUGE-Lsum"}
 
 
 def word_count(text: Any) -> int:
-    return len(str(text or "").split())
+    """Words as `data stats` counts them (one per CJK character), so the numbers agree."""
+    return count_words(str(text or ""))
 
 
 def first_reference(row: dict[str, Any]) -> str:
