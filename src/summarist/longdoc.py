@@ -88,7 +88,8 @@ def pack_windows(lengths: Sequence[int], budget: int, overlap: int) -> list[tupl
     """Greedy windows [start, end) of whole units with sum(lengths) <= budget.
 
     Each window after the first starts with the previous window's trailing units whose total
-    is at most `overlap` tokens (never all of them, so every window moves forward).
+    is at most `overlap` tokens, at least one unit when `overlap` > 0 (but never all of them,
+    so every window moves forward).
     """
     windows: list[tuple[int, int]] = []
     start, n = 0, len(lengths)
@@ -100,11 +101,13 @@ def pack_windows(lengths: Sequence[int], budget: int, overlap: int) -> list[tupl
         windows.append((start, end))
         if end >= n:
             break
+        # Share the trailing units that fit in `overlap` tokens, and at least one when
+        # overlapping is asked for (context across the cut matters more than exact size).
         back, shared = end, 0
-        while back - 1 > start and shared + lengths[back - 1] <= overlap:
+        while back - 1 > start and (back == end or shared + lengths[back - 1] <= overlap):
             back -= 1
             shared += lengths[back]
-        start = back
+        start = back if overlap > 0 else end
     return windows
 
 

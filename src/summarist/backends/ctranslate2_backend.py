@@ -178,3 +178,24 @@ def _vocabulary(model_dir: Path) -> dict[str, int]:
     for i, token in enumerate(tokens):
         mapping.setdefault(token, i)
     return mapping
+
+
+def export_model(name: str, out_dir: Path, quantize: str | None = None) -> Path:
+    """`summarist export --format ctranslate2`: load `name`, convert it, return the directory."""
+    from summarist.backends.loading import load_seq2seq, prefix_for, settings_for
+    from summarist.generation import source_limit
+    from summarist.models.resolve import resolve_model_path
+
+    model, tokenizer = load_seq2seq(name)
+    if not supports(model.config.model_type):
+        raise unsupported_error(model.config.model_type)
+    return export_ctranslate2(
+        model,
+        tokenizer,
+        out_dir,
+        prefix=prefix_for(model.config),
+        settings=settings_for(model, resolve_model_path(name)),
+        source_limit=source_limit(model, tokenizer),
+        quantize=None if quantize in (None, "none") else quantize,
+        source=name,
+    )

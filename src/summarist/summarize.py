@@ -1,0 +1,110 @@
+"""`summarist summarize`: read texts, summarize them in batches with a progress bar, write.
+
+summarist summarize --model runs/t5/model dialogues.jsonl --output summaries.jsonl
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from summarist.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SummarizeConfig:
+    """What to summarize, with which model and how."""
+
+    model: str
+    """Model directory, hub id, short name or `summarist export` directory."""
+    input: str = "-"
+    """A text file, a folder of .txt files, a .jsonl/.json/.csv/.tsv table, or - for stdin."""
+    output: Path | None = None
+    """Where to write (default: stdout)."""
+    format: str | None = None
+    """jsonl or text (default: from the output's suffix, else text)."""
+    text_column: str | None = None
+    encoding: str = "utf-8"
+    backend: str = "torch"
+    quantize: str | None = None
+    device: str | None = None
+    batch_size: int = 16
+    long: str = "chunk"
+    """Inputs over the model's limit: chunk (map-reduce) or truncate (with a warning)."""
+    max_source_length: int | None = None
+    generation: dict[str, Any] = field(default_factory=dict)
+    """Overrides of the model's saved generation settings (None values are ignored)."""
+
+    def __post_init__(self) -> None:
+        from summarist.generation import BACKENDS, LONG_MODES
+        from summarist.io_texts import OUTPUT_FORMATS
+
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if self.long not in LONG_MODES:
+            raise ConfigError(f"unknown --long '{self.long}'", f"use {' or '.join(LONG_MODES)}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown --backend '{self.backend}'", f"use {', '.join(BACKENDS)}")
+        if self.format is not None and self.format not in OUTPUT_FORMATS:
+            raise ConfigError(f"unknown --format '{self.format}'", "use jsonl or text")
+        self.generation = {k: v for k, v in self.generation.items() if v is not None}
+
+
+def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
+    """Summarize `cfg.input` and write the result; returns the `SummaryBatch`."""
+    from summarist.generation import Summarizer
+    from summarist.io_texts import format_rows, guess_format, read_texts, summary_rows
+
+    inputs = read_texts(cfg.input, cfg.text_column, cfg.encoding)
+    summarizer = Summarizer.from_pretrained(
+        cfg.model,
+        device=cfg.device,
+        backend=cfg.backend,
+        quantize=cfg.quantize,
+        max_source_length=cfg.max_source_length,
+        batch_size=cfg.batch_size,
+        long=cfg.long,
+    )
+    summarizer.settings.with_overrides(**cfg.generation)  # unknown names fail before the work
+    with _progress(len(inputs.texts)) as advance:
+        result = summarizer.summarize_detailed(inputs.texts, progress=advance, **cfg.generation)
+    text = format_rows(summary_rows(inputs, result), guess_format(cfg.output, cfg.format))
+    if cfg.output is None:
+        (stdout or sys.stdout).write(text)
+    else:
+        from summarist.rundir import write_text_atomic
+
+        write_text_atomic(cfg.output, text)
+    log.info(
+        "%d summaries in %.1fs (%.2f/s) with %s", len(result.summaries), result.seconds,
+        result.per_second, summarizer.backend.name,
+    )  # fmt: skip
+    return result
+
+
+class _progress:
+    """A rich progress bar on stderr (hidden for a single text)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Any = None
+
+    def __enter__(self) -> Any:
+        if self.total <= 1:
+            return lambda n: None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("summarizing", total=self.total)
+        return lambda n: self.bar.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
