@@ -445,6 +445,94 @@ def train(
     typer.echo(f"run directory: {out}")
 
 
+# ---- inference (summarist.summarize, summarist.compare, summarist.backends) ----
+BackendOpt = Annotated[str, typer.Option(help="torch or ctranslate2 (falls back to torch).")]
+QuantizeOpt = Annotated[
+    str | None, typer.Option(help="int8: torch dynamic int8 on CPU, or CTranslate2 int8.")
+]
+DeviceOpt = Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: cpu).")]
+BatchSizeOpt = Annotated[int, typer.Option(help="Texts per generation batch.")]
+LongOpt = Annotated[
+    str, typer.Option(help="Inputs over the model limit: chunk (map-reduce) or truncate.")
+]
+MaxSourceLenOpt = Annotated[
+    int | None, typer.Option(help="Source token limit (default: the model's).")
+]
+MaxNewOpt = Annotated[int | None, typer.Option(help="Override max_new_tokens.")]
+MinNewOpt = Annotated[int | None, typer.Option(help="Override min_new_tokens.")]
+BeamsOpt = Annotated[int | None, typer.Option(help="Override num_beams (1: greedy).")]
+
+
+@app.command()
+def summarize(
+    model: Annotated[str, typer.Option("--model", "-m", help="Model dir, hub id or export dir.")],
+    source: Annotated[
+        str, typer.Argument(help="Text file, folder of .txt, .jsonl/.csv table, or - (stdin).")
+    ] = "-",
+    text_column: TextColOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output file.")] = None,
+    output_format: Annotated[
+        str | None, typer.Option("--format", help="jsonl or text (default: from --output).")
+    ] = None,
+    backend: BackendOpt = "torch",
+    quantize: QuantizeOpt = None,
+    device: DeviceOpt = None,
+    batch_size: BatchSizeOpt = 16,
+    long: LongOpt = "chunk",
+    max_source_length: MaxSourceLenOpt = None,
+    max_new_tokens: MaxNewOpt = None,
+    min_new_tokens: MinNewOpt = None,
+    num_beams: BeamsOpt = None,
+) -> None:
+    """Summarize a text, a folder of .txt files or a table, in length-sorted batches."""
+    from summarist.summarize import SummarizeConfig, run_summarize
+
+    cfg = SummarizeConfig(
+        model=model,
+        input=source,
+        output=output,
+        format=output_format,
+        text_column=text_column,
+        encoding=encoding,
+        backend=backend,
+        quantize=quantize,
+        device=device,
+        batch_size=batch_size,
+        long=long,
+        max_source_length=max_source_length,
+        generation={
+            "max_new_tokens": max_new_tokens,
+            "min_new_tokens": min_new_tokens,
+            "num_beams": num_beams,
+        },
+    )
+    run_summarize(cfg)
+    if output is not None:
+        typer.echo(f"summaries: {output}", err=True)
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Option("--model", "-m", help="Model dir or hub id.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write.")],
+    export_format: Annotated[
+        str, typer.Option("--format", help="Export format: ctranslate2.")
+    ] = "ctranslate2",
+    quantize: Annotated[
+        str | None, typer.Option(help="int8, int8_float32, int16, float16, bfloat16.")
+    ] = None,
+) -> None:
+    """Convert a model for a fast inference backend (CTranslate2, optionally int8)."""
+    from summarist.errors import ConfigError
+
+    if export_format != "ctranslate2":
+        raise ConfigError(f"unknown export format '{export_format}'", "use --format ctranslate2")
+    from summarist.backends.ctranslate2_backend import export_model
+
+    typer.echo(f"exported: {export_model(model, output, quantize)}")
+
+
 def _print(obj: Any, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(obj, indent=2, ensure_ascii=False))
