@@ -16,7 +16,7 @@ import pytest
 
 from summarist import rundir
 from summarist.reports import write_report
-from tests.unit.report_runs import write_run
+from tests.unit._report_runs import write_run
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [

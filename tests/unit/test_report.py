@@ -18,7 +18,7 @@ from summarist.cli import app
 from summarist.errors import DataError
 from summarist.reports import analysis, plots, write_report
 from summarist.reports.html import highlight_overlap
-from tests.unit.report_runs import write_run
+from tests.unit._report_runs import write_run
 
 ROUGE = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
@@ -309,3 +309,26 @@ def test_chinese_sources_are_bucketed_by_characters(tmp_path: Path) -> None:
     buckets = analysis.rouge_by_source_length(rows)
     assert buckets[0].low == 2 and buckets[-1].high == 20
     assert sum(b.n for b in buckets) == 10
+
+
+def test_degenerate_runs_render_without_warnings(tmp_path: Path) -> None:
+    """One example, an empty prediction, no scores, a log with nothing numeric: notes, no crash
+    (and no matplotlib warning, which pytest turns into an error)."""
+    run = tmp_path / "odd"
+    rundir.write_jsonl(run / rundir.PREDICTIONS, [
+        {"split": "test", "index": 0, "source": "", "prediction": "", "references": []},
+    ])  # fmt: skip
+    rundir.write_jsonl(run / rundir.TRAIN_LOG, [
+        {"step": 1, "eval": {"n": 3}}, {"step": 2, "loss": None}, "not a row",
+    ])  # fmt: skip
+    text = write_report([run], tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "no per-example scores" in text
+    assert "Random" in text and text.count('class="example"') == 1
+
+
+def test_a_log_with_only_eval_rows_still_plots(trained: Path, tmp_path: Path) -> None:
+    rows = [r for r in rundir.read_jsonl(trained / rundir.TRAIN_LOG) if "eval" in r]
+    rundir.write_jsonl(trained / rundir.TRAIN_LOG, rows)
+    uri = plots.training_curves(rows)
+    assert uri is not None and uri.startswith("data:image/png;base64,")
+    assert plots.training_curves([{"step": 1}]) is None

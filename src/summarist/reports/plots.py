@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,10 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
 
 
 def _data_uri(fig: Any) -> str:
-    fig.tight_layout()
+    with warnings.catch_warnings():
+        # a layout that cannot fit (long tick labels) is cosmetic; never fail a report on it
+        warnings.filterwarnings("ignore", "Tight layout", UserWarning)
+        fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -67,7 +71,12 @@ def training_curves(log: list[dict[str, Any]]) -> str | None:
         for r in log
         if isinstance(r.get("learning_rate"), int | float)
     ]
-    evals = [(r["step"], r["eval"]) for r in log if isinstance(r.get("eval"), dict)]
+    evals = [
+        (r["step"], r["eval"])
+        for r in log
+        if isinstance(r.get("eval"), dict)
+        and any(isinstance(r["eval"].get(k), int | float) for k in ROUGE_KEYS)
+    ]
     panels = [p for p, rows in (("loss", loss), ("lr", lr), ("eval", evals)) if rows]
     if not panels:
         return None
