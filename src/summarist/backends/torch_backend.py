@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from summarist.genconfig import GenerationSettings
@@ -97,16 +98,13 @@ def quantize_dynamic_int8(model: Any) -> Any:
         from summarist.errors import ConfigError
 
         raise ConfigError("int8 quantization of the torch backend runs on CPU only", "--device cpu")
-    quantize = _quantize_dynamic()
-    return quantize(model, {torch.nn.Linear}, dtype=torch.qint8)
-
-
-def _quantize_dynamic() -> Any:
-    try:  # torch >= 2.6 moved it; the old path warns
+    # torch.ao.quantization announces its move to torchao (not installed here) on import and
+    # use; eager dynamic quantization still works in torch 2.13, so keep users' logs clean.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         from torch.ao.quantization import quantize_dynamic
-    except ImportError:  # pragma: no cover
-        from torch.quantization import quantize_dynamic
-    return quantize_dynamic
+
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def _model_device(model: Any) -> Any:

@@ -1,0 +1,115 @@
+"""Backends: CTranslate2 equals torch fp32 under greedy decoding; int8 paths; fallbacks."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from summarist.errors import ModelError
+from summarist.generation import Summarizer
+from tests.unit import _tiny_seq2seq as tiny
+
+torch = pytest.importorskip("torch")
+torch.set_num_threads(1)
+pytest.importorskip("ctranslate2")
+
+TEXTS = [
+    "Anna: Did you book the train? Ben: Yes, for Friday at nine.",
+    "Eve: lunch?",
+    "Cara: The report is late again. Dan: I will finish it tonight, promise. Cara: Thanks.",
+    "",
+]
+GREEDY = {"max_new_tokens": 10, "num_beams": 1, "no_repeat_ngram_size": 0}
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tok = tiny.t5_tokenizer()
+    root = tmp_path_factory.mktemp("models")
+    return {
+        "t5": tiny.save(tiny.tiny_t5(), tok, root / "t5", **GREEDY),
+        "bart": tiny.save(tiny.tiny_bart(), tok, root / "bart", **GREEDY),
+        "bert2bert": tiny.save(
+            tiny.tiny_bert2bert(), tiny.minilm_tokenizer(), root / "b2b", **GREEDY
+        ),
+    }
+
+
+@pytest.mark.parametrize("family", ["t5", "bart"])
+@pytest.mark.parametrize("min_new_tokens", [0, 10])
+def test_ctranslate2_fp32_greedy_equals_torch(saved, family: str, min_new_tokens: int) -> None:
+    ref = Summarizer.from_pretrained(str(saved[family]))
+    fast = Summarizer.from_pretrained(str(saved[family]), backend="ctranslate2")
+    assert fast.backend.name == "ctranslate2"
+    a = ref.summarize_detailed(TEXTS, min_new_tokens=min_new_tokens)
+    b = fast.summarize_detailed(TEXTS, min_new_tokens=min_new_tokens)
+    assert a.summaries == b.summaries
+    assert a.new_tokens == b.new_tokens
+    if min_new_tokens:
+        assert a.new_tokens[:3] != [0, 0, 0]
+
+
+def test_export_directory_round_trip_keeps_prefix_and_settings(saved, tmp_path: Path) -> None:
+    from summarist.backends.ctranslate2_backend import export_model, read_export_meta
+
+    out = export_model(str(saved["t5"]), tmp_path / "ct2", quantize="int8")
+    meta = read_export_meta(out)
+    assert meta["quantization"] == "int8" and meta["prefix"] == "summarize: "
+    loaded = Summarizer.from_pretrained(str(out))
+    assert loaded.backend.name == "ctranslate2"
+    assert loaded.prefix == "summarize: " and loaded.settings.max_new_tokens == 10
+    got = loaded.summarize(TEXTS[:3], min_new_tokens=10)
+    assert all(got)
+
+
+def test_torch_int8_quantizes_linears_and_still_generates(saved) -> None:
+    int8 = Summarizer.from_pretrained(str(saved["t5"]), quantize="int8")
+    kinds = {type(m).__module__ for m in int8.backend.model.modules()}
+    assert any("quantized.dynamic" in k for k in kinds), kinds
+    assert all(int8.summarize(TEXTS[:3], min_new_tokens=10))
+
+
+def test_unsupported_family_falls_back_to_torch_with_a_warning(saved, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="summarist"):
+        s = Summarizer.from_pretrained(str(saved["bert2bert"]), backend="ctranslate2")
+    assert s.backend.name == "torch"
+    assert any("cannot convert 'encoder-decoder'" in r.getMessage() for r in caplog.records)
+
+
+def test_export_of_unsupported_family_says_so(saved, tmp_path: Path) -> None:
+    from summarist.backends.ctranslate2_backend import export_model
+
+    with pytest.raises(ModelError, match="CTranslate2 cannot convert 'encoder-decoder'"):
+        export_model(str(saved["bert2bert"]), tmp_path / "x")
+
+
+def test_adapter_without_base_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "adapter_config.json").write_text('{"base_model_name_or_path": "t5-small"}')
+    with pytest.raises(ModelError, match="adapter") as err:
+        Summarizer.from_pretrained(str(tmp_path))
+    assert "t5-small" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_encoder_only_checkpoint_is_refused() -> None:
+    with pytest.raises(ModelError, match="not a trained summarization"):
+        Summarizer.from_pretrained("minilm")
+
+
+def test_hub_t5_without_saved_prefix_gets_the_family_prefix(tmp_path: Path) -> None:
+    model = tiny.tiny_t5()
+    model.config.task_specific_params = None
+    path = tiny.save(model, tiny.t5_tokenizer(), tmp_path / "t5", **GREEDY)
+    assert Summarizer.from_pretrained(str(path)).prefix == "summarize: "
+
+
+def test_hub_style_max_length_becomes_max_new_tokens(tmp_path: Path) -> None:
+    from summarist.backends.loading import settings_for
+
+    model = tiny.tiny_bart()
+    model.generation_config.max_length = 142
+    model.generation_config.min_length = 56
+    model.generation_config.num_beams = 4
+    assert settings_for(model, str(tmp_path)).max_new_tokens == 141
+    assert settings_for(model, str(tmp_path)).min_new_tokens == 55
