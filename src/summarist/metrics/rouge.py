@@ -170,9 +170,12 @@ def score_examples(
     if workers <= 1:
         return _score_in_process(preds, refs, tokenizer, use_stemmer, splitter, multi_ref)
     import multiprocessing
+    import sys
 
-    # spawn, not fork: callers may hold torch threads (fine-tuning then final evaluation).
-    ctx = multiprocessing.get_context("spawn")
+    # fork is cheap (workers inherit imported nltk and the stem cache) but unsafe once torch has
+    # started its thread pools (final evaluation after fine-tuning): spawn then.
+    fork_ok = "torch" not in sys.modules and "fork" in multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if fork_ok else "spawn")
     bounds = np.linspace(0, len(preds), workers * 4 + 1).astype(int)
     jobs = [
         (preds[a:b], refs[a:b], tokenizer, use_stemmer, splitter, multi_ref)
