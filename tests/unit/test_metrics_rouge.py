@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -185,7 +187,13 @@ def test_language_detection() -> None:
     assert tokenizer_for_lang("auto", ["我们提出"]) == "unicode"
 
 
-def test_workers_give_identical_scores() -> None:
+@pytest.mark.parametrize("torch_loaded", [False, True], ids=["fork", "spawn"])
+def test_workers_give_identical_scores(monkeypatch: pytest.MonkeyPatch, torch_loaded: bool) -> None:
+    # With torch imported the pool must spawn (forking torch's thread pools can hang).
+    if torch_loaded:
+        monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))
+    elif "torch" in sys.modules:
+        pytest.skip("torch is loaded in this test process, so the pool spawns")
     rng = random.Random(4)
     preds = [random_text(rng) for _ in range(300)]
     refs = [[random_text(rng)] for _ in range(300)]
