@@ -362,7 +362,10 @@ def train(
     max_steps: Annotated[int | None, _opt("Optimizer steps (overrides --epochs).")] = None,
     batch_size: Annotated[int | None, _opt("Examples per micro-batch [8].")] = None,
     grad_accum: Annotated[int | None, _opt("Micro-batches per optimizer step [1].")] = None,
-    learning_rate: Annotated[float | None, _opt("Peak learning rate [5e-5].")] = None,
+    learning_rate: Annotated[
+        float | None,
+        _opt("Peak learning rate [family default: T5 3e-4, BERT2BERT 1e-4, others 5e-5]."),
+    ] = None,
     new_params_lr_scale: Annotated[
         float | None, _opt("BERT2BERT: LR multiplier for the new cross-attention and head [10].")
     ] = None,
@@ -419,6 +422,7 @@ def train(
     split_ratios: RatiosOpt = None,
 ) -> None:
     """Fine-tune a seq2seq model (or a BERT2BERT warm start), evaluate it next to lead-3."""
+    flags = dict(locals())  # first line: only the parameters are local yet
     from summarist.training.config import load_train_config
     from summarist.training.loop import resume_run
     from summarist.training.loop import train as run_training
@@ -426,18 +430,9 @@ def train(
     if resume is not None:
         out = resume_run(resume)
     else:
-        flags = dict(locals())
-        for key in (
-            "config",
-            "resume",
-            "preset",
-            "text_column",
-            "summary_column",
-            "split_ratios",
-            "eval_split",
-            "flags",
-        ):
-            flags.pop(key, None)
+        for key in ("config", "resume", "preset", "text_column", "summary_column",
+                    "split_ratios", "eval_split"):  # fmt: skip
+            flags.pop(key)
         flags["eval_splits"] = eval_split or None
         flags["data"] = build_data_config(**locals()) if data else None
         cfg = load_train_config(config, flags)
@@ -531,6 +526,78 @@ def export(
     from summarist.backends.ctranslate2_backend import export_model
 
     typer.echo(f"exported: {export_model(model, output, quantize)}")
+
+
+@app.command()
+def compare(
+    models: Annotated[
+        list[str], typer.Option("--models", help="Models to compare: --models A B C (or A,B,C).")
+    ],
+    more_models: Annotated[
+        list[str] | None, typer.Argument(help="More models (so that --models A B C works).")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--input", help="Texts to summarize side by side.")
+    ] = None,
+    data: DataOpt = None,  # type: ignore[assignment]
+    preset: PresetOpt = None,
+    text_column: TextColOpt = None,
+    summary_column: SummaryColOpt = None,
+    encoding: EncodingOpt = "utf-8",
+    split: Annotated[str | None, typer.Option(help="Split to evaluate on (with --data).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N examples.")] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Run directories go here (with --data).")
+    ] = Path("runs/compare"),
+    backend: BackendOpt = "torch",
+    quantize: QuantizeOpt = None,
+    device: DeviceOpt = None,
+    batch_size: BatchSizeOpt = 16,
+    long: LongOpt = "chunk",
+    max_new_tokens: MaxNewOpt = None,
+    num_beams: BeamsOpt = None,
+    bootstrap: BootstrapOpt = 1000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Summaries of several models side by side with lengths and latency; with --data, ROUGE
+    with CIs per model, a run directory each, and paired bootstrap tests between them."""
+    from summarist.compare import (
+        CompareModelsConfig,
+        render_evaluation,
+        render_side_by_side,
+        run_compare,
+    )
+    from summarist.evaluation import ScoringConfig
+
+    cfg = CompareModelsConfig(
+        models=[m for entry in [*models, *(more_models or [])] for m in entry.split(",") if m],
+        input=source,
+        text_column=text_column,
+        encoding=encoding,
+        data=build_data_config(**{**locals(), "dedupe": "none"}) if data else None,
+        split=split,
+        limit=limit,
+        output_dir=output_dir,
+        backend=backend,
+        quantize=quantize,
+        device=device,
+        batch_size=batch_size,
+        long=long,
+        generation={"max_new_tokens": max_new_tokens, "num_beams": num_beams},
+        scoring=ScoringConfig(bootstrap=bootstrap),
+    )
+    result = run_compare(cfg)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print(render_side_by_side(result))
+    if "evaluation" in result:
+        for table in render_evaluation(result["evaluation"]):
+            console.print(table)
+        typer.echo(f"run directories: {output_dir}")
 
 
 def _print(obj: Any, as_json: bool) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from summarist.backends.base import Backend, structural_ids
+from summarist.backends.base import Backend, count_new_tokens
 from summarist.genconfig import GenerationSettings
 
 log = logging.getLogger(__name__)
@@ -80,14 +80,14 @@ def run_batched(
     encoded = encode(tokenizer, [prefix + texts[i] for i in todo], limit)
     # Longest first: the slowest batch runs while memory is fresh, and batches pad little.
     order = sorted(range(len(todo)), key=lambda k: -len(encoded[k]))
-    framing = structural_ids(tokenizer)
+    pad = tokenizer.pad_token_id
     for start in range(0, len(order), batch_size):
         chunk = order[start : start + batch_size]
         outputs = backend.generate_ids([encoded[k] for k in chunk], settings)
         decoded = tokenizer.batch_decode(outputs, skip_special_tokens=True)
         for k, ids, text in zip(chunk, outputs, decoded, strict=True):
             summaries[todo[k]] = text.strip()
-            counts[todo[k]] = sum(1 for t in ids if t not in framing)
+            counts[todo[k]] = count_new_tokens(ids, pad, settings.max_new_tokens)
         if on_batch is not None:
             on_batch(len(chunk))
     return summaries, counts

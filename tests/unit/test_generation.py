@@ -45,9 +45,11 @@ def test_batched_equals_one_at_a_time_in_input_order(family: str) -> None:
     assert all(0 <= n <= GREEDY.max_new_tokens for n in counts)
 
 
-def test_token_counts_hit_the_cap_when_length_is_forced() -> None:
+@pytest.mark.parametrize("family", ["t5", "bart"])
+def test_token_counts_hit_the_cap_when_length_is_forced(family: str) -> None:
+    # BART forces EOS as its last step at the cap; that still counts as hitting it.
     tok = tiny.t5_tokenizer()
-    model = tiny.tiny_t5()
+    model = tiny.tiny_t5() if family == "t5" else tiny.tiny_bart()
     forced = GenerationSettings(max_new_tokens=7, min_new_tokens=7, num_beams=1)
     summaries, counts = generate_batched(model, tok, TEXTS, forced, batch_size=3)
     assert counts == [7] * len(TEXTS)
@@ -87,6 +89,14 @@ def test_batches_are_length_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
     flat = [n for batch in seen for n in batch]
     assert flat == sorted(flat, reverse=True)
     assert [len(b) for b in seen] == [2, 2, 1]
+
+
+def test_counts_exclude_padding_and_the_early_eos() -> None:
+    from summarist.backends.base import count_new_tokens
+
+    assert count_new_tokens([5, 6, 1, 0, 0], pad_id=0, max_new_tokens=8) == 2
+    assert count_new_tokens([5, 6, 7, 1], pad_id=0, max_new_tokens=4) == 4
+    assert count_new_tokens([1, 0, 0], pad_id=0, max_new_tokens=4) == 0
 
 
 def test_source_limit_reads_positions_and_tokenizer() -> None:

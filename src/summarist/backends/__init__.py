@@ -4,6 +4,6 @@ A backend turns batches of source token ids into generated token ids; tokenizing
 sorting, batching, decoding and restoring input order live once, in `summarist.generation`.
 """
 
-from summarist.backends.base import Backend, structural_ids
+from summarist.backends.base import Backend, count_new_tokens
 
-__all__ = ["Backend", "structural_ids"]
+__all__ = ["Backend", "count_new_tokens"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from summarist.genconfig import GenerationSettings
 
@@ -13,19 +13,18 @@ class Backend(Protocol):
     name: str
 
     def generate_ids(self, batch: list[list[int]], settings: GenerationSettings) -> list[list[int]]:
-        """Token ids per source; structural tokens (pad, eos, ...) may be included."""
+        """Generated ids per source, without the decoder start token; an early EOS included,
+        then padding (or nothing) up to the batch's longest output."""
         ...
 
 
-def structural_ids(tokenizer: Any) -> set[int]:
-    """Ids that frame a sequence (pad, eos, bos, cls, sep) and so never count as generated.
+def count_new_tokens(ids: list[int], pad_id: int | None, max_new_tokens: int) -> int:
+    """Generation steps of one output, for the hit-the-cap check.
 
-    Other special tokens (unk, T5 sentinels) are real generation steps and do count, so that
-    the hit-the-cap check sees every step the model took.
+    Padding is not counted, nor the end-of-sequence token that stopped a summary before the
+    cap (an output shorter than the cap always ends with one). An output that used every step
+    counts `max_new_tokens` even when its last step was a forced EOS: BART and PEGASUS force
+    EOS at the cap, so counting text tokens alone would never reach it.
     """
-    ids: set[int] = set()
-    for name in ("pad_token_id", "eos_token_id", "bos_token_id", "cls_token_id", "sep_token_id"):
-        value = getattr(tokenizer, name, None)
-        if isinstance(value, int):
-            ids.add(value)
-    return ids
+    n = sum(1 for t in ids if t != pad_id)
+    return n if n >= max_new_tokens else max(0, n - 1)

@@ -156,6 +156,7 @@ class CTranslate2Backend:
             repetition_penalty=settings.repetition_penalty,
             sampling_topk=0 if settings.do_sample else 1,
             max_input_length=0,
+            return_end_token=True,  # as transformers does, so counts agree
         )
         out = [[self.token_to_id[t] for t in r.hypotheses[0]] for r in results]
         if self.forced_eos is not None:

@@ -42,7 +42,7 @@ class TorchBackend:
                 attention_mask=attention_mask.to(self.device),
                 generation_config=self.generation_config(settings),
             )
-        return out.cpu().tolist()
+        return out[:, 1:].cpu().tolist()  # drop the decoder start token
 
     def generation_config(self, settings: GenerationSettings) -> Any:
         """The model's own GenerationConfig (token ids, forced BOS...) with `settings` applied."""

@@ -1,0 +1,234 @@
+"""`summarist compare`: several models on the same texts, side by side, optionally scored.
+
+    summarist compare --models runs/t5/model runs/bart/model --input dialogues.jsonl
+    summarist compare --models A B C --data dialogsum/ --split validation -o runs/compare
+
+Every model sees the same inputs with its own saved generation settings (plus any overrides).
+With `--data` each model gets a run directory (`OUTPUT_DIR/<model>`: config.yaml, metrics.json
+with bootstrap CIs, predictions.jsonl) and every pair of models a paired-bootstrap test.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from summarist.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SHOWN = 5  # texts printed side by side
+
+
+@dataclass
+class CompareModelsConfig:
+    """Which models, on which texts, and how to run and score them."""
+
+    models: list[str]
+    input: str | None = None
+    """Texts to summarize side by side (file, .txt folder, table, or -)."""
+    text_column: str | None = None
+    encoding: str = "utf-8"
+    data: Any = None
+    """A DataConfig: also evaluate every model on `split` of it."""
+    split: str | None = None
+    limit: int | None = None
+    """Use only the first N examples of the split (quick comparisons)."""
+    output_dir: Path = Path("runs/compare")
+    backend: str = "torch"
+    quantize: str | None = None
+    device: str | None = None
+    batch_size: int = 16
+    long: str = "chunk"
+    generation: dict[str, Any] = field(default_factory=dict)
+    scoring: Any = None
+    """A summarist.evaluation.ScoringConfig (default settings when None)."""
+
+    def __post_init__(self) -> None:
+        if len(self.models) < 1:
+            raise ConfigError("compare needs at least one --models entry")
+        if len(set(self.models)) != len(self.models):
+            raise ConfigError("--models lists a model twice")
+        if self.input is None and self.data is None:
+            raise ConfigError("nothing to compare on", "pass --input FILE or --data D --split S")
+        self.generation = {k: v for k, v in self.generation.items() if v is not None}
+
+
+def run_compare(cfg: CompareModelsConfig) -> dict[str, Any]:
+    """Summarize with every model; with data, score, write run dirs and paired tests."""
+    from summarist.io_texts import read_texts
+
+    split = _load_split(cfg) if cfg.data is not None else None
+    if cfg.input is not None:
+        inputs = read_texts(cfg.input, cfg.text_column, cfg.encoding)
+        texts, ids = inputs.texts, inputs.ids
+    else:
+        texts, ids = list(split.texts), [str(i) for i in range(len(split))]
+    result: dict[str, Any] = {"texts": texts, "ids": ids, "models": {}}
+    for name in cfg.models:
+        result["models"][name] = _summarize_with(name, texts, cfg)
+    if split is not None:
+        split_texts = list(split.texts)
+        result["evaluation"] = _evaluate(cfg, split, split_texts, result, same=texts == split_texts)
+    return result
+
+
+def _summarize_with(name: str, texts: list[str], cfg: CompareModelsConfig) -> dict[str, Any]:
+    from summarist.generation import Summarizer
+
+    summarizer = Summarizer.from_pretrained(
+        name,
+        device=cfg.device,
+        backend=cfg.backend,
+        quantize=cfg.quantize,
+        batch_size=cfg.batch_size,
+        long=cfg.long,
+    )
+    out = summarizer.summarize_detailed(texts, **cfg.generation)
+    settings = summarizer.settings.with_overrides(**cfg.generation)
+    log.info("%s: %d summaries in %.1fs", name, len(texts), out.seconds)
+    return {
+        "summaries": out.summaries,
+        "new_tokens": out.new_tokens,
+        "seconds": out.seconds,
+        "per_second": out.per_second,
+        "ms_per_text": 1000 * out.seconds / max(1, len(texts)),
+        "mean_words": sum(len(s.split()) for s in out.summaries) / max(1, len(texts)),
+        "backend": summarizer.backend.name,
+        "generation": settings.to_dict(),
+    }
+
+
+def _load_split(cfg: CompareModelsConfig) -> Any:
+    from summarist.data.loading import load_corpus
+
+    corpus = load_corpus(cfg.data)
+    names = corpus.names()
+    name = cfg.split or next((n for n in ("test", "validation") if n in names), names[0])
+    split = corpus.split(name)
+    if cfg.limit:
+        split = split.select(list(range(min(cfg.limit, len(split)))))
+    return split
+
+
+def _evaluate(
+    cfg: CompareModelsConfig, split: Any, texts: list[str], result: dict[str, Any], same: bool
+) -> dict[str, Any]:
+    from summarist.evaluation import (
+        CompareConfig,
+        ScoringConfig,
+        compare_runs,
+        data_config_dict,
+        score_split,
+        write_run,
+    )
+    from summarist.genconfig import hit_cap
+
+    scoring = cfg.scoring or ScoringConfig()
+    runs: dict[str, Path] = {}
+    metrics: dict[str, Any] = {}
+    for name, got in result["models"].items():
+        if not same:  # --input and --data differ: the split needs its own summaries
+            got = _summarize_with(name, texts, cfg)
+        capped = hit_cap(got["new_tokens"], got["generation"]["max_new_tokens"])
+        split_metrics, rows = score_split(
+            got["summaries"],
+            split,
+            hit_cap=capped,
+            new_tokens=got["new_tokens"],
+            multi_ref=scoring.multi_ref,
+            lang=scoring.lang,
+            bootstrap=scoring.bootstrap,
+            seed=scoring.seed,
+            confidence=scoring.confidence,
+            workers=scoring.workers,
+        )
+        out = Path(cfg.output_dir) / run_name(name)
+        config = {
+            "data": data_config_dict(cfg.data),
+            "model": name,
+            "backend": got["backend"],
+            "generation": got["generation"],
+            "split": split.name,
+        }
+        runs[name] = write_run(
+            out,
+            kind="evaluate",
+            name=name,
+            config=config,
+            metrics_by_split={split.name: split_metrics},
+            prediction_rows=rows,
+        )
+        metrics[name] = split_metrics
+    pairs = []
+    names = list(runs)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            pairs.append(compare_runs(CompareConfig(runs[a], runs[b], split.name, scoring)))
+    return {"split": split.name, "runs": {k: str(v) for k, v in runs.items()},
+            "metrics": metrics, "pairs": pairs}  # fmt: skip
+
+
+def run_name(model: str) -> str:
+    """A directory name for a model: its last path parts, safe characters only."""
+    parts = [p for p in Path(model).parts if p not in ("/", ".", "..")]
+    tail = "-".join(parts[-2:]) if parts and parts[-1] == "model" else (parts or ["model"])[-1]
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", tail).strip("-") or "model"
+
+
+def render_side_by_side(result: dict[str, Any], shown: int = SHOWN) -> Any:
+    """A rich Table: one row per text, one column per model (summary, words, latency)."""
+    from rich.table import Table
+
+    models = result["models"]
+    table = Table(title="summaries side by side", show_lines=True)
+    table.add_column("input", max_width=40)
+    for name, m in models.items():
+        table.add_column(
+            f"{name}\n{m['backend']}, {m['ms_per_text']:.0f} ms/text, "
+            f"{m['per_second']:.2f}/s, {m['mean_words']:.1f} words"
+        )
+    for i, text in enumerate(result["texts"][:shown]):
+        cells = [m["summaries"][i] or "(empty)" for m in models.values()]
+        words = [f"{c}\n[{len(m['summaries'][i].split())} words]" for c, m in
+                 zip(cells, models.values(), strict=True)]  # fmt: skip
+        table.add_row(_clip(text, 300), *words)
+    if len(result["texts"]) > shown:
+        table.caption = f"first {shown} of {len(result['texts'])} texts"
+    return table
+
+
+def render_evaluation(evaluation: dict[str, Any]) -> Any:
+    """ROUGE F1 with CIs per model, then paired differences with p-values."""
+    from rich.table import Table
+
+    table = Table(title=f"ROUGE on {evaluation['split']} (F1, 95% bootstrap CI)")
+    table.add_column("model")
+    for rt in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
+        table.add_column(rt, justify="right")
+    for name, m in evaluation["metrics"].items():
+        cells = []
+        for rt in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
+            f = m["rouge"][rt]["fmeasure"]
+            cells.append(f"{f['mid']:.2f} [{f['low']:.2f}, {f['high']:.2f}]")
+        table.add_row(name, *cells)
+    pairs = Table(title="paired bootstrap (A - B)")
+    for col in ("A", "B", "rouge1", "rouge2", "rougeL", "p (rougeL)"):
+        pairs.add_column(col)
+    for p in evaluation["pairs"]:
+        r = p["rouge"]
+        pairs.add_row(
+            p["a"], p["b"],
+            *(f"{r[k]['diff']:+.2f} [{r[k]['low']:+.2f}, {r[k]['high']:+.2f}]"
+              for k in ("rouge1", "rouge2", "rougeL")),
+            f"{r['rougeL']['p_value']:.3f}",
+        )  # fmt: skip
+    return table, pairs
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -1,0 +1,73 @@
+"""`summarist compare`: side by side on --input; with --data, run dirs per model + paired tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from summarist.rundir import METRICS, PREDICTIONS, read_json, read_jsonl
+from tests.unit import _tiny_seq2seq as tiny
+
+pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    import torch
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("cmp")
+    tok = tiny.t5_tokenizer()
+    gen = {"max_new_tokens": 6, "min_new_tokens": 6, "num_beams": 1}
+    return [
+        tiny.save(tiny.tiny_t5(), tok, root / "t5" / "model", **gen),
+        tiny.save(tiny.tiny_bart(), tok, root / "bart" / "model", **gen),
+    ]
+
+
+def test_compare_on_data_writes_a_run_per_model_and_paired_tests(models, tiny_corpus, tmp_path):
+    from summarist.compare import CompareModelsConfig, run_compare
+    from summarist.data.config import DataConfig
+    from summarist.evaluation import ScoringConfig
+
+    out = tmp_path / "runs"
+    cfg = CompareModelsConfig(
+        models=[str(m) for m in models],
+        data=DataConfig(data=[str(tiny_corpus)]),
+        split="test",
+        output_dir=out,
+        scoring=ScoringConfig(bootstrap=50, workers=1),
+    )
+    result = run_compare(cfg)
+    evaluation = result["evaluation"]
+    assert sorted(p.name for p in out.iterdir()) == ["bart-model", "t5-model"]
+    for name in ("t5-model", "bart-model"):
+        metrics = read_json(out / name / METRICS)
+        rows = read_jsonl(out / name / PREDICTIONS)
+        assert metrics["splits"]["test"]["n"] == len(rows) == 10
+        ci = metrics["splits"]["test"]["rouge"]["rouge1"]["fmeasure"]
+        assert ci["low"] <= ci["mid"] <= ci["high"]
+        assert all(r["new_tokens"] == 6 and r["hit_cap"] for r in rows)
+    (pair,) = evaluation["pairs"]
+    assert pair["n"] == 10 and 0 <= pair["rouge"]["rougeL"]["p_value"] <= 1
+    first = result["models"][str(models[0])]
+    assert first["ms_per_text"] > 0 and len(first["summaries"]) == 10
+
+
+def test_cli_models_a_b_side_by_side(models, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": "Anna: Did you book the train? Ben: Yes."}) + "\n")
+    res = subprocess.run(
+        [sys.executable, "-m", "summarist", "compare", "--models", str(models[0]),
+         str(models[1]), "--input", str(src), "--json"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    assert list(result["models"]) == [str(m) for m in models]
+    assert all(len(m["summaries"]) == 1 for m in result["models"].values())
+    assert "evaluation" not in result
