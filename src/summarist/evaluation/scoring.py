@@ -1,0 +1,166 @@
+"""Scoring one split: ROUGE with CIs + diagnostics, as the run-directory contract's SplitMetrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from summarist.data.corpus import Split
+from summarist.errors import ConfigError, DataError
+from summarist.metrics import compute_diagnostics, compute_rouge
+from summarist.metrics.rouge import MULTI_REF_RULES
+
+logger = logging.getLogger(__name__)
+
+ID_COLUMNS = ("id", "fname", "example_id", "doc_id", "guid")
+
+
+@dataclass
+class ScoringConfig:
+    """How predictions are scored (the same for every command)."""
+
+    multi_ref: str = "max"
+    """Multi-reference rule: max (rouge-score), avg, or pooled (ROUGE-1.5.5 -f A)."""
+    lang: str | None = None
+    """Tokenizer language: None/auto detects (CJK → unicode), en, zh, ..."""
+    bootstrap: int = 1000
+    """Bootstrap resamples for the confidence intervals (0 = none)."""
+    confidence: float = 0.95
+    """Confidence level of the intervals."""
+    seed: int = 0
+    """Bootstrap seed."""
+    workers: int | None = None
+    """Scoring processes (None: automatic)."""
+
+    def __post_init__(self) -> None:
+        if self.multi_ref not in MULTI_REF_RULES:
+            raise ConfigError(
+                f"--multi-ref must be one of {', '.join(MULTI_REF_RULES)}, not '{self.multi_ref}'"
+            )
+        if self.bootstrap < 0:
+            raise ConfigError("--bootstrap must be >= 0")
+        if not 0 < self.confidence < 1:
+            raise ConfigError("--confidence must be between 0 and 1, e.g. 0.95")
+
+
+def example_ids(split: Split) -> list[Any] | None:
+    for col in ID_COLUMNS:
+        if col in split.extra:
+            return list(split.extra[col])
+    return None
+
+
+def score_split(
+    predictions: list[str],
+    split: Split,
+    *,
+    sources: list[str] | None = None,
+    hit_cap: list[bool] | None = None,
+    multi_ref: str = "max",
+    lang: str | None = None,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    workers: int | None = None,
+    new_tokens: list[int] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Score `predictions` against `split`'s references.
+
+    Returns (SplitMetrics dict, predictions.jsonl rows), both per `summarist.rundir`.
+
+    >>> from summarist.data.corpus import Split
+    >>> m, rows = score_split(["a cat"], Split("test", ["a cat sat"], [["a cat"]]), bootstrap=0)
+    >>> m["n"], m["rouge"]["rouge1"]["fmeasure"]["mid"], rows[0]["scores"]["rouge1"]
+    (1, 100.0, 100.0)
+    """
+    n = len(split)
+    if len(predictions) != n:
+        raise DataError(
+            f"{len(predictions)} predictions for {n} examples in split '{split.name}'",
+            "predictions must be aligned one-to-one with the split (same order, same filters)",
+        )
+    if n == 0:
+        raise DataError(f"split '{split.name}' has no examples to score")
+    missing = [i for i, refs in enumerate(split.references) if not any(r.strip() for r in refs)]
+    if missing:
+        raise DataError(
+            f"{len(missing)} examples of split '{split.name}' have no reference "
+            f"(first: index {missing[0]})",
+            "pass --summary-column NAME or drop them with --min-summary-words 1",
+        )
+    sources = list(split.texts) if sources is None else sources
+    result = compute_rouge(
+        predictions,
+        [list(r) for r in split.references],
+        multi_ref=multi_ref,
+        lang=lang,
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+        workers=workers,
+    )
+    metrics: dict[str, Any] = {
+        "n": n,
+        "rouge": result.summary(),
+        "rouge_settings": result.settings(),
+        "diagnostics": compute_diagnostics(predictions, sources, hit_cap=hit_cap),
+    }
+    ids = example_ids(split)
+    rows = []
+    for i, scores in enumerate(result.per_example):
+        row: dict[str, Any] = {"split": split.name, "index": i}
+        if ids is not None:
+            row["id"] = ids[i]
+        row.update(
+            source=sources[i],
+            prediction=predictions[i],
+            references=list(split.references[i]),
+            scores={k: round(v, 6) for k, v in scores.items()},
+        )
+        if new_tokens is not None:
+            row["new_tokens"] = int(new_tokens[i])
+        if hit_cap is not None:
+            row["hit_cap"] = bool(hit_cap[i])
+        rows.append(row)
+    return metrics, rows
+
+
+def scoring_kwargs(s: ScoringConfig) -> dict[str, Any]:
+    return {
+        "multi_ref": s.multi_ref,
+        "lang": s.lang,
+        "bootstrap": s.bootstrap,
+        "seed": s.seed,
+        "confidence": s.confidence,
+        "workers": s.workers,
+    }
+
+
+def row_field(rows: Sequence[dict[str, Any]], key: str) -> list[Any] | None:
+    return [r[key] for r in rows] if rows and all(key in r for r in rows) else None
+
+
+def score_with_baselines(
+    predictions: list[str],
+    split: Split,
+    scoring: ScoringConfig,
+    baselines: Sequence[str] = (),
+    *,
+    hit_cap: list[bool] | None = None,
+    new_tokens: list[int] | None = None,
+    seed: int = 0,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`score_split`, plus each named baseline scored on the same split with the same settings."""
+    from summarist.baselines import run_baseline
+
+    kw = scoring_kwargs(scoring)
+    metrics, rows = score_split(predictions, split, hit_cap=hit_cap, new_tokens=new_tokens, **kw)
+    if baselines:
+        metrics["baselines"] = {}
+        for name in baselines:
+            preds = run_baseline(name, split.texts, references=split.references, seed=seed)
+            base, _ = score_split(preds, split, **kw)
+            metrics["baselines"][name] = base["rouge"]
+    return metrics, rows

@@ -1,0 +1,216 @@
+"""What the CLI calls: `summarist evaluate` (score or re-score) and `summarist baseline`."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from summarist import rundir
+from summarist.data.config import DataConfig
+from summarist.errors import ConfigError
+from summarist.evaluation.rundirs import (
+    data_config_dict,
+    default_split,
+    maybe_write_report,
+    read_predictions,
+    read_run_rows,
+    split_for_rows,
+    split_from_rows,
+    write_run,
+)
+from summarist.evaluation.scoring import (
+    ScoringConfig,
+    row_field,
+    score_split,
+    score_with_baselines,
+    scoring_kwargs,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class EvaluateConfig:
+    """`summarist evaluate`: score a predictions file, or re-score a run directory."""
+
+    predictions: Path | None = None
+    """Predictions file (jsonl or one per line), aligned with the split."""
+    run_dir: Path | None = None
+    """A run directory to re-score (reads its predictions.jsonl and config.yaml)."""
+    data: DataConfig | None = None
+    """The corpus the predictions belong to (optional when the jsonl rows carry references)."""
+    split: str | None = None
+    """Split to score (default: test, else validation, else the only split)."""
+    output_dir: Path | None = None
+    """Where to write the run directory (re-scoring: default is the run directory itself)."""
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    baselines: list[str] = field(default_factory=list)
+    """Baselines to score on the same split, next to the predictions (e.g. lead-3)."""
+    report: bool = True
+    """Also write report.html when the reports package is available."""
+
+    def __post_init__(self) -> None:
+        if (self.predictions is None) == (self.run_dir is None):
+            raise ConfigError(
+                "give either --predictions FILE or a RUN_DIR to re-score",
+                "e.g. summarist evaluate --predictions preds.jsonl --data D --output-dir OUT",
+            )
+        if self.predictions is not None and self.output_dir is None:
+            raise ConfigError(
+                "--output-dir is required with --predictions", "pass --output-dir OUT"
+            )
+
+
+@dataclass
+class BaselineRunConfig:
+    """`summarist baseline NAME`: run an extractive baseline on a corpus and score it."""
+
+    name: str
+    """Baseline name with its k: lead-3, lead-3-utterances(-notags), textrank-3, oracle, ..."""
+    data: DataConfig
+    output_dir: Path
+    splits: list[str] = field(default_factory=list)
+    """Splits to run on (default: test, else validation, else the only split)."""
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    seed: int = 0
+    """Seed of random baselines."""
+    report: bool = True
+
+    def __post_init__(self) -> None:
+        from summarist.baselines import parse_baseline_name
+
+        parse_baseline_name(self.name)  # fail before loading any data
+
+
+def run_evaluate(cfg: EvaluateConfig) -> Path:
+    """Score a predictions file (or re-score a run directory); returns the run directory."""
+    if cfg.run_dir is not None:
+        return rescore_run(cfg.run_dir, cfg.scoring, output_dir=cfg.output_dir, report=cfg.report)
+    assert cfg.predictions is not None and cfg.output_dir is not None
+    rows = read_predictions(cfg.predictions)
+    if cfg.data is not None:
+        from summarist.data.loading import load_corpus
+
+        corpus = load_corpus(cfg.data)
+        split = corpus.split(cfg.split or default_split(corpus.names()))
+    else:
+        split = split_from_rows(rows, cfg.split or str(rows[0].get("split") or "test"))
+    predictions = [r["prediction"] for r in rows]
+    metrics, out_rows = score_with_baselines(
+        predictions,
+        split,
+        cfg.scoring,
+        cfg.baselines,
+        hit_cap=row_field(rows, "hit_cap"),
+        new_tokens=row_field(rows, "new_tokens"),
+    )
+    config = {
+        "data": data_config_dict(cfg.data) if cfg.data else None,
+        "predictions": str(cfg.predictions),
+        "split": split.name,
+        "scoring": dataclasses.asdict(cfg.scoring),
+        "baselines": list(cfg.baselines),
+    }
+    out = write_run(
+        cfg.output_dir,
+        kind="evaluate",
+        name=Path(cfg.predictions).stem,
+        config=config,
+        metrics_by_split={split.name: metrics},
+        prediction_rows=out_rows,
+    )
+    maybe_write_report(out, cfg.report)
+    return out
+
+
+def run_baseline_eval(cfg: BaselineRunConfig) -> Path:
+    """Run baseline `cfg.name` on each split, score it and write a baseline run directory."""
+    from summarist.baselines import run_baseline
+    from summarist.data.loading import load_corpus
+
+    corpus = load_corpus(cfg.data)
+    names = cfg.splits or [default_split(corpus.names())]
+    metrics_by_split: dict[str, Any] = {}
+    all_rows: list[dict[str, Any]] = []
+    for name in names:
+        split = corpus.split(name)
+        logger.info("baseline %s on %s (%d examples)", cfg.name, split.name, len(split))
+        preds = run_baseline(cfg.name, split.texts, references=split.references, seed=cfg.seed)
+        metrics, rows = score_split(preds, split, **scoring_kwargs(cfg.scoring))
+        metrics_by_split[split.name] = metrics
+        all_rows.extend(rows)
+    config = {
+        "data": data_config_dict(cfg.data),
+        "baseline": {"name": cfg.name, "seed": cfg.seed},
+        "splits": list(metrics_by_split),
+        "scoring": dataclasses.asdict(cfg.scoring),
+    }
+    out = write_run(
+        cfg.output_dir,
+        kind="baseline",
+        name=cfg.name,
+        config=config,
+        metrics_by_split=metrics_by_split,
+        prediction_rows=all_rows,
+    )
+    maybe_write_report(out, cfg.report)
+    return out
+
+
+def rescore_run(
+    run_dir: Path,
+    scoring: ScoringConfig,
+    *,
+    output_dir: Path | None = None,
+    report: bool = True,
+) -> Path:
+    """Re-score every split of a run with `scoring`; baselines listed in its metrics are re-run.
+
+    Without `output_dir` the run's own metrics.json and predictions.jsonl are rewritten (its
+    config.yaml and model are left alone); with it, a new `evaluate` run is written there.
+    """
+    run_dir = Path(run_dir)
+    old_path = run_dir / rundir.METRICS
+    old = rundir.read_json(old_path) if old_path.is_file() else {}
+    metrics_by_split: dict[str, Any] = {}
+    all_rows: list[dict[str, Any]] = []
+    for name, rows in read_run_rows(run_dir).items():
+        split = split_for_rows(run_dir, name, rows)
+        old_split = (old.get("splits") or {}).get(name) or {}
+        metrics, new_rows = score_with_baselines(
+            [str(r.get("prediction") or "") for r in rows],
+            split,
+            scoring,
+            list(old_split.get("baselines") or {}),
+            hit_cap=row_field(rows, "hit_cap"),
+            new_tokens=row_field(rows, "new_tokens"),
+        )
+        metrics_by_split[name] = {**old_split, **metrics}
+        all_rows.extend(new_rows)
+    if output_dir is None:
+        rundir.write_jsonl(run_dir / rundir.PREDICTIONS, all_rows)
+        old.setdefault("kind", "evaluate")
+        old.setdefault("name", run_dir.name)
+        rundir.write_json(old_path, {**old, "splits": metrics_by_split})
+        out = run_dir
+    else:
+        config = (
+            rundir.read_yaml(run_dir / rundir.CONFIG) if (run_dir / rundir.CONFIG).is_file() else {}
+        )
+        out = write_run(
+            output_dir,
+            kind="evaluate",
+            name=f"{old.get('name') or run_dir.name} (re-scored)",
+            config={
+                "data": (config or {}).get("data"),
+                "rescored_from": str(run_dir),
+                "scoring": dataclasses.asdict(scoring),
+            },
+            metrics_by_split=metrics_by_split,
+            prediction_rows=all_rows,
+        )
+    maybe_write_report(out, report)
+    return out
