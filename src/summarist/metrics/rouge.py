@@ -10,6 +10,11 @@ Multi-reference rules (`multi_ref`):
     max     per ROUGE type, the reference with the highest F1 (rouge-score's `score_multi`).
     avg     precision, recall and F1 averaged over the references.
     pooled  ROUGE-1.5.5 `-f A`: hits and n-gram counts summed over references, then P/R/F.
+            (rougeL pools rouge-score's whole-text LCS; ROUGE-1.5.5's own ROUGE-L is the
+            summary-level union LCS, i.e. rougeLsum here.)
+
+Pooling happens inside an example, so every rule yields one P/R/F per example and the bootstrap
+resamples examples (rows of the per-example matrix) for all three rules alike.
 """
 
 from __future__ import annotations
