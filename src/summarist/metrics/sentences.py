@@ -55,18 +55,25 @@ def _line_splitter(name: str) -> Callable[[str], list[str]]:
     raise ValueError(f"unknown sentence splitter {name!r}; choose one of {', '.join(SPLITTERS)}")
 
 
+@lru_cache(maxsize=100_000)
+def _split_line(line: str, splitter: str) -> tuple[str, ...]:
+    # Cached: references are split again at every evaluation during training, for every baseline
+    # and for both sides of a comparison.
+    return tuple(s for s in (p.strip() for p in _line_splitter(splitter)(line)) if s)
+
+
 def split_sentences(text: str, splitter: str = "punkt") -> list[str]:
     """Sentences of `text`: each non-empty line, split further by `splitter`.
 
     >>> split_sentences("Anna: Hi. Are you there?\\nBen: Yes.")
     ['Anna: Hi.', 'Are you there?', 'Ben: Yes.']
     """
-    split_line = _line_splitter(splitter)
+    _line_splitter(splitter)  # unknown names fail here, before any caching
     out: list[str] = []
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = line.strip()
         if line:
-            out.extend(s for s in (p.strip() for p in split_line(line)) if s)
+            out.extend(_split_line(line, splitter))
     return out
 
 
