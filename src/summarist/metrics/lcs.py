@@ -49,19 +49,22 @@ def lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
             row = ((row + u) | (row - u)) & full
         rows.append(row)
     i, j = len(ref), len(can)
+    cur = j - rows[i].bit_count()  # t[i][j], kept up to date along the path
     out: list[int] = []
     while i > 0 and j > 0:
         if ref[i - 1] == can[j - 1]:
             out.append(i - 1)
             i -= 1
             j -= 1
+            cur -= 1
+            continue
+        # rouge-score moves left iff t[i][j-1] > t[i-1][j]. Both are cur or cur - 1, and
+        # t[i][j-1] == cur exactly when bit j-1 of row i is 1 (no step up at column j).
+        up = j - (rows[i - 1] & ((1 << j) - 1)).bit_count()
+        if (rows[i] >> (j - 1)) & 1 and up < cur:
+            j -= 1
         else:
-            # t[i][j-1] > t[i-1][j], with t[r][c] = c - popcount(rows[r] & (2**c - 1))
-            left = (j - 1) - (rows[i] & ((1 << (j - 1)) - 1)).bit_count()
-            up = j - (rows[i - 1] & ((1 << j) - 1)).bit_count()
-            if left > up:
-                j -= 1
-            else:
-                i -= 1
+            i -= 1
+            cur = up
     out.reverse()
     return out
