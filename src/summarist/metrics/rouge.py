@@ -45,10 +45,6 @@ _MIN_PER_WORKER = 2500
 Sents = list[list[str]]  # a text as tokenized sentences
 
 
-def _fmeasure(p: float, r: float) -> float:
-    return 2 * p * r / (p + r) if p + r > 0 else 0.0  # rouge_score.scoring.fmeasure
-
-
 def _ngram_hits(ref: list[str], pred: list[str], n: int) -> tuple[int, int, int]:
     if n == 1:
         rc, pc = Counter(ref), Counter(pred)
@@ -82,17 +78,21 @@ def _lsum_hits(ref_sents: Sents, pred_sents: Sents) -> int:
     return hits
 
 
-def pair_counts(ref_sents: Sents, pred_sents: Sents) -> np.ndarray:
-    """(hits, prediction count, reference count) for each ROUGE type, shape (4, 3)."""
+def pair_counts(ref_sents: Sents, pred_sents: Sents) -> tuple[int, ...]:
+    """(hits, prediction count, reference count) for rouge1, rouge2, rougeL, rougeLsum: 12 ints."""
     ref = [t for s in ref_sents for t in s]
     pred = [t for s in pred_sents for t in s]
-    out = np.zeros((4, 3), dtype=np.int64)
-    out[0] = _ngram_hits(ref, pred, 1)
-    out[1] = _ngram_hits(ref, pred, 2)
-    out[2] = (lcs_length(ref, pred), len(pred), len(ref))
     lsum = _lsum_hits(ref_sents, pred_sents) if ref and pred else 0
-    out[3] = (lsum, len(pred), len(ref))
-    return out
+    return (
+        *_ngram_hits(ref, pred, 1),
+        *_ngram_hits(ref, pred, 2),
+        lcs_length(ref, pred),
+        len(pred),
+        len(ref),
+        lsum,
+        len(pred),
+        len(ref),
+    )
 
 
 def prf(counts: np.ndarray) -> np.ndarray:
@@ -102,28 +102,38 @@ def prf(counts: np.ndarray) -> np.ndarray:
     p = hits / np.maximum(counts[..., 1], 1)
     r = hits / np.maximum(counts[..., 2], 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+        f = np.where(p + r > 0, 2 * p * r / (p + r), 0.0)  # rouge_score.scoring.fmeasure
     return np.stack([p, r, f], axis=-1)
 
 
-def _combine(per_ref_counts: list[np.ndarray], rule: str) -> np.ndarray:
-    """One example's references → (4 types, 3 stats) P/R/F on a 0-1 scale."""
-    stacked = np.stack(per_ref_counts)  # (refs, 4, 3)
+def combine_references(counts: np.ndarray, n_refs: np.ndarray, rule: str) -> np.ndarray:
+    """Per-reference counts (R, 4, 3) → per-example P/R/F (N, 4, 3) under a multi-ref rule.
+
+    `n_refs[k]` is the number of references of example k (rows are grouped by example).
+    """
+    if len(n_refs) == 0:
+        return np.empty((0, 4, 3))
+    starts = np.concatenate([[0], np.cumsum(n_refs)[:-1]]).astype(np.int64)
     if rule == "pooled":
-        return prf(stacked.sum(axis=0))
-    scores = prf(stacked)  # (refs, 4, 3)
+        return prf(np.add.reduceat(counts, starts, axis=0))
+    scores = prf(counts)  # (R, 4, 3)
+    if np.all(n_refs == 1):
+        return scores
     if rule == "avg":
-        return scores.mean(axis=0)
-    best = np.argmax(scores[:, :, 2], axis=0)  # first max, as np.argmax in score_multi
-    return scores[best, np.arange(4)]
+        return np.add.reduceat(scores, starts, axis=0) / n_refs[:, None, None]
+    out = np.empty((len(n_refs), 4, 3))
+    for k, (start, n) in enumerate(zip(starts, n_refs, strict=True)):
+        block = scores[start : start + n]
+        best = np.argmax(block[:, :, 2], axis=0)  # first max, as np.argmax in score_multi
+        out[k] = block[best, np.arange(4)]
+    return out
 
 
 def _score_chunk(args: tuple[list[Sents], list[list[Sents]], str]) -> np.ndarray:
     preds, refs, rule = args
-    out = np.empty((len(preds), 4, 3))
-    for k, (pred, ex_refs) in enumerate(zip(preds, refs, strict=True)):
-        out[k] = _combine([pair_counts(ref, pred) for ref in ex_refs], rule)
-    return out
+    rows = [pair_counts(ref, pred) for pred, ex in zip(preds, refs, strict=True) for ref in ex]
+    counts = np.array(rows, dtype=np.int64).reshape(-1, 4, 3)
+    return combine_references(counts, np.array([len(ex) for ex in refs]), rule)
 
 
 def _tokenize_chunk(args: tuple[list[str], str, bool, str]) -> list[Sents]:
