@@ -148,3 +148,31 @@ def test_compare_runs(tmp_path: Path, split: Split) -> None:
     short = _run(tmp_path, "short", other, list(other.summaries))
     with pytest.raises(DataError, match="different examples"):
         compare_runs(CompareConfig(good, short))
+
+
+def test_run_evaluate_on_self_contained_chinese_rows(tmp_path: Path) -> None:
+    from summarist.evaluation import run_evaluate
+
+    titles = ["一种新的飞行器控制方法", "基于深度学习的图像分类", "城市交通流量预测模型"]
+    rows = [
+        {"prediction": t, "references": [t], "source": t * 3, "hit_cap": i == 0}
+        for i, t in enumerate(titles)
+    ]
+    preds = tmp_path / "zh.jsonl"
+    preds.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    out = run_evaluate(
+        EvaluateConfig(
+            predictions=preds,
+            output_dir=tmp_path / "out",
+            scoring=ScoringConfig(bootstrap=20),
+            baselines=["lead-1"],
+            report=False,
+        )
+    )
+    split = rundir.read_json(out / "metrics.json")["splits"]["test"]
+    assert split["rouge_settings"]["tokenizer"] == "unicode"
+    assert split["rouge"]["rouge2"]["fmeasure"]["mid"] == 100.0
+    assert split["diagnostics"]["hit_cap_share"] == pytest.approx(100 / 3, abs=1e-3)
+    assert set(split["baselines"]["lead-1"]) == TYPES
+    assert rundir.read_yaml(out / "config.yaml")["kind"] == "evaluate"
+    assert not (out / "report.html").exists()
