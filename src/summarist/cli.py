@@ -223,7 +223,15 @@ def evaluate(
     split_ratios: RatiosOpt = None,
     seed: SeedOpt = 42,
     split: Annotated[str | None, typer.Option(help="Split to score (default: test).")] = None,
-    output_dir: Annotated[Path | None, typer.Option("--output-dir", "-o", help="Run dir.")] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir",
+            "-o",
+            help="Write the run directory here (needed with --predictions; a re-scored RUN_DIR "
+            "is updated in place without it; with --compare, comparison.json goes here).",
+        ),
+    ] = None,
     compare: Annotated[
         bool, typer.Option("--compare", help="Paired bootstrap between two run directories.")
     ] = False,
