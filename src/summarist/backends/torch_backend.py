@@ -102,6 +102,7 @@ def quantize_dynamic_int8(model: Any) -> Any:
     # use; eager dynamic quantization still works in torch 2.13, so keep users' logs clean.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantize_per_tensor", category=UserWarning)
         from torch.ao.quantization import quantize_dynamic
 
         return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

@@ -1,0 +1,333 @@
+"""Inference speed: summaries/second versus the tutorials' one-text-at-a-time loop.
+
+    .venv/bin/python bench/bench_inference.py                       # all shapes, greedy + beam 4
+    .venv/bin/python bench/bench_inference.py --shapes t5-small --n 32 --beam-n 0   # quick
+    .venv/bin/python bench/bench_inference.py --train-t5 /tmp/quick-t5  # the ROUGE check model
+
+The reference path is what the transformers tutorials did before `pipeline("summarization")` went
+away: tokenize one text, `model.generate`, decode, repeat. Every path runs in this one process on
+the same inputs with the output length forced (min_new_tokens = max_new_tokens) so the work is
+equal; ratios are printed against the reference, and outputs are asserted identical where they
+must be (batched torch fp32 and CTranslate2 fp32 versus one at a time, greedy).
+
+Shapes (random weights, built from configs; tokenizer: the real T5 one from ../shared/data):
+t5-small (d_model 512, 6+6 layers, 8 heads, d_ff 2048), bart-base (768, 6+6, 12 heads, 32,100
+vocabulary), and minilm (the offline warm start: MiniLM BERT2BERT, which CTranslate2 cannot
+convert, so the torch int8 path carries it).
+
+ROUGE of int8 versus fp32 needs a trained model (a random model's outputs are noise):
+`--rouge-model DIR` (any saved model) or `--train-t5 DIR` trains a small T5 on DialogSum for a
+few minutes first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+sys.path.insert(0, str(ROOT / "src"))
+
+
+# ---------------------------------------------------------------- models
+def t5_tokenizer() -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(DATA / "t5_tokenizer"))
+
+
+def build_shape(shape: str) -> tuple[Any, Any, str]:
+    """(model, tokenizer, prefix) with seeded random weights."""
+    import torch
+
+    torch.manual_seed(0)
+    if shape == "t5-small":
+        from transformers import T5Config, T5ForConditionalGeneration
+
+        cfg = T5Config(vocab_size=32128, d_model=512, d_kv=64, d_ff=2048, num_layers=6,
+                       num_decoder_layers=6, num_heads=8, decoder_start_token_id=0,
+                       pad_token_id=0, eos_token_id=1)  # fmt: skip
+        return T5ForConditionalGeneration(cfg).eval(), t5_tokenizer(), "summarize: "
+    if shape == "bart-base":
+        from transformers import BartConfig, BartForConditionalGeneration
+
+        cfg = BartConfig(vocab_size=32100, d_model=768, encoder_layers=6, decoder_layers=6,
+                         encoder_attention_heads=12, decoder_attention_heads=12,
+                         encoder_ffn_dim=3072, decoder_ffn_dim=3072, max_position_embeddings=1024,
+                         pad_token_id=0, eos_token_id=1, bos_token_id=0,
+                         decoder_start_token_id=1, forced_eos_token_id=1,
+                         normalize_before=False, normalize_embedding=True)  # fmt: skip
+        return BartForConditionalGeneration(cfg).eval(), t5_tokenizer(), ""
+    if shape == "minilm":
+        from transformers import EncoderDecoderModel
+
+        from summarist.models.bert2bert import wire_special_tokens
+        from summarist.models.loading import quiet_transformers
+        from summarist.models.resolve import load_tokenizer, resolve_model_path
+
+        path = resolve_model_path("minilm")
+        with quiet_transformers():
+            model = EncoderDecoderModel.from_encoder_decoder_pretrained(path, path)
+        tok = load_tokenizer("minilm")
+        wire_special_tokens(model, tok)
+        return model.eval(), tok, ""
+    raise SystemExit(f"unknown shape {shape}")
+
+
+# ---------------------------------------------------------------- measuring
+class PeakRSS:
+    """Peak resident memory during a block (sampled every 10 ms), in MiB."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.proc = psutil.Process()
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> PeakRSS:
+        self.base = self.proc.memory_info().rss
+        self.peak = self.base
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.01)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mib(self) -> float:
+        return self.peak / 2**20
+
+
+def one_at_a_time(model: Any, tok: Any, texts: list[str], prefix: str, gen: dict) -> list[str]:
+    """The tutorials' loop: one text, `model.generate`, decode."""
+    import torch
+
+    out = []
+    for text in texts:
+        enc = tok(prefix + text, return_tensors="pt", truncation=True, max_length=512)
+        with torch.no_grad():
+            ids = model.generate(**enc, **gen)
+        out.append(tok.decode(ids[0], skip_special_tokens=True).strip())
+    return out
+
+
+def timed(fn: Callable[[], list[str]]) -> tuple[list[str], float, float]:
+    with PeakRSS() as mem:
+        start = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - start
+    return out, seconds, mem.mib
+
+
+def bench_shape(shape: str, texts: list[str], args: argparse.Namespace) -> list[dict]:
+    from summarist.backends import ctranslate2_backend as ct2
+    from summarist.genconfig import GenerationSettings
+    from summarist.generation import run_batched
+
+    model, tok, prefix = build_shape(shape)
+    rows = []
+    for beams, n in ((1, args.n), (4, args.beam_n)):
+        if n <= 0:
+            continue
+        subset = texts[:n]
+        settings = GenerationSettings(max_new_tokens=args.new_tokens,
+                                      min_new_tokens=args.new_tokens, num_beams=beams,
+                                      no_repeat_ngram_size=0, early_stopping=beams > 1)  # fmt: skip
+        gen = {"max_new_tokens": args.new_tokens, "min_new_tokens": args.new_tokens,
+               "num_beams": beams, "do_sample": False}  # fmt: skip
+        ref, ref_s, ref_mem = timed(lambda: one_at_a_time(model, tok, subset, prefix, gen))  # noqa: B023
+        labels = ["torch fp32 batched", "torch int8 batched"]
+        ct2_dir = None
+        if ct2.supports(model.config.model_type):
+            ct2_dir = tempfile.TemporaryDirectory()
+            ct2.export_ctranslate2(model, tok, Path(ct2_dir.name), prefix=prefix,
+                                   settings=settings, source_limit=512)  # fmt: skip
+            labels += ["ctranslate2 fp32 batched", "ctranslate2 int8 batched"]
+        row = {"shape": shape, "beams": beams, "n": n, "one_at_a_time_per_s": n / ref_s,
+               "one_at_a_time_peak_mib": ref_mem, "paths": {}}  # fmt: skip
+        for label in labels:
+            backend = make_backend(label, model, tok, ct2_dir.name if ct2_dir else "")
+            out, seconds, mem = timed(
+                lambda b=backend: run_batched(b, tok, subset, settings, batch_size=args.batch_size,  # noqa: B023
+                                              prefix=prefix, limit=512)[0]
+            )  # fmt: skip
+            same = sum(a == b for a, b in zip(out, ref, strict=True))
+            row["paths"][label] = {"per_s": n / seconds, "ratio": ref_s / seconds,
+                                   "peak_mib": mem, "identical": same}  # fmt: skip
+            exact = beams == 1 and ("fp32" in label)
+            if exact and same != n:
+                MISMATCHES.append(f"{shape} {label}: {n - same} of {n} outputs differ")
+            del backend
+        rows.append(row)
+        print_row(row, args.threads)
+        if ct2_dir is not None:
+            ct2_dir.cleanup()
+    return rows
+
+
+MISMATCHES: list[str] = []
+
+
+def make_backend(label: str, model: Any, tok: Any, ct2_dir: str) -> Any:
+    from summarist.backends import ctranslate2_backend as ct2
+    from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8
+
+    if label == "torch fp32 batched":
+        return TorchBackend(model, tok)
+    if label == "torch int8 batched":
+        return TorchBackend(quantize_dynamic_int8(model), tok)
+    compute = "int8" if "int8" in label else "default"
+    return ct2.CTranslate2Backend(ct2_dir, tok, compute_type=compute)
+
+
+def print_row(row: dict, threads: int) -> None:
+    print(f"\n== {row['shape']}, beams={row['beams']}, {row['n']} inputs, {threads} thread(s)")
+    print(f"  {'one at a time (tutorial)':28s} {row['one_at_a_time_per_s']:6.2f}/s   1.0x  "
+          f"peak RSS {row['one_at_a_time_peak_mib']:7.0f} MiB")  # fmt: skip
+    for label, p in row["paths"].items():
+        print(f"  {label:28s} {p['per_s']:6.2f}/s {p['ratio']:5.1f}x  peak RSS "
+              f"{p['peak_mib']:7.0f} MiB  identical to reference: {p['identical']}/{row['n']}")  # fmt: skip
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- int8 ROUGE check
+def rouge_check(
+    model_dir: str, texts: list[str], refs: list[str], args: argparse.Namespace
+) -> dict:
+    """ROUGE of fp32 vs int8 backends of a trained model on the same inputs (greedy)."""
+    from summarist.generation import Summarizer
+    from summarist.metrics import compute_rouge
+
+    variants = [("torch fp32", {}), ("torch int8", {"quantize": "int8"}),
+                ("ctranslate2 fp32", {"backend": "ctranslate2"}),
+                ("ctranslate2 int8", {"backend": "ctranslate2", "quantize": "int8"})]  # fmt: skip
+    out: dict[str, Any] = {"model": model_dir, "n": len(texts)}
+    base = None
+    for label, kw in variants:
+        s = Summarizer.from_pretrained(model_dir, batch_size=args.batch_size, **kw)
+        if "ctranslate2" in label and s.backend.name != "ctranslate2":
+            continue
+        start = time.perf_counter()
+        preds = s.summarize(texts, num_beams=1)
+        seconds = time.perf_counter() - start
+        res = compute_rouge(preds, [[r] for r in refs], bootstrap=0)
+        scores = {k: round(v["fmeasure"]["mid"], 2) for k, v in res.summary().items()}
+        base = base or scores
+        out[label] = {"rouge": scores, "per_s": round(len(texts) / seconds, 2),
+                      "delta_vs_fp32": {k: round(scores[k] - base[k], 2) for k in scores},
+                      "example": preds[0]}  # fmt: skip
+        print(f"  {label:18s} {scores}  delta {out[label]['delta_vs_fp32']}  "
+              f"{out[label]['per_s']}/s")  # fmt: skip
+    return out
+
+
+def train_t5(out_dir: str, minutes: float, seed: int = 0) -> str:
+    """A small T5 trained on DialogSum for `minutes` (1 thread): non-degenerate outputs."""
+    import random
+
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    from summarist.genconfig import GenerationSettings
+
+    torch.manual_seed(seed)
+    random.seed(seed)
+    tok = t5_tokenizer()
+    rows = [json.loads(line) for line in (DATA / "dialogsum/train.jsonl").open()]
+    cfg = T5Config(vocab_size=32128, d_model=256, d_kv=32, d_ff=1024, num_layers=4,
+                   num_decoder_layers=4, num_heads=8, decoder_start_token_id=0, pad_token_id=0,
+                   eos_token_id=1,
+                   task_specific_params={"summarization": {"prefix": "summarize: "}})  # fmt: skip
+    model = T5ForConditionalGeneration(cfg).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.01)
+    deadline = time.time() + 60 * minutes
+    step, batch = 0, 16
+    while time.time() < deadline:
+        chunk = random.sample(rows, batch)
+        enc = tok(["summarize: " + r["dialogue"] for r in chunk], max_length=256,
+                  truncation=True, padding=True, return_tensors="pt")  # fmt: skip
+        labels = tok(text_target=[r["summary"] for r in chunk], max_length=64, truncation=True,
+                     padding=True, return_tensors="pt").input_ids  # fmt: skip
+        labels[labels == tok.pad_token_id] = -100
+        lr = 2e-3 * min(1.0, (step + 1) / 100)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        loss = model(**enc, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        opt.zero_grad()
+        if step % 50 == 0:
+            print(f"step {step} loss {loss.item():.3f}", flush=True)
+        step += 1
+    model.eval()
+    settings = GenerationSettings(max_new_tokens=48, num_beams=1, no_repeat_ngram_size=3)
+    model.generation_config = settings.to_hf(model.generation_config)
+    model.save_pretrained(out_dir)
+    tok.save_pretrained(out_dir)
+    print(f"trained {step} steps ({step * batch} examples) in {minutes} min → {out_dir}")
+    return out_dir
+
+
+# ---------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--shapes", default="t5-small,bart-base,minilm")
+    ap.add_argument("--n", type=int, default=100, help="DialogSum dev inputs (greedy)")
+    ap.add_argument("--beam-n", type=int, default=32, help="inputs for the beam-4 rows (0: skip)")
+    ap.add_argument("--new-tokens", type=int, default=48)
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rouge-model", action="append", default=[], help="trained model dir(s)")
+    ap.add_argument("--rouge-n", type=int, default=200)
+    ap.add_argument("--train-t5", help="train a small T5 here first (and ROUGE-check it)")
+    ap.add_argument("--train-minutes", type=float, default=6.0)
+    ap.add_argument("--json", help="also write all figures to this JSON file")
+    args = ap.parse_args()
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, threads pinned to {torch.get_num_threads()}, "
+          f"greedy and beam-4, forced {args.new_tokens} new tokens, batch {args.batch_size}")  # fmt: skip
+    rows = [json.loads(line) for line in (DATA / "dialogsum/dev.jsonl").open()]
+    texts = [r["dialogue"] for r in rows]
+    results: dict[str, Any] = {"threads": args.threads, "speed": [], "rouge": []}
+    if args.train_t5:
+        results["trained"] = train_t5(args.train_t5, args.train_minutes)
+        args.rouge_model.append(args.train_t5)
+    for shape in [s for s in args.shapes.split(",") if s]:
+        results["speed"].extend(bench_shape(shape, texts[: max(args.n, args.beam_n)], args))
+    for model_dir in args.rouge_model:
+        print(f"\n== int8 vs fp32 ROUGE, {model_dir}, {args.rouge_n} DialogSum dev inputs, greedy")
+        refs = [r["summary"] for r in rows[: args.rouge_n]]
+        results["rouge"].append(rouge_check(model_dir, texts[: args.rouge_n], refs, args))
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nprocess peak RSS {usage:.0f} MiB")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    if MISMATCHES:
+        raise SystemExit("outputs that must be identical differ: " + "; ".join(MISMATCHES))
+
+
+if __name__ == "__main__":
+    main()
