@@ -123,6 +123,8 @@ def _run(tmp_path: Path, name: str, split: Split, preds: list[str]) -> Path:
 
 def test_rescore_in_place_with_new_settings(tmp_path: Path, split: Split) -> None:
     run = _run(tmp_path, "a", split, [t.split("\n")[0] for t in split.texts])
+    rows = rundir.read_jsonl(run / "predictions.jsonl")
+    rundir.write_jsonl(run / "predictions.jsonl", [{**r, "latency_ms": 5} for r in rows])
     before = rundir.read_json(run / "metrics.json")["splits"]["test"]
     rescore_run(run, ScoringConfig(multi_ref="pooled", bootstrap=50), report=False)
     after = rundir.read_json(run / "metrics.json")["splits"]["test"]
@@ -132,6 +134,7 @@ def test_rescore_in_place_with_new_settings(tmp_path: Path, split: Split) -> Non
         before["rouge"]["rouge1"]["fmeasure"]["mid"]  # one reference: every rule agrees
     )
     assert set(after["baselines"]["lead-1"]) == TYPES  # listed baselines were re-run
+    assert all(r["latency_ms"] == 5 for r in rundir.read_jsonl(run / "predictions.jsonl"))
 
 
 def test_compare_runs(tmp_path: Path, split: Split) -> None:

@@ -170,6 +170,8 @@ def test_unicode_tokenizer_scores_chinese() -> None:
     assert tokenize_rouge_score(zh) == []
     assert tokenize_unicode(zh)[:3] == ["我", "们", "提"]
     assert tokenize_unicode("Running 快跑 Мир") == ["run", "快", "跑", "мир"]
+    # Combining marks stay inside their word (Python's \\w does not match them).
+    assert tokenize_unicode("नमस्ते दुनिया, e\u0301te\u0301") == ["नमस्ते", "दुनिया", "e\u0301te\u0301"]
     res = compute_rouge([zh, zh], [[zh], [other]], bootstrap=0)
     assert res.tokenizer == "unicode"
     assert res.per_example[0]["rouge1"] == pytest.approx(100.0)

@@ -45,3 +45,9 @@ def test_no_download_is_attempted(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(nltk, "download", refuse)
     assert split_sentences("It works. Offline.") == ["It works.", "Offline."]
+
+
+def test_full_width_terminators_end_sentences() -> None:
+    text = "我们提出了一种方法。实验表明有效！Dr. Smith agreed."
+    assert split_sentences(text) == ["我们提出了一种方法。", "实验表明有效！", "Dr. Smith agreed."]
+    assert split_sentences(text, "newline") == [text]

@@ -189,7 +189,10 @@ def rescore_run(
             new_tokens=row_field(rows, "new_tokens"),
         )
         metrics_by_split[name] = {**old_split, **metrics}
-        all_rows.extend(new_rows)
+        # Keep fields other tools added to the rows (latency, model outputs...); scores are new.
+        all_rows.extend(
+            {**old_row, **new_row} for old_row, new_row in zip(rows, new_rows, strict=True)
+        )
     if output_dir is None:
         rundir.write_jsonl(run_dir / rundir.PREDICTIONS, all_rows)
         old.setdefault("kind", "evaluate")

@@ -10,11 +10,13 @@ HF tutorials' bug). Here every text is split before scoring, with nothing downlo
 * `newline`: only existing line breaks.
 
 Line breaks are always kept as boundaries and each line is split further: a dialogue is one
-utterance per line, and an utterance may hold several sentences.
+utterance per line, and an utterance may hold several sentences. The punkt and pysbd splitters
+also end a sentence after the full-width terminators 。！？ (Chinese, Japanese).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -55,11 +57,20 @@ def _line_splitter(name: str) -> Callable[[str], list[str]]:
     raise ValueError(f"unknown sentence splitter {name!r}; choose one of {', '.join(SPLITTERS)}")
 
 
+# Full-width sentence terminators (Chinese/Japanese), which English Punkt does not know.
+_CJK_END_RE = re.compile(r"(?<=[。！？])")
+
+
 @lru_cache(maxsize=100_000)
 def _split_line(line: str, splitter: str) -> tuple[str, ...]:
     # Cached: references are split again at every evaluation during training, for every baseline
     # and for both sides of a comparison.
-    return tuple(s for s in (p.strip() for p in _line_splitter(splitter)(line)) if s)
+    split = _line_splitter(splitter)
+    if splitter != "newline" and _CJK_END_RE.search(line):
+        pieces = [q for p in _CJK_END_RE.split(line) if p.strip() for q in split(p.strip())]
+    else:
+        pieces = split(line)
+    return tuple(s for s in (p.strip() for p in pieces) if s)
 
 
 def split_sentences(text: str, splitter: str = "punkt") -> list[str]:

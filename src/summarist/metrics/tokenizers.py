@@ -25,8 +25,15 @@ _CJK_CLASS = (
     "\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
     "\uac00-\ud7af\u1100-\u11ff\U00020000-\U0002ebef"
 )
+# Combining marks are not `\\w` in Python's re, yet they sit inside words (Devanagari vowel
+# signs, Arabic and Hebrew vowel points, Latin diacritics written separately): keep them in.
+_MARKS = (
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
+    "\u0900-\u0963\u0966-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u1ab0-\u1aff\u1dc0-\u1dff"
+    "\u20d0-\u20ff\ufe20-\ufe2f"
+)
 _CJK_RE = re.compile(f"[{_CJK_CLASS}]")
-_UNICODE_TOKEN_RE = re.compile(f"[{_CJK_CLASS}]|[^\\W_{_CJK_CLASS}]+")
+_UNICODE_TOKEN_RE = re.compile(f"[{_CJK_CLASS}]|(?:[^\\W_{_CJK_CLASS}]|[{_MARKS}])+")
 _ASCII_WORD_RE = re.compile(r"^[a-z0-9]+$")
 
 
