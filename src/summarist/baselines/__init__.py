@@ -97,9 +97,13 @@ def run_baseline(
     *,
     references: Sequence[Sequence[str]] | None = None,
     seed: int = 0,
+    progress: Callable[[int], None] | None = None,
     **kw: object,
 ) -> list[str]:
-    """Apply baseline `name` to every text (references only for `oracle`)."""
+    """Apply baseline `name` to every text (references only for `oracle`).
+
+    `progress`, if given, is called with the number of texts done (every 100 and at the end).
+    """
     family, k = parse_baseline_name(name)
     spec = BASELINES[family]
     if kw:
@@ -111,6 +115,10 @@ def run_baseline(
     for i, text in enumerate(texts):
         ref = references[i][0] if references is not None and references[i] else None
         out.append(spec.fn(text, k, ref, rng))
+        if progress is not None and (i + 1) % 100 == 0:
+            progress(i + 1)
+    if progress is not None:
+        progress(len(out))
     return out
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,21 @@ def run_evaluate(cfg: EvaluateConfig) -> Path:
     return out
 
 
+@contextmanager
+def _progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A transient rich progress bar on stderr (silent when stderr is not a terminal)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    if not console.is_terminal or total < 500:
+        yield lambda done: None
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.update(task, completed=done)
+
+
 def run_baseline_eval(cfg: BaselineRunConfig) -> Path:
     """Run baseline `cfg.name` on each split, score it and write a baseline run directory."""
     from summarist.baselines import run_baseline
@@ -138,7 +155,10 @@ def run_baseline_eval(cfg: BaselineRunConfig) -> Path:
     for name in names:
         split = corpus.split(name)
         logger.info("baseline %s on %s (%d examples)", cfg.name, split.name, len(split))
-        preds = run_baseline(cfg.name, split.texts, references=split.references, seed=cfg.seed)
+        with _progress_bar(f"{cfg.name} on {split.name}", len(split)) as advance:
+            preds = run_baseline(
+                cfg.name, split.texts, references=split.references, seed=cfg.seed, progress=advance
+            )
         metrics, rows = score_split(preds, split, **scoring_kwargs(cfg.scoring))
         metrics_by_split[split.name] = metrics
         all_rows.extend(rows)
