@@ -254,7 +254,9 @@ class Summarizer:
         """Source tokens per text as the model sees it (prefix and special tokens included)."""
         if not texts:
             return []
-        return [len(ids) for ids in self.tokenizer([self.prefix + t for t in texts])["input_ids"]]
+        # verbose=False: counting long inputs is the point; no "longer than the maximum" warning.
+        encoded = self.tokenizer([self.prefix + t for t in texts], verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
 
     def _run(
         self,
