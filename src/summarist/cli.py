@@ -181,6 +181,9 @@ BootstrapOpt = Annotated[int, typer.Option(help="Bootstrap resamples for the 95%
 ConfidenceOpt = Annotated[float, typer.Option(help="Confidence level of the intervals.")]
 BootstrapSeedOpt = Annotated[int, typer.Option(help="Seed of the bootstrap resampling.")]
 WorkersOpt = Annotated[int | None, typer.Option(help="Scoring processes (default: automatic).")]
+SplitterOpt = Annotated[
+    str, typer.Option(help="Sentence splitter for rougeLsum: punkt, pysbd or newline.")
+]
 ReportOpt = Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -195,6 +198,7 @@ def _scoring_config(**kw: Any) -> Any:
         confidence=kw["confidence"],
         seed=kw["bootstrap_seed"],
         workers=kw["workers"],
+        sentence_splitter=kw["sentence_splitter"],
     )
 
 
@@ -244,6 +248,7 @@ def evaluate(
     confidence: ConfidenceOpt = 0.95,
     bootstrap_seed: BootstrapSeedOpt = 0,
     workers: WorkersOpt = None,
+    sentence_splitter: SplitterOpt = "punkt",
     report: ReportOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -319,6 +324,7 @@ def baseline_cmd(
     confidence: ConfidenceOpt = 0.95,
     bootstrap_seed: BootstrapSeedOpt = 0,
     workers: WorkersOpt = None,
+    sentence_splitter: SplitterOpt = "punkt",
     report: ReportOpt = True,
     as_json: JsonOpt = False,
 ) -> None:

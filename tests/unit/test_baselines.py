@@ -116,3 +116,9 @@ def test_oracle_is_an_upper_bound_of_extraction() -> None:
 def test_unknown_options_are_rejected() -> None:
     with pytest.raises(ConfigError, match="unknown options"):
         run_baseline("lead-3", ["a"], window=3)
+
+
+def test_progress_callback_counts_texts() -> None:
+    seen: list[int] = []
+    run_baseline("lead-1", ["One. Two."] * 250, progress=seen.append)
+    assert seen == [100, 200, 250]

@@ -107,6 +107,13 @@ def test_config_validation() -> None:
         EvaluateConfig(predictions=Path("p.txt"))
     with pytest.raises(ConfigError, match="--multi-ref"):
         ScoringConfig(multi_ref="best")
+    with pytest.raises(ConfigError, match="--sentence-splitter"):
+        ScoringConfig(sentence_splitter="spacy")
+
+
+def test_sentence_splitter_reaches_the_settings(split: Split) -> None:
+    metrics, _ = score_split(list(split.summaries), split, bootstrap=0, sentence_splitter="pysbd")
+    assert metrics["rouge_settings"]["sentence_splitter"] == "pysbd"
 
 
 def _run(tmp_path: Path, name: str, split: Split, preds: list[str]) -> Path:

@@ -11,6 +11,7 @@ from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError
 from summarist.metrics import compute_diagnostics, compute_rouge
 from summarist.metrics.rouge import MULTI_REF_RULES
+from summarist.metrics.sentences import SPLITTERS
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ class ScoringConfig:
     """Bootstrap seed."""
     workers: int | None = None
     """Scoring processes (None: automatic)."""
+    sentence_splitter: str = "punkt"
+    """Sentence splitter for rougeLsum: punkt (NLTK Punkt, English), pysbd, or newline."""
 
     def __post_init__(self) -> None:
         if self.multi_ref not in MULTI_REF_RULES:
@@ -43,6 +46,11 @@ class ScoringConfig:
             raise ConfigError("--bootstrap must be >= 0")
         if not 0 < self.confidence < 1:
             raise ConfigError("--confidence must be between 0 and 1, e.g. 0.95")
+        if self.sentence_splitter not in SPLITTERS:
+            raise ConfigError(
+                f"--sentence-splitter must be one of {', '.join(SPLITTERS)}, "
+                f"not '{self.sentence_splitter}'"
+            )
 
 
 def example_ids(split: Split) -> list[Any] | None:
@@ -65,6 +73,7 @@ def score_split(
     confidence: float = 0.95,
     workers: int | None = None,
     new_tokens: list[int] | None = None,
+    sentence_splitter: str = "punkt",
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Score `predictions` against `split`'s references.
 
@@ -100,6 +109,7 @@ def score_split(
         confidence=confidence,
         seed=seed,
         workers=workers,
+        sentence_splitter=sentence_splitter,
     )
     metrics: dict[str, Any] = {
         "n": n,
@@ -135,6 +145,7 @@ def scoring_kwargs(s: ScoringConfig) -> dict[str, Any]:
         "seed": s.seed,
         "confidence": s.confidence,
         "workers": s.workers,
+        "sentence_splitter": s.sentence_splitter,
     }
 
 
