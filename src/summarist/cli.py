@@ -573,8 +573,11 @@ def compare(
     bootstrap: BootstrapOpt = 1000,
     as_json: JsonOpt = False,
 ) -> None:
-    """Summaries of several models side by side with lengths and latency; with --data, ROUGE
-    with CIs per model, a run directory each, and paired bootstrap tests between them."""
+    """Several models side by side: summaries, lengths, latency (--data: ROUGE, CIs, tests).
+
+    With --data and --split every model is also scored (ROUGE with bootstrap CIs), gets a run
+    directory under --output-dir, and each pair of models gets a paired bootstrap test.
+    """
     from summarist.compare import (
         CompareModelsConfig,
         render_evaluation,

@@ -285,7 +285,8 @@ class Summarizer:
     ) -> tuple[list[str], list[int]]:
         from summarist.longdoc import map_reduce
 
-        short = [i for i in range(len(texts)) if i not in set(long_ones)]
+        long_set = set(long_ones)
+        short = [i for i in range(len(texts)) if i not in long_set]
         summaries = [""] * len(texts)
         counts = [0] * len(texts)
         got, got_counts = self._run([texts[i] for i in short], settings, progress)

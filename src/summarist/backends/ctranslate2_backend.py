@@ -143,6 +143,8 @@ class CTranslate2Backend:
         self.tokenizer = tokenizer
         self.token_to_id = _vocabulary(Path(model_dir))
         self.forced_eos = read_export_meta(model_dir).get("forced_eos_token_id")
+        self.workdir: Any = None
+        """A temporary directory holding a conversion made on load (kept alive with us)."""
 
     def generate_ids(self, batch: list[list[int]], settings: GenerationSettings) -> list[list[int]]:
         sources = [self.tokenizer.convert_ids_to_tokens(ids) for ids in batch]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from summarist.backends.base import Backend
@@ -59,14 +60,14 @@ def open_backend(
         # Converted once per Summarizer into a directory that lives as long as the backend.
         tmp = tempfile.TemporaryDirectory(prefix="summarist-ct2-")
         ct2.export_ctranslate2(
-            model, tokenizer, _path(tmp.name), prefix=prefix, settings=settings,
+            model, tokenizer, Path(tmp.name), prefix=prefix, settings=settings,
             source_limit=limit, source=name,
         )  # fmt: skip
-        opened: Backend = ct2.CTranslate2Backend(
+        fast = ct2.CTranslate2Backend(
             tmp.name, tokenizer, device=device or "cpu", compute_type="int8" if int8 else "default"
         )
-        opened._tmp = tmp  # type: ignore[attr-defined]
-        return OpenedBackend(opened, tokenizer, settings, prefix, limit)
+        fast.workdir = tmp  # removed when the backend is garbage-collected
+        return OpenedBackend(fast, tokenizer, settings, prefix, limit)
 
     from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8
 
@@ -87,9 +88,3 @@ def _open_export(path: str, device: str | None, int8: bool) -> OpenedBackend:
     )
     settings = GenerationSettings.from_dict(meta["generation"])
     return OpenedBackend(backend, tokenizer, settings, meta["prefix"], int(meta["source_limit"]))
-
-
-def _path(name: str) -> Any:
-    from pathlib import Path
-
-    return Path(name)
