@@ -43,7 +43,7 @@ def test_score_split_follows_the_contract(split: Split) -> None:
     assert set(metrics["rouge"]) == TYPES
     assert metrics["rouge_settings"]["multi_ref"] == "max"
     assert metrics["rouge_settings"]["sentence_splitter"] == "punkt"
-    assert metrics["diagnostics"]["hit_cap_share"] == pytest.approx(100 / 6, abs=1e-3)
+    assert metrics["diagnostics"]["hit_cap_share"] == pytest.approx(1 / 6, abs=1e-3)
     assert [r["index"] for r in rows] == list(range(6))
     assert rows[2]["id"] == "e2" and rows[2]["split"] == "test"
     assert rows[2]["source"] == split.texts[2] and rows[2]["references"] == split.references[2]
@@ -182,7 +182,7 @@ def test_run_evaluate_on_self_contained_chinese_rows(tmp_path: Path) -> None:
     split = rundir.read_json(out / "metrics.json")["splits"]["test"]
     assert split["rouge_settings"]["tokenizer"] == "unicode"
     assert split["rouge"]["rouge2"]["fmeasure"]["mid"] == 100.0
-    assert split["diagnostics"]["hit_cap_share"] == pytest.approx(100 / 3, abs=1e-3)
+    assert split["diagnostics"]["hit_cap_share"] == pytest.approx(1 / 3, abs=1e-3)
     assert set(split["baselines"]["lead-1"]) == TYPES
     assert rundir.read_yaml(out / "config.yaml")["kind"] == "evaluate"
     assert not (out / "report.html").exists()

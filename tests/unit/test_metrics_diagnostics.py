@@ -21,7 +21,7 @@ def test_diagnostics_of_an_extractive_and_an_abstractive_system() -> None:
     extractive = compute_diagnostics(["the cat sat on the mat", "dogs bark at night"], sources)
     abstractive = compute_diagnostics(["a feline rested", "canines howl loudly"], sources)
     assert extractive["novel_ngrams"]["1"] == 0.0
-    assert abstractive["novel_ngrams"]["1"] == 100.0
+    assert abstractive["novel_ngrams"]["1"] == 1.0
     assert extractive["compression_ratio"]["mean"] == pytest.approx((9 / 6 + 7 / 4) / 2, abs=1e-3)
     assert extractive["prediction_words"]["mean"] == 5.0
     assert extractive["empty_share"] == 0.0
@@ -35,10 +35,10 @@ def test_empty_outputs_hit_cap_and_custom_tokenizer() -> None:
         hit_cap=[False, True, True],
         tokenizer=lambda t: list(t.replace(" ", "")),
     )
-    assert d["empty_share"] == pytest.approx(100 / 3, abs=1e-3)
-    assert d["hit_cap_share"] == pytest.approx(200 / 3, abs=1e-3)
+    assert d["empty_share"] == pytest.approx(1 / 3, abs=1e-3)
+    assert d["hit_cap_share"] == pytest.approx(2 / 3, abs=1e-3)
     assert d["prediction_tokens"]["max"] == 8.0  # characters, from the custom tokenizer
-    assert d["repeated_ngrams"]["1"] == pytest.approx((75.0 + 0.0) / 2)
+    assert d["repeated_ngrams"]["1"] == pytest.approx((0.75 + 0.0) / 2)
 
 
 def test_without_sources_and_misaligned_inputs() -> None:

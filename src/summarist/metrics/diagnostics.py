@@ -53,7 +53,7 @@ def repeated_ngram_share(prediction: list[str], n: int) -> float | None:
 
 def _mean(values: list[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
-    return round(float(np.mean(kept)) * 100, 4) if kept else None
+    return round(float(np.mean(kept)), 4) if kept else None
 
 
 def compute_diagnostics(
@@ -63,7 +63,10 @@ def compute_diagnostics(
     hit_cap: Sequence[bool] | None = None,
     tokenizer: Callable[[str], list[Any]] | None = None,
 ) -> dict[str, Any]:
-    """The contract's `diagnostics` for one split (shares on a 0-100 scale).
+    """The contract's `diagnostics` for one split.
+
+    Shares and rates are fractions (0-1), like `hit_cap_share` in train_log.jsonl; ROUGE alone
+    uses the 0-100 scale.
 
     Args:
         predictions: the generated summaries.
@@ -73,7 +76,7 @@ def compute_diagnostics(
 
     >>> d = compute_diagnostics(["a b c"], ["a b d e f g"])
     >>> d["novel_ngrams"]["1"], d["compression_ratio"]["mean"]
-    (33.3333, 2.0)
+    (0.3333, 2.0)
     """
     if sources is not None and len(sources) != len(predictions):
         raise ValueError(f"{len(predictions)} predictions but {len(sources)} sources")
@@ -84,7 +87,7 @@ def compute_diagnostics(
         "n": len(predictions),
         "prediction_words": _describe(words),
         "prediction_tokens": _describe([len(tok(p)) for p in predictions]),
-        "empty_share": round(100 * float(np.mean([not p.strip() for p in predictions])), 4)
+        "empty_share": round(float(np.mean([not p.strip() for p in predictions])), 4)
         if predictions
         else 0.0,
         "repeated_ngrams": {
@@ -105,5 +108,5 @@ def compute_diagnostics(
     if hit_cap is not None:
         if len(hit_cap) != len(predictions):
             raise ValueError(f"{len(predictions)} predictions but {len(hit_cap)} hit_cap flags")
-        out["hit_cap_share"] = round(100 * float(np.mean(hit_cap)), 4) if hit_cap else 0.0
+        out["hit_cap_share"] = round(float(np.mean(hit_cap)), 4) if hit_cap else 0.0
     return out
