@@ -391,6 +391,7 @@ def train(
         int | None, _opt("Validation examples per evaluation during training (greedy) [100].")
     ] = None,
     eval_every: Annotated[int | None, _opt("Steps between evaluations [5 per run].")] = None,
+    log_every: Annotated[int | None, _opt("Steps between train_log.jsonl lines [10].")] = None,
     save_every: Annotated[int | None, _opt("Steps between checkpoints [each evaluation].")] = None,
     eval_split: Annotated[
         list[str] | None,

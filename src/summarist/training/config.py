@@ -38,9 +38,10 @@ class TrainConfig:
     """Examples per micro-batch."""
     grad_accum: int = 1
     """Micro-batches per optimizer step (effective batch = batch_size x grad_accum)."""
-    learning_rate: float = 5e-5
-    """Peak learning rate (linear warm-up, then linear decay to 0)."""
-    new_params_lr_scale: float = 10.0
+    learning_rate: float | None = None
+    """Peak learning rate, warm-up then linear decay (default per family: T5 3e-4,
+    BERT2BERT 1e-4, others 5e-5)."""
+    new_params_lr_scale: float = 5.0
     """BERT2BERT: learning-rate multiplier for the freshly initialised cross-attention/head."""
     weight_decay: float = 0.01
     warmup_ratio: float = 0.05
@@ -106,7 +107,7 @@ class TrainConfig:
             raise ConfigError(f"--max-steps must be >= 1, got {self.max_steps}")
         if self.max_steps is None and self.epochs <= 0:
             raise ConfigError(f"--epochs must be > 0, got {self.epochs}", "e.g. --epochs 3")
-        if self.learning_rate <= 0 or self.learning_rate > 1:
+        if self.learning_rate is not None and not 0 < self.learning_rate <= 1:
             raise ConfigError(f"--learning-rate {self.learning_rate} is out of range", "e.g. 5e-5")
         if self.eval_samples < 0:
             raise ConfigError("--eval-samples must be >= 0")
@@ -132,9 +133,11 @@ class TrainConfig:
     def generation_overrides(self, max_new_tokens: int | None = None) -> GenerationSettings:
         """The run's GenerationSettings (max_new_tokens from the config or the given default)."""
         return GenerationSettings(
-            max_new_tokens=self.max_new_tokens
-            or max_new_tokens
-            or GenerationSettings.max_new_tokens,
+            max_new_tokens=next(
+                n
+                for n in (self.max_new_tokens, max_new_tokens, GenerationSettings.max_new_tokens)
+                if n is not None
+            ),
             min_new_tokens=self.min_new_tokens,
             num_beams=self.num_beams,
             length_penalty=self.length_penalty,

@@ -110,6 +110,8 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
         cfg.max_source_length, loaded.model.config, loaded.family
     )
     runtime = Runtime.create(cfg.precision, loaded.family, cfg.threads)
+    if cfg.learning_rate is None:
+        cfg.learning_rate = loaded.family.learning_rate
     added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
     prefix = cfg.prefix if cfg.prefix is not None else loaded.family.prefix
     examples = tokenize_pairs(
@@ -192,6 +194,7 @@ def build_optimizer(model: Any, cfg: TrainConfig) -> Any:
     from summarist.models.bert2bert import new_parameter_names
 
     fresh = new_parameter_names(model)
+    lr = cfg.learning_rate or 5e-5
     groups: dict[tuple[bool, bool], list[Any]] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
@@ -201,12 +204,12 @@ def build_optimizer(model: Any, cfg: TrainConfig) -> Any:
     param_groups = [
         {
             "params": params,
-            "lr": cfg.learning_rate * (cfg.new_params_lr_scale if is_new else 1.0),
+            "lr": lr * (cfg.new_params_lr_scale if is_new else 1.0),
             "weight_decay": 0.0 if no_decay else cfg.weight_decay,
         }
         for (is_new, no_decay), params in sorted(groups.items())
     ]
-    return torch.optim.AdamW(param_groups, lr=cfg.learning_rate)
+    return torch.optim.AdamW(param_groups, lr=lr)
 
 
 def build_scheduler(optimizer: Any, total_steps: int, warmup_ratio: float) -> Any:
@@ -340,7 +343,7 @@ def _train_step(
             out = model(**runtime.to_device(batch))
         loss = out.loss * (n / total_labels)  # token-weighted mean over the whole step
         if not torch.isfinite(loss):
-            _diverged(s, "loss", float(out.loss))
+            _diverged(s, "loss", float(out.loss.detach()))
         scaler.scale(loss).backward()
         loss_sum += float(loss.detach())
     scaler.unscale_(optimizer)

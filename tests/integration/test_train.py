@@ -1,0 +1,245 @@
+"""`summarist train` end to end on tiny random models the tests build (a few steps each)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from summarist.data.config import DataConfig
+from summarist.errors import ConfigError
+from summarist.rundir import read_json, read_jsonl, read_yaml
+from summarist.training.config import TrainConfig
+from summarist.training.loop import TrainingDiverged, fit, setup, train
+from tests.conftest import write_jsonl
+from tests.tiny_models import tiny_model
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def dialogues(tmp_path: Path) -> Path:
+    """Distinct dialogues with #PersonN# tags in train/validation/test (no leakage)."""
+    things = ["the report", "lunch", "the train tickets", "a birthday gift", "the keys", "dinner"]
+    rows = []
+    for i in range(48):
+        thing, hour = things[i % 6], i % 12 + 1
+        rows.append({
+            "id": f"d{i}",
+            "dialogue": f"#Person1#: Did you get {thing}? It is case {i}.\n"
+                        f"#Person2#: Yes, I got {thing} today.\n#Person1#: See you at {hour} pm.",
+            "summary": f"#Person2# got {thing} for case {i}. They meet at {hour} pm.",
+        })  # fmt: skip
+    write_jsonl(tmp_path / "data" / "train.jsonl", rows[:32])
+    write_jsonl(tmp_path / "data" / "validation.jsonl", rows[32:40])
+    write_jsonl(tmp_path / "data" / "test.jsonl", rows[40:])
+    return tmp_path / "data"
+
+
+def model_name(kind: str) -> str:
+    return f"bert2bert:{tiny_model('bert')}" if kind == "bert2bert" else str(tiny_model(kind))
+
+
+def config(data: Path, out: Path, kind: str, **kw: object) -> TrainConfig:
+    base: dict = {"max_steps": 4, "batch_size": 4, "threads": 1, "eval_samples": 4,
+                  "eval_every": 2, "log_every": 1, "learning_rate": 1e-3, "report": False,
+                  "num_beams": 2}  # fmt: skip
+    base.update(kw)
+    return TrainConfig(data=DataConfig([str(data)]), model=model_name(kind), output_dir=str(out),
+                       **base)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["t5", "bart", "mt5", "bert2bert"])
+def test_run_directory_matches_the_contract(kind: str, dialogues: Path, tmp_path: Path) -> None:
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, GenerationConfig
+
+    run = train(config(dialogues, tmp_path / "run", kind))
+    cfg = read_yaml(run / "config.yaml")
+    assert cfg["kind"] == "train" and cfg["model"] == model_name(kind)
+    assert cfg["resolved"]["total_steps"] == 4
+    assert cfg["resolved"]["prefix"] == ("summarize: " if kind == "t5" else "")
+
+    log = read_jsonl(run / "train_log.jsonl")
+    train_rows = [r for r in log if "loss" in r]
+    eval_rows = [r for r in log if "eval" in r]
+    assert [r["step"] for r in train_rows] == [1, 2, 3, 4]
+    assert {"step", "epoch", "loss", "learning_rate", "tokens_per_second", "elapsed_s"} <= set(
+        train_rows[0]
+    )
+    assert [r["step"] for r in eval_rows] == [2, 4]
+    assert {"rouge1", "rouge2", "rougeL", "rougeLsum", "hit_cap_share", "n"} <= set(
+        eval_rows[0]["eval"]
+    )
+
+    metrics = read_json(run / "metrics.json")
+    assert metrics["kind"] == "train"
+    assert set(metrics["splits"]) == {"validation", "test"}
+    for split in metrics["splits"].values():
+        assert split["n"] == 8
+        assert {"low", "mid", "high"} <= set(split["rouge"]["rouge1"]["fmeasure"])
+        assert "lead-3-utterances" in split["baselines"]  # dialogues: first three turns
+    rows = read_jsonl(run / "predictions.jsonl")
+    assert len(rows) == 16
+    assert {"split", "index", "source", "prediction", "references", "scores"} <= set(rows[0])
+    assert all(r["new_tokens"] <= cfg["generation"]["max_new_tokens"] for r in rows)
+
+    card = (run / "README.md").read_text("utf-8")
+    assert "lead-3-utterances" in card and "Intended use" in card
+
+    # Plain transformers loads the model; the generation config carries our settings.
+    model_dir = run / "model"
+    assert (model_dir / "model.safetensors").exists()
+    model = AutoModelForSeq2SeqLM.from_pretrained(model_dir)
+    AutoTokenizer.from_pretrained(model_dir)
+    gen = GenerationConfig.from_pretrained(model_dir)
+    assert gen.max_new_tokens == cfg["generation"]["max_new_tokens"]
+    assert gen.num_beams == 2
+    assert gen.max_length is None or gen.max_length != 20
+    params = model.config.task_specific_params["summarization"]
+    assert params["prefix"] == cfg["resolved"]["prefix"]
+    assert not (run / "checkpoint.pt").exists()
+
+
+def test_bert2bert_wiring_and_speaker_tokens(dialogues: Path, tmp_path: Path) -> None:
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    run = train(config(dialogues, tmp_path / "run", "bert2bert"))
+    assert read_yaml(run / "config.yaml")["resolved"]["added_tokens"] == ["#Person1#", "#Person2#"]
+    tok = AutoTokenizer.from_pretrained(run / "model")
+    assert tok.tokenize("#Person1#: hi")[0] == "#Person1#"
+    model = AutoModelForSeq2SeqLM.from_pretrained(run / "model")
+    assert model.config.decoder_start_token_id == tok.cls_token_id
+    assert model.config.eos_token_id == tok.sep_token_id
+    assert model.config.pad_token_id == tok.pad_token_id
+    assert model.config.decoder.vocab_size == len(tok)
+
+
+def test_max_new_tokens_bounds_outputs_and_warns(
+    dialogues: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="summarist"):
+        run = train(config(dialogues, tmp_path / "run", "t5", max_new_tokens=3, num_beams=1))
+    rows = read_jsonl(run / "predictions.jsonl")
+    assert max(r["new_tokens"] for r in rows) <= 3
+    assert any(r["hit_cap"] for r in rows)
+    assert "stopped at max_new_tokens=3" in caplog.text
+
+
+def test_default_max_new_tokens_comes_from_the_references(dialogues: Path, tmp_path: Path) -> None:
+    run = train(config(dialogues, tmp_path / "run", "t5", max_steps=1, eval_every=0))
+    gen = read_yaml(run / "config.yaml")["generation"]["max_new_tokens"]
+    assert gen % 8 == 0 and 16 <= gen <= 48  # p99 of ~20-token references, rounded up to x8
+
+
+def test_nan_loss_stops_with_a_clear_message(dialogues: Path, tmp_path: Path) -> None:
+    import torch
+
+    cfg = config(dialogues, tmp_path / "run", "t5", save_every=1)
+    s = setup(cfg, tmp_path / "run")
+    original = s.loaded.model.forward
+    calls = {"n": 0}
+
+    def poisoned(*args: object, **kwargs: object) -> object:
+        out = original(*args, **kwargs)
+        if out.loss is None:  # generation during evaluation
+            return out
+        calls["n"] += 1
+        if calls["n"] >= 3:
+            out.loss = out.loss * torch.tensor(float("nan"))
+        return out
+
+    s.loaded.model.forward = poisoned  # type: ignore[method-assign]
+    with pytest.raises(TrainingDiverged, match="loss became nan.*last good checkpoint"):
+        fit(s)
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=False)
+    assert state["progress"]["step"] == 2
+    assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_existing_run_is_not_overwritten(dialogues: Path, tmp_path: Path) -> None:
+    cfg = config(dialogues, tmp_path / "run", "t5", max_steps=1, eval_every=0)
+    train(cfg)
+    with pytest.raises(ConfigError, match="already holds a training run"):
+        train(cfg)
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "summarist", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, cwd=ROOT)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_kill_9_then_resume_matches_an_uninterrupted_run(dialogues: Path, tmp_path: Path) -> None:
+    args = ["train", "--data", str(dialogues), "--model", model_name("t5"), "--max-steps", "6",
+            "--batch-size", "4", "--threads", "1", "--eval-every", "2", "--eval-samples", "4",
+            "--log-every", "1", "--learning-rate", "1e-3", "--no-report", "--num-beams", "1",
+            "--eval-split", "validation"]  # fmt: skip
+    full = _cli(*args, "--output-dir", str(tmp_path / "full"))
+    assert full.returncode == 0, full.stderr
+    killed = _cli(*args, "--output-dir", str(tmp_path / "cut"),
+                  env={"SUMMARIST_TEST_KILL_AT_STEP": "5"})  # fmt: skip
+    assert killed.returncode == -9
+    assert (tmp_path / "cut" / "checkpoint.pt").exists()  # saved at step 4, intact
+    assert not (tmp_path / "cut" / "metrics.json").exists()
+    resumed = _cli("train", "--resume", str(tmp_path / "cut"))
+    assert resumed.returncode == 0, resumed.stderr
+
+    def losses(run: str) -> list[tuple[int, float]]:
+        return [(r["step"], r["loss"]) for r in read_jsonl(tmp_path / run / "train_log.jsonl")
+                if "loss" in r]  # fmt: skip
+
+    assert losses("cut") == losses("full")
+    assert losses("cut")[-1][0] == 6
+    full_m = read_json(tmp_path / "full" / "metrics.json")["splits"]
+    cut_m = read_json(tmp_path / "cut" / "metrics.json")["splits"]
+    assert json.dumps(full_m, sort_keys=True) == json.dumps(cut_m, sort_keys=True)
+    again = _cli("train", "--resume", str(tmp_path / "cut"))
+    assert again.returncode == 2 and "already finished" in again.stderr
+
+
+def test_interrupt_then_resume_in_process(
+    dialogues: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after step 3 (checkpoint at 2), resume: same losses and metrics as one go."""
+    from summarist.training import loop
+
+    kw = {"max_steps": 4, "eval_every": 2, "eval_splits": ["validation"], "num_beams": 1}
+    full = train(config(dialogues, tmp_path / "full", "t5", **kw))
+
+    def interrupt(step: int) -> None:
+        if step == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(loop, "_debug_kill", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train(config(dialogues, tmp_path / "cut", "t5", **kw))
+    monkeypatch.undo()
+    cut = loop.resume_run(tmp_path / "cut")
+    losses = [[r["loss"] for r in read_jsonl(run / "train_log.jsonl") if "loss" in r]
+              for run in (full, cut)]  # fmt: skip
+    assert losses[0] == losses[1] and len(losses[0]) == 4
+    assert read_json(full / "metrics.json")["splits"] == read_json(cut / "metrics.json")["splits"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--precision", "fp16"], "fp16 is not safe for t5"),
+     (["--max-source-length", "4096", "--model", "BART"], "position limit of 128"),
+     (["--model", "BERT"], "encoder-only"),
+     (["--report-to", "wandb"], "--report-to 'wandb'")],
+)  # fmt: skip
+def test_bad_configs_are_rejected_with_one_line(
+    extra: list[str], message: str, dialogues: Path, tmp_path: Path
+) -> None:
+    extra = [model_name(e.lower()) if e in ("BART", "BERT") else e for e in extra]
+    if "--model" not in extra:
+        extra += ["--model", model_name("t5")]
+    res = _cli("train", "--data", str(dialogues), "--output-dir", str(tmp_path / "r"), *extra)
+    assert res.returncode == 2
+    assert res.stderr.startswith("error: ") and message in res.stderr
+    assert "Traceback" not in res.stderr

@@ -1,0 +1,82 @@
+"""TrainConfig: precedence defaults < YAML < flags, validation messages, shipped presets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from summarist.data.config import DataConfig
+from summarist.errors import ConfigError
+from summarist.training.config import TrainConfig, load_train_config
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def test_precedence_defaults_then_yaml_then_flags(tmp_path: Path) -> None:
+    preset = tmp_path / "p.yaml"
+    preset.write_text("data: corpus/\nbatch_size: 4\nepochs: 2\nnum_beams: 2\n", "utf-8")
+    cfg = load_train_config(preset, {"batch_size": 16, "epochs": None})
+    assert cfg.batch_size == 16  # flag beats YAML
+    assert cfg.epochs == 2  # YAML beats default; an unset flag (None) does not override
+    assert cfg.num_beams == 2
+    assert cfg.grad_accum == TrainConfig.grad_accum  # default
+    assert cfg.data.data == ["corpus/"]
+    flagged = load_train_config(preset, {"data": DataConfig(["other/"])})
+    assert flagged.data.data == ["other/"]
+
+
+def test_round_trip_through_dict(tmp_path: Path) -> None:
+    cfg = TrainConfig(data=DataConfig(["x/"], split_ratios=(0.8, 0.1, 0.1)), max_steps=3)
+    again = TrainConfig.from_dict({"kind": "train", **cfg.to_dict(), "resolved": {}})
+    assert again == cfg
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
+    preset = tmp_path / "p.yaml"
+    preset.write_text("data: x/\nlearning_rte: 0.1\n", "utf-8")
+    with pytest.raises(ConfigError, match="learning_rte.*did you mean 'learning_rate'"):
+        load_train_config(preset)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [({"batch_size": 0}, "--batch-size must be >= 1"),
+     ({"max_steps": 0}, "--max-steps must be >= 1"),
+     ({"epochs": 0}, "--epochs must be > 0"),
+     ({"learning_rate": 5.0}, "--learning-rate"),
+     ({"precision": "fp8"}, "--precision 'fp8'"),
+     ({"report_to": ["wandb"]}, "--report-to 'wandb'"),
+     ({"max_new_tokens": 0}, "max_new_tokens must be >= 1"),
+     ({"max_source_length": 0}, "--max-source-length must be >= 1")],
+)  # fmt: skip
+def test_bad_values_are_rejected_with_the_flag_named(overrides: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        load_train_config(None, {"data": "x/", **overrides})
+
+
+def test_missing_data_and_bad_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no data"):
+        load_train_config(None, {"batch_size": 2})
+    with pytest.raises(ConfigError, match="not found"):
+        load_train_config(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: [unclosed\n", "utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_train_config(bad)
+    listy = tmp_path / "list.yaml"
+    listy.write_text("- a\n- b\n", "utf-8")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_train_config(listy)
+
+
+@pytest.mark.parametrize("preset", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_preset_loads_and_shows_its_command(preset: Path) -> None:
+    first = preset.read_text("utf-8").splitlines()[0]
+    assert first.startswith("# summarist train --config configs/" + preset.name)
+    cfg = load_train_config(preset)
+    assert cfg.data.data
+
+
+def test_presets_exist() -> None:
+    assert len(list(CONFIGS.glob("*.yaml"))) >= 3
