@@ -225,7 +225,7 @@ def build_scheduler(optimizer: Any, total_steps: int, warmup_ratio: float) -> An
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def fit(s: Setup, *, resume: bool = False) -> None:
+def fit(s: Setup, *, resume: bool = False) -> Progress:
     import torch
 
     from summarist.preprocessing import Seq2SeqCollator, length_grouped_batches
@@ -243,7 +243,7 @@ def fit(s: Setup, *, resume: bool = False) -> None:
         log.info("resuming from step %d of %d", progress.step, s.total_steps)
     train_log.truncate_after(progress.step)
     if progress.step >= s.total_steps:
-        return
+        return progress
     collate = Seq2SeqCollator(s.loaded.tokenizer.pad_token_id)
     lengths = [len(e.input_ids) for e in s.examples]
     scaler = torch.amp.GradScaler(enabled=runtime.precision == "fp16")
@@ -322,6 +322,7 @@ def fit(s: Setup, *, resume: bool = False) -> None:
         raise
     finally:
         trackers.close()
+    return progress
 
 
 def _train_step(
