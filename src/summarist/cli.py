@@ -371,56 +371,75 @@ def train(
         Path | None, typer.Option("--config", "-c", help="YAML preset; flags override it.")
     ] = None,
     resume: Annotated[Path | None, _opt("Continue this run directory from its checkpoint.")] = None,
-    output_dir: Annotated[str | None, _opt("Run directory [default: runs/train].")] = None,
-    epochs: Annotated[float | None, _opt("Passes over the training split [3].")] = None,
+    output_dir: Annotated[str | None, _opt("Run directory (default: runs/train).")] = None,
+    epochs: Annotated[float | None, _opt("Passes over the training split (default: 3).")] = None,
     max_steps: Annotated[int | None, _opt("Optimizer steps (overrides --epochs).")] = None,
-    batch_size: Annotated[int | None, _opt("Examples per micro-batch [8].")] = None,
-    grad_accum: Annotated[int | None, _opt("Micro-batches per optimizer step [1].")] = None,
+    batch_size: Annotated[int | None, _opt("Examples per micro-batch (default: 8).")] = None,
+    grad_accum: Annotated[
+        int | None, _opt("Micro-batches per optimizer step (default: 1).")
+    ] = None,
     learning_rate: Annotated[
         float | None,
-        _opt("Peak learning rate [family default: T5 3e-4, BERT2BERT 1e-4, others 5e-5]."),
+        _opt("Peak learning rate (default: family T5 3e-4, BERT2BERT 1e-4, others 5e-5)."),
     ] = None,
     new_params_lr_scale: Annotated[
-        float | None, _opt("BERT2BERT: LR multiplier for the new cross-attention and head [10].")
+        float | None,
+        _opt("BERT2BERT: LR multiplier for the new cross-attention and head (default: 5)."),
     ] = None,
-    max_source_length: Annotated[int | None, _opt("Source tokens kept [512].")] = None,
-    max_target_length: Annotated[int | None, _opt("Reference tokens kept [128].")] = None,
-    prefix: Annotated[str | None, _opt("Input prefix [family default: T5 'summarize: '].")] = None,
+    max_source_length: Annotated[
+        int | None, _opt("Source tokens kept (default: 512 or the model limit).")
+    ] = None,
+    max_target_length: Annotated[int | None, _opt("Reference tokens kept (default: 128).")] = None,
+    prefix: Annotated[str | None, _opt("Input prefix (default: family T5 'summarize: ').")] = None,
     lang: Annotated[str | None, _opt("mBART language (en, de_DE, ...).")] = None,
     eval_samples: Annotated[
-        int | None, _opt("Validation examples per evaluation during training (greedy) [100].")
+        int | None,
+        _opt("Validation examples per evaluation during training (greedy) (default: 100)."),
     ] = None,
-    eval_every: Annotated[int | None, _opt("Steps between evaluations [5 per run].")] = None,
-    log_every: Annotated[int | None, _opt("Steps between train_log.jsonl lines [10].")] = None,
-    save_every: Annotated[int | None, _opt("Steps between checkpoints [each evaluation].")] = None,
+    eval_every: Annotated[
+        int | None, _opt("Steps between evaluations (default: 5 per run).")
+    ] = None,
+    log_every: Annotated[
+        int | None, _opt("Steps between train_log.jsonl lines (default: 10).")
+    ] = None,
+    save_every: Annotated[
+        int | None, _opt("Steps between checkpoints (default: each evaluation).")
+    ] = None,
     eval_split: Annotated[
         list[str] | None,
         typer.Option(
-            "--eval-split", help="Split(s) for the final beam-search evaluation [validation, test]."
+            "--eval-split",
+            help="Split(s) for the final beam-search evaluation (default: validation, test).",
         ),
     ] = None,
     final_eval_samples: Annotated[int | None, _opt("Cap examples per final split.")] = None,
-    seed: Annotated[int | None, _opt("Random seed [42].")] = None,
+    seed: Annotated[int | None, _opt("Random seed (default: 42).")] = None,
     threads: Annotated[
-        int | None, _opt("torch CPU threads [all cores; 1 on a shared machine].")
+        int | None, _opt("torch CPU threads (default: all cores; 1 on a shared machine).")
     ] = None,
-    precision: Annotated[str | None, _opt("auto, fp32, bf16 or fp16 [auto].")] = None,
+    precision: Annotated[str | None, _opt("auto, fp32, bf16 or fp16 (default: auto).")] = None,
     max_minutes: Annotated[float | None, _opt("Stop training after this many minutes.")] = None,
-    max_new_tokens: Annotated[int | None, _opt("Generation cap [p99 of references].")] = None,
-    num_beams: Annotated[int | None, _opt("Beams for the final evaluation [4].")] = None,
-    length_penalty: Annotated[float | None, _opt("Beam length penalty [1.0].")] = None,
-    no_repeat_ngram_size: Annotated[int | None, _opt("Block repeated n-grams [3].")] = None,
-    min_new_tokens: Annotated[int | None, _opt("Generation floor [0].")] = None,
+    max_new_tokens: Annotated[
+        int | None, _opt("Generation cap (default: p99 of references).")
+    ] = None,
+    num_beams: Annotated[int | None, _opt("Beams for the final evaluation (default: 4).")] = None,
+    length_penalty: Annotated[float | None, _opt("Beam length penalty (default: 1.0).")] = None,
+    no_repeat_ngram_size: Annotated[
+        int | None, _opt("Block repeated n-grams (default: 3).")
+    ] = None,
+    min_new_tokens: Annotated[int | None, _opt("Generation floor (default: 0).")] = None,
     speaker_tokens: Annotated[
         bool | None,
         typer.Option(
             "--speaker-tokens/--no-speaker-tokens",
-            help="Add speaker tags (#Person1#) as tokens [on].",
+            help="Add speaker tags (#Person1#) as tokens (default: on).",
         ),
     ] = None,
     group_by_length: Annotated[
         bool | None,
-        typer.Option("--group-by-length/--no-group-by-length", help="Length-grouped batches [on]."),
+        typer.Option(
+            "--group-by-length/--no-group-by-length", help="Length-grouped batches (default: on)."
+        ),
     ] = None,
     report_to: Annotated[
         list[str] | None, typer.Option("--report-to", help="tensorboard and/or mlflow (offline).")
@@ -429,7 +448,7 @@ def train(
         str | None, _opt("Upload the model to this hub repo at the end.")
     ] = None,
     report: Annotated[
-        bool | None, typer.Option("--report/--no-report", help="Write report.html [on].")
+        bool | None, typer.Option("--report/--no-report", help="Write report.html (default: on).")
     ] = None,
     preset: PresetOpt = None,
     text_column: TextColOpt = None,
