@@ -60,15 +60,16 @@ def arm_summarist(a: argparse.Namespace) -> dict:
     cfg = _train_config(a, out)
     s = loop.setup(cfg, Path(out))
     s.examples = s.examples[: a.n_train]  # same examples as the tutorial arm
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     progress = loop.fit(s)
-    train_s = time.perf_counter() - start
+    train_s, train_cpu = time.perf_counter() - start, time.process_time() - cpu
     losses = [r["loss"] for r in _read_log(Path(out)) if "loss" in r]
     subset = s.eval_split.select(range(a.eval_samples))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     scores = loop.evaluate_greedy(s, subset)
-    eval_s = time.perf_counter() - start
-    return {"arm": "summarist", "train_s": train_s, "real_tokens": progress.tokens_seen,
+    eval_s, eval_cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"arm": "summarist", "train_s": train_s, "train_cpu_s": train_cpu,
+            "eval_cpu_s": eval_cpu, "real_tokens": progress.tokens_seen,
             "losses": losses, "eval_s": eval_s, "eval_examples": a.eval_samples,
             "eval_rougeL": scores["rougeL"]}  # fmt: skip
 
@@ -137,14 +138,15 @@ def arm_tutorial(a: argparse.Namespace) -> dict:
     trainer = Seq2SeqTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                              data_collator=collator, processing_class=tok,
                              compute_metrics=compute_metrics)  # fmt: skip
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     trainer.train()
-    train_s = time.perf_counter() - start
+    train_s, train_cpu = time.perf_counter() - start, time.process_time() - cpu
     losses = [r["loss"] for r in trainer.state.log_history if "loss" in r]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     metrics = trainer.evaluate()
-    eval_s = time.perf_counter() - start
-    return {"arm": "tutorial", "train_s": train_s, "real_tokens": counted["tokens"],
+    eval_s, eval_cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"arm": "tutorial", "train_s": train_s, "train_cpu_s": train_cpu,
+            "eval_cpu_s": eval_cpu, "real_tokens": counted["tokens"],
             "losses": losses, "eval_s": eval_s, "eval_examples": n_eval,
             "full_validation": len(val_split), "eval_rougeL": metrics.get("eval_rougeL")}  # fmt: skip
 
@@ -183,15 +185,22 @@ def main() -> int:
             return 1
         results[arm] = json.loads(line[len("RESULT ") :])
         r = results[arm]
-        print(f"{arm:>9}: {r['real_tokens'] / r['train_s']:8.1f} real tokens/s, train "
+        print(f"{arm:>9}: {r['real_tokens'] / r['train_cpu_s']:8.1f} real tokens/CPU-s "
+              f"({r['real_tokens'] / r['train_s']:.1f}/wall-s), train "
               f"{r['train_s']:.1f}s, mean loss {sum(r['losses']) / len(r['losses']):.3f}, "
               f"eval {r['eval_s']:.1f}s on {r['eval_examples']} ex, "
               f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
     t, s = results["tutorial"], results["summarist"]
-    tut_eval = t["eval_s"] * t["full_validation"] / t["eval_examples"]
+    scale = t["full_validation"] / t["eval_examples"]
+    tut_eval, tut_eval_cpu = t["eval_s"] * scale, t["eval_cpu_s"] * scale
     ratios = {
-        "throughput_ratio": (s["real_tokens"] / s["train_s"]) / (t["real_tokens"] / t["train_s"]),
-        "eval_time_ratio": tut_eval / s["eval_s"],
+        # CPU time is what a shared machine cannot steal from a single-threaded process.
+        "throughput_ratio_cpu": (s["real_tokens"] / s["train_cpu_s"])
+        / (t["real_tokens"] / t["train_cpu_s"]),
+        "throughput_ratio_wall": (s["real_tokens"] / s["train_s"])
+        / (t["real_tokens"] / t["train_s"]),
+        "eval_time_ratio_cpu": tut_eval_cpu / s["eval_cpu_s"],
+        "eval_time_ratio_wall": tut_eval / s["eval_s"],
         "peak_rss_ratio": s["peak_rss_mb"] / t["peak_rss_mb"],
         "tutorial_eval_full_split_s": tut_eval,
         "mean_loss": {

@@ -243,3 +243,11 @@ def test_bad_configs_are_rejected_with_one_line(
     assert res.returncode == 2
     assert res.stderr.startswith("error: ") and message in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_tensorboard_tracking_works_offline(dialogues: Path, tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    run = train(config(dialogues, tmp_path / "run", "bart", max_steps=2, eval_every=2,
+                       report_to=["tensorboard"], eval_splits=["validation"]))  # fmt: skip
+    events = list((run / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0
