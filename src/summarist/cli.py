@@ -419,6 +419,9 @@ def train(
     ] = None,
     precision: Annotated[str | None, _opt("auto, fp32, bf16 or fp16 (default: auto).")] = None,
     max_minutes: Annotated[float | None, _opt("Stop training after this many minutes.")] = None,
+    max_cpu_minutes: Annotated[
+        float | None, _opt("Stop after this much CPU time (all threads).")
+    ] = None,
     max_new_tokens: Annotated[
         int | None, _opt("Generation cap (default: p99 of references).")
     ] = None,

@@ -27,6 +27,8 @@ class Progress:
     batch_in_epoch: int = 0
     tokens_seen: int = 0
     train_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of the training process (all threads), summed over resumed sessions."""
 
 
 def rng_state() -> dict[str, Any]:

@@ -76,7 +76,9 @@ class TrainConfig:
     precision: Precision = "auto"
     """auto: bf16 on GPUs that support it, fp32 on CPU; fp16 is refused for T5."""
     max_minutes: float | None = None
-    """Stop training after this many minutes (then evaluate and save as usual)."""
+    """Stop training after this many wall-clock minutes (then evaluate and save as usual)."""
+    max_cpu_minutes: float | None = None
+    """Stop after this much CPU time (all threads; robust on a shared machine)."""
     # Generation (the one GenerationSettings; max_new_tokens defaults to the references' p99).
     max_new_tokens: int | None = None
     min_new_tokens: int = 0

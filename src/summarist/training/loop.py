@@ -255,6 +255,7 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
     window: list[float] = []
     window_tokens, window_start = 0, time.perf_counter()
     session_start, seconds_before = time.perf_counter(), progress.train_seconds
+    cpu_start, cpu_before = time.process_time(), progress.cpu_seconds
     try:
         with ProgressBar(s.total_steps, progress.step) as bar:
             while progress.step < s.total_steps:
@@ -275,6 +276,7 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
                     window_tokens += tokens
                     now = time.perf_counter()
                     progress.train_seconds = seconds_before + now - session_start
+                    progress.cpu_seconds = cpu_before + time.process_time() - cpu_start
                     bar.update(progress.step, loss=loss)
                     if progress.step % cfg.log_every == 0 or progress.step == s.total_steps:
                         row = {
@@ -284,6 +286,7 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
                             "learning_rate": scheduler.get_last_lr()[0],
                             "tokens_per_second": round(window_tokens / max(now - window_start, 1e-9), 1),
                             "elapsed_s": round(progress.train_seconds, 2),
+                            "cpu_s": round(progress.cpu_seconds, 2),
                         }  # fmt: skip
                         train_log.write(row)
                         trackers.log(progress.step, {"train/loss": row["loss"],
@@ -303,12 +306,9 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
                         trackers.log(progress.step, {f"eval/{k}": v for k, v in scores.items()})
                         bar.update(progress.step, rouge=scores["rougeL"])
                         model.train()
-                    out_of_time = cfg.max_minutes is not None and (
-                        progress.train_seconds >= cfg.max_minutes * 60
-                    )
-                    if out_of_time:
-                        log.warning("stopping at step %d: --max-minutes %s reached",
-                                    progress.step, cfg.max_minutes)  # fmt: skip
+                    budget = _out_of_budget(cfg, progress)
+                    if budget:
+                        log.warning("stopping at step %d: %s reached", progress.step, budget)
                         s.total_steps = progress.step
                     if progress.step % s.save_every == 0 and progress.step < s.total_steps:
                         ckpt.save_checkpoint(s.run_dir, model, optimizer, scheduler, progress, {})
@@ -325,6 +325,14 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
     finally:
         trackers.close()
     return progress
+
+
+def _out_of_budget(cfg: TrainConfig, progress: Progress) -> str | None:
+    if cfg.max_minutes is not None and progress.train_seconds >= cfg.max_minutes * 60:
+        return f"--max-minutes {cfg.max_minutes}"
+    if cfg.max_cpu_minutes is not None and progress.cpu_seconds >= cfg.max_cpu_minutes * 60:
+        return f"--max-cpu-minutes {cfg.max_cpu_minutes}"
+    return None
 
 
 def _train_step(

@@ -1,0 +1,73 @@
+"""Pieces of the training loop: optimizer groups, schedule, budgets, checkpoint atomicity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from summarist.data.config import DataConfig
+from summarist.training.checkpoint import Progress, load_checkpoint, save_checkpoint
+from summarist.training.config import TrainConfig
+from summarist.training.loop import _out_of_budget, build_optimizer, build_scheduler
+from tests.tiny_models import tiny_model
+
+
+def _cfg(**kw: object) -> TrainConfig:
+    return TrainConfig(data=DataConfig(["x/"]), **kw)  # type: ignore[arg-type]
+
+
+def test_warm_start_fresh_layers_get_the_higher_rate() -> None:
+    from summarist.models.loading import load_for_training
+
+    model = load_for_training(f"bert2bert:{tiny_model('bert')}").model
+    opt = build_optimizer(model, _cfg(learning_rate=1e-4, new_params_lr_scale=5.0))
+    rates = {round(g["lr"], 8) for g in opt.param_groups}
+    assert rates == {1e-4, 5e-4}
+    no_decay = [g for g in opt.param_groups if g["weight_decay"] == 0.0]
+    assert no_decay and all(p.ndim < 2 for g in no_decay for p in g["params"])
+    n_params = sum(p.numel() for g in opt.param_groups for p in g["params"])
+    assert n_params == sum(p.numel() for p in model.parameters())
+
+
+def test_schedule_warms_up_then_decays_to_zero() -> None:
+    import torch
+
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=1.0)
+    sched = build_scheduler(opt, total_steps=10, warmup_ratio=0.2)
+    rates = []
+    for _ in range(10):
+        rates.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    assert rates[0] < rates[1] < rates[2] == 1.0
+    assert rates[2:] == sorted(rates[2:], reverse=True)
+    assert sched.get_last_lr()[0] == 0.0
+
+
+def test_time_budgets() -> None:
+    p = Progress(step=5, train_seconds=120, cpu_seconds=200)
+    assert _out_of_budget(_cfg(), p) is None
+    assert _out_of_budget(_cfg(max_minutes=3), p) is None
+    assert "--max-minutes 2" in (_out_of_budget(_cfg(max_minutes=2), p) or "")
+    assert "--max-cpu-minutes 3" in (_out_of_budget(_cfg(max_cpu_minutes=3), p) or "")
+
+
+def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.AdamW(model.parameters())
+    sched = build_scheduler(opt, 10, 0.0)
+    save_checkpoint(tmp_path, model, opt, sched, Progress(step=3), {})
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C in the middle of writing
+
+    monkeypatch.setattr(torch, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path, model, opt, sched, Progress(step=6), {})
+    state = load_checkpoint(tmp_path)
+    assert state is not None and state["progress"]["step"] == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temp file left
