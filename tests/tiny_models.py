@@ -117,7 +117,7 @@ def tiny_model(kind: str) -> Path:
         tok = _wordpiece_dir(out)
         config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2,
                             num_attention_heads=2, intermediate_size=64,
-                            max_position_embeddings=128)  # fmt: skip
+                            max_position_embeddings=512)  # fmt: skip
         model = BertModel(config)
     else:
         raise ValueError(kind)

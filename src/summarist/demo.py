@@ -36,13 +36,13 @@ NEW_TEXT = (
 )
 
 
-def demo_config(data_dir: Path, steps: int) -> object:
+def demo_config(data_dir: Path, steps: int, out: Path, model: str) -> object:
     from summarist.training.config import TrainConfig
 
     return TrainConfig(
         data=DataConfig([str(data_dir)]),
-        model="minilm-bert2bert",
-        output_dir=str(OUT / "run"),
+        model=model,
+        output_dir=str(out / "run"),
         max_steps=steps,
         batch_size=8,
         max_source_length=256,
@@ -67,21 +67,21 @@ def scores_table(metrics: dict) -> Table:
     return table
 
 
-def main() -> int:
+def main(out: Path = OUT, model: str = "minilm-bert2bert", steps: int | None = None) -> int:
     from summarist.generation import Summarizer
     from summarist.rundir import read_json
     from summarist.training.loop import train
 
     console = Console()
-    steps = int(os.environ.get("SUMMARIST_DEMO_STEPS", "100"))
-    data_dir = export_aclsum(OUT / "data" / "aclsum")
+    steps = steps or int(os.environ.get("SUMMARIST_DEMO_STEPS", "100"))
+    data_dir = export_aclsum(out / "data" / "aclsum")
     console.rule("[bold]1. data stats")
-    stats = run_data_stats(DataConfig(data=[str(data_dir)]), plot=OUT / "lengths.png")
+    stats = run_data_stats(DataConfig(data=[str(data_dir)]), plot=out / "lengths.png")
     console.print(render_stats(stats))
 
     console.rule(f"[bold]2. fine-tune the offline MiniLM warm start ({steps} steps)")
-    shutil.rmtree(OUT / "run", ignore_errors=True)  # the demo always starts fresh
-    run = train(demo_config(data_dir, steps))  # type: ignore[arg-type]
+    shutil.rmtree(out / "run", ignore_errors=True)  # the demo always starts fresh
+    run = train(demo_config(data_dir, steps, out, model))  # type: ignore[arg-type]
 
     console.rule("[bold]3. final evaluation next to lead-3")
     console.print(scores_table(read_json(run / "metrics.json")))

@@ -1,0 +1,27 @@
+"""`make demo`'s plumbing, end to end, with a tiny warm start instead of MiniLM (seconds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from summarist.rundir import read_json
+from tests.tiny_models import tiny_model
+
+
+@pytest.mark.slow
+def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("aclsum")
+    from summarist import demo
+
+    assert demo.main(out=tmp_path, model=f"bert2bert:{tiny_model('bert')}", steps=2) == 0
+    printed = capsys.readouterr().out
+    run = tmp_path / "run"
+    metrics = read_json(run / "metrics.json")["splits"]["test"]
+    assert "lead-3" in metrics["baselines"]  # abstracts are prose: lead-3 sentences
+    for stage in ("1. data stats", "2. fine-tune", "3. final evaluation", "4. summarize",
+                  "artefacts"):  # fmt: skip
+        assert stage in printed
+    assert str(run / "model") in printed
+    assert (run / "README.md").exists() and (run / "model" / "generation_config.json").exists()
