@@ -415,7 +415,7 @@ def train(
     final_eval_samples: Annotated[int | None, _opt("Cap examples per final split.")] = None,
     seed: Annotated[int | None, _opt("Random seed (default: 42).")] = None,
     threads: Annotated[
-        int | None, _opt("torch CPU threads (default: all cores; 1 on a shared machine).")
+        int | None, _opt("torch CPU threads (default: cores not busy with other jobs).")
     ] = None,
     precision: Annotated[str | None, _opt("auto, fp32, bf16 or fp16 (default: auto).")] = None,
     max_minutes: Annotated[float | None, _opt("Stop training after this many minutes.")] = None,

@@ -72,7 +72,7 @@ class TrainConfig:
     """Cap on examples per split in the final evaluation (default: all)."""
     seed: int = 42
     threads: int | None = None
-    """torch CPU threads (default: all cores; use 1 when others share the machine)."""
+    """torch CPU threads (default: the cores not busy with other jobs at start)."""
     precision: Precision = "auto"
     """auto: bf16 on GPUs that support it, fp32 on CPU; fp16 is refused for T5."""
     max_minutes: float | None = None
