@@ -66,6 +66,19 @@ def test_bert2bert_starts_at_cls_and_stops_at_sep() -> None:
     assert all(s == s.lower() for s in summaries)  # uncased vocabulary decodes lowercase
 
 
+@pytest.mark.parametrize("family", ["t5", "bart", "bert2bert"])
+def test_beam_search_cache_without_cross_reorder_changes_nothing(family, monkeypatch) -> None:
+    from summarist.backends import torch_backend
+
+    tok = tiny.minilm_tokenizer() if family == "bert2bert" else tiny.t5_tokenizer()
+    build = {"t5": tiny.tiny_t5, "bart": tiny.tiny_bart, "bert2bert": tiny.tiny_bert2bert}
+    model = build[family]()
+    beams = GenerationSettings(max_new_tokens=8, min_new_tokens=8, num_beams=3)
+    fast = generate_batched(model, tok, TEXTS, beams, batch_size=3)
+    monkeypatch.setattr(torch_backend, "beam_cache", lambda: None)  # transformers' own cache
+    assert generate_batched(model, tok, TEXTS, beams, batch_size=3) == fast
+
+
 def test_empty_texts_get_empty_summaries_without_generating() -> None:
     tok = tiny.t5_tokenizer()
     model = tiny.tiny_t5()

@@ -36,11 +36,15 @@ class TorchBackend:
         for row, ids in enumerate(batch):  # right padding: the encoder side
             input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
             attention_mask[row, : len(ids)] = 1
+        extra: dict[str, Any] = {}
+        if settings.num_beams > 1 and self.model.config.is_encoder_decoder:
+            extra["past_key_values"] = beam_cache()
         with torch.inference_mode():
             out = self.model.generate(
                 input_ids=input_ids.to(self.device),
                 attention_mask=attention_mask.to(self.device),
                 generation_config=self.generation_config(settings),
+                **extra,
             )
         return out[:, 1:].cpu().tolist()  # drop the decoder start token
 
@@ -51,6 +55,23 @@ class TorchBackend:
             cfg.update(**self.token_ids)
             self._config_cache[settings] = cfg
         return self._config_cache[settings]
+
+
+def beam_cache() -> Any:
+    """An encoder-decoder KV cache that does not reorder cross-attention keys and values.
+
+    Beam search reorders the cache at every step, but the beams of one input share the same
+    encoder output, so their cross-attention keys/values are identical copies and reordering
+    them (transformers does, for every layer at every step) only copies memory. Skipping it
+    keeps outputs bit-identical and made 4-beam batched generation ~2x faster on CPU here.
+    """
+    from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+
+    class SharedCrossAttentionCache(EncoderDecoderCache):
+        def reorder_cache(self, beam_idx: Any) -> None:
+            self.self_attention_cache.reorder_cache(beam_idx)
+
+    return SharedCrossAttentionCache(DynamicCache(), DynamicCache())
 
 
 def special_token_ids(model: Any, tokenizer: Any) -> dict[str, int]:
