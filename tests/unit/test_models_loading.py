@@ -57,3 +57,17 @@ def test_missing_directory_is_a_model_error(tmp_path) -> None:  # type: ignore[n
 def test_seq2seq_checkpoints_load_with_their_family() -> None:
     for kind, family in (("t5", "t5"), ("bart", "bart"), ("mt5", "mt5")):
         assert load_for_training(str(tiny_model(kind))).family.name == family
+
+
+def test_mbart_language_codes_force_the_first_token() -> None:
+    from summarist.models.loading import set_language
+
+    loaded = load_for_training(str(tiny_model("bart")))
+    tok, model = loaded.tokenizer, loaded.model
+    tok.add_tokens(["de_DE", "en_XX"], special_tokens=True)
+    set_language(model, tok, "de")
+    code = tok.convert_tokens_to_ids("de_DE")
+    assert model.generation_config.forced_bos_token_id == code
+    assert tok.tgt_lang == "de_DE"
+    with pytest.raises(ModelError, match="fr_XX"):
+        set_language(model, tok, "fr")
