@@ -45,11 +45,15 @@ def generate_batched(
     """
     from summarist.backends.torch_backend import TorchBackend
 
+    was_training = model.training  # evaluation during training: hand the model back as found
     backend = TorchBackend(model, tokenizer, device=device)
     limit = max_source_length or source_limit(model, tokenizer)
-    return run_batched(
-        backend, tokenizer, texts, settings, batch_size=batch_size, prefix=prefix, limit=limit
-    )
+    try:
+        return run_batched(
+            backend, tokenizer, texts, settings, batch_size=batch_size, prefix=prefix, limit=limit
+        )
+    finally:
+        model.train(was_training)
 
 
 def run_batched(

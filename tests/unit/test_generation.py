@@ -79,6 +79,12 @@ def test_beam_search_cache_without_cross_reorder_changes_nothing(family, monkeyp
     assert generate_batched(model, tok, TEXTS, beams, batch_size=3) == fast
 
 
+def test_model_mode_is_restored_for_evaluation_during_training() -> None:
+    model = tiny.tiny_t5().train()
+    generate_batched(model, tiny.t5_tokenizer(), TEXTS[:2], GREEDY)
+    assert model.training
+
+
 def test_empty_texts_get_empty_summaries_without_generating() -> None:
     tok = tiny.t5_tokenizer()
     model = tiny.tiny_t5()
