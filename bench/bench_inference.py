@@ -213,6 +213,7 @@ def rouge_check(
     model_dir: str, texts: list[str], refs: list[str], args: argparse.Namespace
 ) -> dict:
     """ROUGE of fp32 vs int8 backends of a trained model on the same inputs (greedy)."""
+    from summarist.evaluation import compare_scores
     from summarist.generation import Summarizer
     from summarist.metrics import compute_rouge
 
@@ -220,7 +221,9 @@ def rouge_check(
                 ("ctranslate2 fp32", {"backend": "ctranslate2"}),
                 ("ctranslate2 int8", {"backend": "ctranslate2", "quantize": "int8"})]  # fmt: skip
     out: dict[str, Any] = {"model": model_dir, "n": len(texts)}
-    base = None
+    base: dict[str, float] | None = None
+    base_f: Any = None
+    base_preds: list[str] = []
     for label, kw in variants:
         s = Summarizer.from_pretrained(model_dir, batch_size=args.batch_size, **kw)
         if "ctranslate2" in label and s.backend.name != "ctranslate2":
@@ -230,12 +233,17 @@ def rouge_check(
         seconds = time.perf_counter() - start
         res = compute_rouge(preds, [[r] for r in refs], bootstrap=0)
         scores = {k: round(v["fmeasure"]["mid"], 2) for k, v in res.summary().items()}
-        base = base or scores
+        if base is None:
+            base, base_f, base_preds = scores, res.fmeasure(), preds
+        paired = compare_scores(res.fmeasure(), base_f, bootstrap=1000)
         out[label] = {"rouge": scores, "per_s": round(len(texts) / seconds, 2),
                       "delta_vs_fp32": {k: round(scores[k] - base[k], 2) for k in scores},
-                      "example": preds[0]}  # fmt: skip
-        print(f"  {label:18s} {scores}  delta {out[label]['delta_vs_fp32']}  "
-              f"{out[label]['per_s']}/s")  # fmt: skip
+                      "paired_vs_fp32": paired,
+                      "identical_to_fp32": sum(a == b for a, b in zip(preds, base_preds))}  # fmt: skip
+        ci = {k: f"{v['diff']:+.2f} [{v['low']:+.2f}, {v['high']:+.2f}]" for k, v in paired.items()}
+        print(f"  {label:18s} {scores}  {out[label]['per_s']}/s  identical to fp32: "
+              f"{out[label]['identical_to_fp32']}/{len(preds)}\n  {'':18s} minus fp32, paired "
+              f"bootstrap 95% CI: {ci}")  # fmt: skip
     return out
 
 
