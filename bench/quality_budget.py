@@ -168,6 +168,8 @@ def to_markdown(res: dict) -> str:
         lines.append(f"| {c['step']} | {c['minutes']} | {c['rouge1']:.2f} | {c['rouge2']:.2f} | "
                      f"{c['rougeL']:.2f} | {c.get('distinct_share', 0):.2f} | "
                      f"{c['hit_cap_share']:.2f} |")  # fmt: skip
+    if res.get("note"):
+        lines += ["", res["note"]]
     fin = res.get("final_validation")
     if fin:
         lines += ["", f"## Final evaluation (beam search, full validation, n={fin['n']})", "",
@@ -201,6 +203,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=Path("runs/tutorial.json"))
     p.add_argument("--summarize", type=Path)
     p.add_argument("--tutorial", type=Path)
+    p.add_argument("--note", default="", help="a paragraph added to the markdown (how it ran)")
     a = p.parse_args()
     if not DATA.exists():
         print(f"skip: {DATA} not found")
@@ -213,6 +216,7 @@ def main() -> int:
         print(json.dumps(res, indent=2))
     if a.summarize:
         res = summarize(a.summarize, a.tutorial)
+        res["note"] = a.note
         (HERE / "quality_budget.json").write_text(json.dumps(res, indent=2) + "\n", "utf-8")
         (HERE / "quality_budget.md").write_text(to_markdown(res), "utf-8")
         print(to_markdown(res))
