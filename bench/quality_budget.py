@@ -159,7 +159,7 @@ def summarize(run: Path, tutorial: Path | None) -> dict:
 def to_markdown(res: dict) -> str:
     lines = ["# Quality per budget: DialogSum, offline MiniLM BERT2BERT, CPU", "",
              f"Command: `{res['command']}`", "",
-             f"{res['steps_done']} steps in {res['train_minutes']} minutes of training on "
+             f"{res['steps_done']} steps in {res['train_minutes']} wall-clock minutes of training on "
              f"{res['threads']} thread(s) of a 2-core machine shared with other jobs.", "",
              "## Curve (greedy, 100 validation dialogues, evaluation during training)", "",
              "| step | minutes | ROUGE-1 | ROUGE-2 | ROUGE-L | distinct outputs | at cap |",
