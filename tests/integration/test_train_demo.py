@@ -10,7 +10,6 @@ from summarist.rundir import read_json
 from tests.tiny_models import tiny_model
 
 
-@pytest.mark.slow
 def test_demo_runs_every_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("aclsum")
     from summarist import demo
