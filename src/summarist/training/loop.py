@@ -132,6 +132,12 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
     eval_every = cfg.eval_every if cfg.eval_every is not None else max(1, total // 5)
     save_every = cfg.save_every or eval_every or max(1, total // 5)
     splits = {name: sp for name in cfg.eval_splits if (sp := _optional_split(corpus, name))}
+    if not splits:
+        log.warning(
+            "no %s split to evaluate on: the run will have no metrics; "
+            "add one, or split a single file with --split-ratios 0.8,0.1,0.1",
+            " or ".join(cfg.eval_splits),
+        )
     s = Setup(cfg, run_dir, loaded, runtime, train_split, eval_split, examples, settings, prefix,
               total, eval_every, save_every, added, splits)  # fmt: skip
     _write_config(s)
