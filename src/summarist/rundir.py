@@ -35,9 +35,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -48,21 +49,32 @@ TRAIN_LOG = "train_log.jsonl"
 MODEL_DIR = "model"
 
 
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write `text` to `path` via a temp file in the same directory and an atomic rename."""
+@contextmanager
+def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temp file beside `path`; on success fsync and rename it over `path`.
+
+    An exception (or Ctrl-C) removes the temp file and leaves any previous `path` intact.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding) as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write `text` to `path` via a temp file in the same directory and an atomic rename."""
+    with atomic_writer(path) as fh:
+        fh.write(text)
+    return Path(path)
 
 
 def write_json(path: Path, obj: Any) -> Path:

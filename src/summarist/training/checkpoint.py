@@ -6,14 +6,14 @@ The file is written under a temporary name, fsynced and renamed over the old one
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from summarist.rundir import atomic_writer
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -68,16 +68,8 @@ def save_checkpoint(
         "rng": rng_state(),
         "extra": extra,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{CHECKPOINT}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, "wb") as fh:
+        torch.save(state, fh)
     return path
 
 
