@@ -68,11 +68,18 @@ def _t5_tokenizer() -> object:
 
     if SHARED_T5.exists():
         return AutoTokenizer.from_pretrained(str(SHARED_T5))
-    from transformers import T5TokenizerFast
+    from tokenizers import Tokenizer, processors
+    from transformers import PreTrainedTokenizerFast
 
-    bpe = _bpe_tokenizer()  # stand-in vocabulary with T5's special tokens
-    return T5TokenizerFast(tokenizer_object=bpe._tokenizer, eos_token="</s>", pad_token="<pad>",
-                           unk_token="<unk>", extra_ids=0)  # fmt: skip
+    # Without ../shared: a stand-in vocabulary with T5's conventions (no BOS, `</s>` appended).
+    # The generic fast class: transformers 5's T5TokenizerFast insists on its own Unigram model.
+    tok = Tokenizer.from_str(_bpe_tokenizer()._tokenizer.to_str())
+    eos = tok.token_to_id("</s>")
+    tok.post_processor = processors.TemplateProcessing(
+        single="$A </s>", special_tokens=[("</s>", eos)]
+    )
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="</s>",
+                                   pad_token="<pad>", unk_token="<unk>")  # fmt: skip
 
 
 @functools.cache
