@@ -154,7 +154,7 @@ def bench_shape(shape: str, texts: list[str], args: argparse.Namespace) -> list[
         gen = {"max_new_tokens": args.new_tokens, "min_new_tokens": args.new_tokens,
                "num_beams": beams, "do_sample": False}  # fmt: skip
         ref, ref_s, ref_mem = timed(lambda: one_at_a_time(model, tok, subset, prefix, gen))  # noqa: B023
-        labels = ["torch fp32 batched", "torch int8 batched"]
+        labels = ["torch fp32 batched", "torch bf16 batched", "torch int8 batched"]
         ct2_dir = None
         if ct2.supports(model.config.model_type):
             ct2_dir = tempfile.TemporaryDirectory()
@@ -188,10 +188,12 @@ MISMATCHES: list[str] = []
 
 def make_backend(label: str, model: Any, tok: Any, ct2_dir: str) -> Any:
     from summarist.backends import ctranslate2_backend as ct2
-    from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8
+    from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8, to_bf16
 
     if label == "torch fp32 batched":
         return TorchBackend(model, tok)
+    if label == "torch bf16 batched":
+        return TorchBackend(to_bf16(model), tok)
     if label == "torch int8 batched":
         return TorchBackend(quantize_dynamic_int8(model), tok)
     compute = "int8" if "int8" in label else "default"
@@ -217,7 +219,8 @@ def rouge_check(
     from summarist.generation import Summarizer
     from summarist.metrics import compute_rouge
 
-    variants = [("torch fp32", {}), ("torch int8", {"quantize": "int8"}),
+    variants = [("torch fp32", {}), ("torch bf16", {"quantize": "bf16"}),
+                ("torch int8", {"quantize": "int8"}),
                 ("ctranslate2 fp32", {"backend": "ctranslate2"}),
                 ("ctranslate2 int8", {"backend": "ctranslate2", "quantize": "int8"})]  # fmt: skip
     out: dict[str, Any] = {"model": model_dir, "n": len(texts)}
@@ -306,7 +309,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rouge-model", action="append", default=[], help="trained model dir(s)")
-    ap.add_argument("--rouge-n", type=int, default=200)
+    ap.add_argument("--rouge-n", type=int, default=500)
     ap.add_argument("--train-t5", help="train a small T5 here first (and ROUGE-check it)")
     ap.add_argument("--train-minutes", type=float, default=6.0)
     ap.add_argument("--json", help="also write all figures to this JSON file")

@@ -84,7 +84,7 @@ def _t5_tokenizer() -> object:
 
 @functools.cache
 def tiny_model(kind: str) -> Path:
-    """Directory of a tiny random `kind` model: t5, mt5, bart or bert (an encoder for bert2bert)."""
+    """Directory of a tiny random `kind` model: t5, mt5, bart, mbart or bert (a bert2bert encoder)."""
     import torch
     from transformers import (
         BartConfig,
@@ -120,6 +120,11 @@ def tiny_model(kind: str) -> Path:
             normalize_before=False, normalize_embedding=True,
         )  # fmt: skip
         model = BartForConditionalGeneration(config)
+    elif kind == "mbart":
+        from tests.unit._tiny_seq2seq import mbart_tokenizer, tiny_mbart
+
+        tok = mbart_tokenizer()
+        model = tiny_mbart(tok)
     elif kind == "bert":
         tok = _wordpiece_dir(out)
         config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2,

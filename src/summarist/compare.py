@@ -41,6 +41,8 @@ class CompareModelsConfig:
     backend: str = "torch"
     quantize: str | None = None
     device: str | None = None
+    lang: str | None = None
+    """Language of mBART-family models (default: the one saved with the model)."""
     batch_size: int = 16
     long: str = "chunk"
     generation: dict[str, Any] = field(default_factory=dict)
@@ -84,6 +86,7 @@ def _summarize_with(name: str, texts: list[str], cfg: CompareModelsConfig) -> di
         device=cfg.device,
         backend=cfg.backend,
         quantize=cfg.quantize,
+        lang=cfg.lang,
         batch_size=cfg.batch_size,
         long=cfg.long,
     )

@@ -3,7 +3,7 @@
 The tutorials' loop tokenizes one text, calls `model.generate`, decodes, and repeats. Here
 texts are tokenized once, sorted by length so each batch pads little, generated in batches
 under `torch.inference_mode()`, and put back in input order. The same loop serves every
-backend (torch, torch int8, CTranslate2).
+backend (torch fp32/bf16/int8, CTranslate2).
 """
 
 from __future__ import annotations
@@ -85,8 +85,9 @@ def run_batched(
     # Longest first: the slowest batch runs while memory is fresh, and batches pad little.
     order = sorted(range(len(todo)), key=lambda k: -len(encoded[k]))
     pad = tokenizer.pad_token_id
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
+    step = batch_size * max(1, int(getattr(backend, "parallel_batches", 1)))
+    for start in range(0, len(order), step):
+        chunk = order[start : start + step]
         outputs = backend.generate_ids([encoded[k] for k in chunk], settings)
         decoded = tokenizer.batch_decode(outputs, skip_special_tokens=True)
         for k, ids, text in zip(chunk, outputs, decoded, strict=True):
@@ -185,6 +186,7 @@ class Summarizer:
         backend: str = "torch",
         quantize: str | None = None,
         max_source_length: int | None = None,
+        lang: str | None = None,
         **kwargs: Any,
     ) -> Summarizer:
         """Load a model directory, hub id, short name or CTranslate2 export.
@@ -195,13 +197,17 @@ class Summarizer:
             backend: "torch" or "ctranslate2" (converted on the fly when the family allows;
                 other families fall back to torch with a warning).
             quantize: "int8" for int8 weights (torch dynamic quantization on CPU, or
-                CTranslate2's int8).
+                CTranslate2's int8); "bf16" for bfloat16 weights (torch; CTranslate2 on GPU).
             max_source_length: source token limit (default: the model's).
+            lang: language of an mBART-family model ("de", "de_DE", ...; default: the one
+                saved with it). Other families ignore it.
             **kwargs: batch_size, long ("chunk" | "truncate"), overlap (tokens).
         """
         from summarist.backends.select import open_backend
 
-        opened = open_backend(path_or_id, backend=backend, device=device, quantize=quantize)
+        opened = open_backend(
+            path_or_id, backend=backend, device=device, quantize=quantize, lang=lang
+        )
         limit = max_source_length or opened.source_limit
         if max_source_length and max_source_length > opened.source_limit:
             from summarist.errors import ConfigError

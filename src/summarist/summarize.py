@@ -33,6 +33,8 @@ class SummarizeConfig:
     backend: str = "torch"
     quantize: str | None = None
     device: str | None = None
+    lang: str | None = None
+    """Language of mBART-family models (default: the one saved with the model)."""
     batch_size: int = 16
     long: str = "chunk"
     """Inputs over the model's limit: chunk (map-reduce) or truncate (with a warning)."""
@@ -66,6 +68,7 @@ def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
         device=cfg.device,
         backend=cfg.backend,
         quantize=cfg.quantize,
+        lang=cfg.lang,
         max_source_length=cfg.max_source_length,
         batch_size=cfg.batch_size,
         long=cfg.long,

@@ -105,6 +105,24 @@ def test_run_directory_matches_the_contract(kind: str, dialogues: Path, tmp_path
     assert not (run / "checkpoint.pt").exists()
 
 
+def test_mbart_trains_with_its_language_and_summarizes_in_it(
+    dialogues: Path, tmp_path: Path
+) -> None:
+    from transformers import GenerationConfig
+
+    from summarist.generation import Summarizer
+
+    run = train(config(dialogues, tmp_path / "run", "mbart", max_steps=2, eval_every=0, lang="de"))
+    gen = GenerationConfig.from_pretrained(run / "model")
+    s = Summarizer.from_pretrained(str(run / "model"))  # no --lang: the saved one
+    de = s.tokenizer.convert_tokens_to_ids("de_DE")
+    assert gen.forced_bos_token_id == de
+    assert s.tokenizer("#Person1#: hallo").input_ids[-1] == de
+    batch = [s.tokenizer("#Person1#: hallo").input_ids]
+    out = s.backend.generate_ids(batch, s.settings.with_overrides(min_new_tokens=2))
+    assert out[0][0] == de
+
+
 def test_bert2bert_wiring_and_speaker_tokens(dialogues: Path, tmp_path: Path) -> None:
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 

@@ -123,3 +123,47 @@ def save(model: Any, tokenizer: Any, path: Path, **generation: Any) -> Path:
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+MBART_WORDS = " ".join(
+    (
+        "the a to and of in is it you i that for on with be this have are was at as we not but "
+        "can will do your my me so what all if just about up out one time get go like know now "
+        "meeting report late again finish tonight promise thanks lunch call tomorrow person "
+        "der die das und ist nicht ich du wir morgen heute bericht danke",
+    )
+).split()
+
+
+def mbart_tokenizer(src_lang: str | None = None) -> Any:
+    """A small real `MBartTokenizer` (unigram vocabulary made here; language codes included)."""
+    from transformers import MBartTokenizer
+
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)] + list("ABCDEFGHIJKLMNOPRSTUVWY")
+    pieces = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    pieces += [("▁" + w, -5.0) for w in MBART_WORDS] + [("▁", -8.0)]
+    pieces += [(c, -10.0) for c in [*letters, *".,:;!?'#0123456789"]]
+    return MBartTokenizer(vocab=pieces, src_lang=src_lang, tgt_lang=src_lang)
+
+
+def tiny_mbart(tokenizer: Any) -> Any:
+    """A 1-layer random mBART sized to `tokenizer` (decoding starts at </s>, like mBART's)."""
+    from transformers import MBartConfig, MBartForConditionalGeneration
+
+    config = MBartConfig(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        forced_eos_token_id=tokenizer.eos_token_id,
+    )
+    return _seeded(lambda: MBartForConditionalGeneration(config))

@@ -71,6 +71,38 @@ def test_torch_int8_quantizes_linears_and_still_generates(saved) -> None:
     assert all(int8.summarize(TEXTS[:3], min_new_tokens=10))
 
 
+def test_torch_int8_keeps_the_output_head_fp32(saved) -> None:
+    import torch
+
+    for family in ("t5", "bert2bert"):
+        model = Summarizer.from_pretrained(str(saved[family]), quantize="int8").backend.model
+        head = model.get_output_embeddings()
+        assert type(head) is torch.nn.Linear and head.weight.dtype == torch.float32, family
+        others = [m for m in model.modules() if type(m) is torch.nn.Linear and m is not head]
+        assert not others, f"{family}: {len(others)} linear layers left unquantized"
+
+
+def test_torch_bf16_casts_weights_and_still_generates(saved) -> None:
+    import torch
+
+    fp32 = Summarizer.from_pretrained(str(saved["bart"]))
+    bf16 = Summarizer.from_pretrained(str(saved["bart"]), quantize="bf16")
+    dtypes = {p.dtype for p in bf16.backend.model.parameters()}
+    assert dtypes == {torch.bfloat16}
+    got = bf16.summarize_detailed(TEXTS[:3], min_new_tokens=10, max_new_tokens=10)
+    assert all(got.summaries) and got.new_tokens == [10, 10, 10]
+    assert {p.dtype for p in fp32.backend.model.parameters()} == {torch.float32}
+
+
+def test_bf16_with_ctranslate2_on_cpu_is_a_one_line_error(saved) -> None:
+    from summarist.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="bf16 on GPUs only"):
+        Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2", quantize="bf16")
+    with pytest.raises(ConfigError, match="unknown quantization 'fp8'"):
+        Summarizer.from_pretrained(str(saved["t5"]), quantize="fp8")
+
+
 def test_unsupported_family_falls_back_to_torch_with_a_warning(saved, caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="summarist"):
         s = Summarizer.from_pretrained(str(saved["bert2bert"]), backend="ctranslate2")

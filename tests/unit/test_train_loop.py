@@ -85,3 +85,15 @@ def test_default_threads_leave_busy_cores_alone(monkeypatch: pytest.MonkeyPatch)
     assert runtime.default_threads() == 1
     monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 0.0, 0.0))
     assert runtime.default_threads() == 1
+
+
+def test_auto_precision_uses_bf16_only_where_the_cpu_has_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from summarist import hardware
+    from summarist.training import runtime
+
+    monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: True)
+    assert runtime.auto_precision(cuda=False) == "bf16"
+    monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: False)
+    assert runtime.auto_precision(cuda=False) == "fp32"

@@ -11,6 +11,8 @@ class Backend(Protocol):
     """Generates token ids for one batch of (unpadded) source token id lists."""
 
     name: str
+    # Optional: `parallel_batches` (int) - batches the backend runs at once; `run_batched` then
+    # hands it that many batches' worth of sources per call (CTranslate2 on CPU: one per core).
 
     def generate_ids(self, batch: list[list[int]], settings: GenerationSettings) -> list[list[int]]:
         """Generated ids per source, without the decoder start token; an early EOS included,

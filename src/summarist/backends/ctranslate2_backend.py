@@ -91,6 +91,9 @@ def export_ctranslate2(
             "prefix": prefix,
             # transformers forces EOS as the last token at the length cap; CTranslate2 does not.
             "forced_eos_token_id": getattr(model.generation_config, "forced_eos_token_id", None),
+            # mBART's target language code: transformers forces it as the first new token,
+            # CTranslate2 takes it as a target prefix.
+            "forced_bos_token": _forced_bos_token(model, tokenizer),
             "source_limit": source_limit,
             "generation": settings.to_dict(),
         },
@@ -99,6 +102,11 @@ def export_ctranslate2(
         "exported %s to %s (CTranslate2, %s)", source or model_type, out_dir, quantize or "fp32"
     )
     return out_dir
+
+
+def _forced_bos_token(model: Any, tokenizer: Any) -> str | None:
+    forced = getattr(model.generation_config, "forced_bos_token_id", None)
+    return None if forced is None else tokenizer.convert_ids_to_tokens(int(forced))
 
 
 def _fix_null_bos(out_dir: Path, tokenizer: Any, model: Any) -> None:
@@ -133,16 +141,24 @@ class CTranslate2Backend:
         import ctranslate2
         import torch
 
+        threads = threads or torch.get_num_threads()
+        # On CPU one single-threaded replica per core, each decoding its own batch: small
+        # decoder-step matmuls scale poorly across threads, whole batches do. Measured here
+        # (2 cores, int8, greedy): +20% summaries/s for t5-small, +36% for bart-base over one
+        # two-threaded replica. Replicas share the weights.
+        self.parallel_batches = threads if device == "cpu" else 1
         self.translator = ctranslate2.Translator(
             str(model_dir),
             device=device,
             compute_type=compute_type,
-            inter_threads=1,
-            intra_threads=threads or torch.get_num_threads(),
+            inter_threads=self.parallel_batches,
+            intra_threads=1 if device == "cpu" else threads,
         )
         self.tokenizer = tokenizer
         self.token_to_id = _vocabulary(Path(model_dir))
-        self.forced_eos = read_export_meta(model_dir).get("forced_eos_token_id")
+        meta = read_export_meta(model_dir)
+        self.forced_eos = meta.get("forced_eos_token_id")
+        self.forced_bos = meta.get("forced_bos_token")
         self.workdir: Any = None
         """A temporary directory holding a conversion made on load (kept alive with us)."""
 
@@ -150,6 +166,8 @@ class CTranslate2Backend:
         sources = [self.tokenizer.convert_ids_to_tokens(ids) for ids in batch]
         results = self.translator.translate_batch(
             sources,
+            # split into `parallel_batches` length-sorted batches that run concurrently
+            max_batch_size=-(-len(sources) // self.parallel_batches),
             beam_size=settings.num_beams,
             max_decoding_length=settings.max_new_tokens,
             min_decoding_length=settings.min_new_tokens,
@@ -159,6 +177,7 @@ class CTranslate2Backend:
             sampling_topk=0 if settings.do_sample else 1,
             max_input_length=0,
             return_end_token=True,  # as transformers does, so counts agree
+            target_prefix=[[self.forced_bos]] * len(sources) if self.forced_bos else None,
         )
         out = [[self.token_to_id[t] for t in r.hypotheses[0]] for r in results]
         if self.forced_eos is not None:
@@ -183,13 +202,15 @@ def _vocabulary(model_dir: Path) -> dict[str, int]:
     return mapping
 
 
-def export_model(name: str, out_dir: Path, quantize: str | None = None) -> Path:
+def export_model(
+    name: str, out_dir: Path, quantize: str | None = None, lang: str | None = None
+) -> Path:
     """`summarist export --format ctranslate2`: load `name`, convert it, return the directory."""
     from summarist.backends.loading import load_seq2seq, prefix_for, settings_for
     from summarist.generation import source_limit
     from summarist.models.resolve import resolve_model_path
 
-    model, tokenizer = load_seq2seq(name)
+    model, tokenizer = load_seq2seq(name, lang=lang)
     if not supports(model.config.model_type):
         raise unsupported_error(model.config.model_type)
     return export_ctranslate2(

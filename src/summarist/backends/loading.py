@@ -15,8 +15,11 @@ log = logging.getLogger(__name__)
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 
 
-def load_seq2seq(name: str) -> tuple[Any, Any]:
-    """(model, tokenizer) for a local directory, hub id or short name; one-line errors."""
+def load_seq2seq(name: str, *, lang: str | None = None) -> tuple[Any, Any]:
+    """(model, tokenizer) for a local directory, hub id or short name; one-line errors.
+
+    mBART-family models get their language codes (`lang`, else the saved target language).
+    """
     from transformers import AutoConfig, AutoModelForSeq2SeqLM
 
     from summarist.models.resolve import _from_pretrained, load_tokenizer, resolve_model_path
@@ -38,6 +41,12 @@ def load_seq2seq(name: str) -> tuple[Any, Any]:
 
         if model.config.decoder_start_token_id is None:
             wire_special_tokens(model, tokenizer)
+    from summarist.models.registry import family_for
+
+    if family_for(model.config).needs_lang_codes:
+        from summarist.models.loading import language_for_inference
+
+        language_for_inference(model, tokenizer, lang, name)
     return model.eval(), tokenizer
 
 

@@ -1,4 +1,4 @@
-"""Pick and open a backend for `Summarizer.from_pretrained` (torch, torch int8, CTranslate2)."""
+"""Pick and open a backend for `Summarizer.from_pretrained` (torch fp32/bf16/int8, CTranslate2)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from summarist.genconfig import GenerationSettings
 log = logging.getLogger(__name__)
 
 BACKENDS = ("torch", "ctranslate2")
+QUANTIZE = ("none", "int8", "bf16")
 
 
 @dataclass
@@ -27,24 +28,40 @@ class OpenedBackend:
 
 
 def open_backend(
-    name: str, *, backend: str = "torch", device: str | None = None, quantize: str | None = None
+    name: str,
+    *,
+    backend: str = "torch",
+    device: str | None = None,
+    quantize: str | None = None,
+    lang: str | None = None,
 ) -> OpenedBackend:
-    """Load `name` (model directory, hub id, short name or CTranslate2 export) for `backend`."""
+    """Load `name` (model directory, hub id, short name or CTranslate2 export) for `backend`.
+
+    `lang` is the language of mBART-family models (ignored by others).
+    """
     from summarist.backends import ctranslate2_backend as ct2
 
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend '{backend}'", f"use one of {', '.join(BACKENDS)}")
-    if quantize not in (None, "none", "int8"):
-        raise ConfigError(f"unknown quantization '{quantize}'", "use --quantize int8 (or none)")
-    int8 = quantize == "int8"
+    if quantize not in (None, *QUANTIZE):
+        raise ConfigError(
+            f"unknown quantization '{quantize}'", f"use --quantize {' | '.join(QUANTIZE)}"
+        )
+    int8, bf16 = quantize == "int8", quantize == "bf16"
+    on_cpu = device in (None, "cpu")
+    if bf16 and on_cpu and (backend == "ctranslate2" or ct2.is_export_dir(name)):
+        raise ConfigError(
+            "CTranslate2 computes bf16 on GPUs only",
+            "on CPU use --backend ctranslate2 --quantize int8, or --backend torch --quantize bf16",
+        )
     if ct2.is_export_dir(name):
-        return _open_export(name, device, int8)
+        return _open_export(name, device, quantize)
 
     from summarist.backends.loading import load_seq2seq, prefix_for, settings_for
     from summarist.generation import source_limit
     from summarist.models.resolve import resolve_model_path
 
-    model, tokenizer = load_seq2seq(name)
+    model, tokenizer = load_seq2seq(name, lang=lang)
     prefix = prefix_for(model.config)
     settings = settings_for(model, resolve_model_path(name))
     limit = source_limit(model, tokenizer)
@@ -53,7 +70,7 @@ def open_backend(
         log.warning(
             "CTranslate2 cannot convert '%s' models; falling back to the torch backend%s",
             model_type,
-            " with int8 dynamic quantization" if int8 else "",
+            {"int8": " with int8 dynamic quantization", "bf16": " in bf16"}.get(quantize or "", ""),
         )
         backend = "torch"
     if backend == "ctranslate2":
@@ -64,27 +81,33 @@ def open_backend(
             source_limit=limit, source=name,
         )  # fmt: skip
         fast = ct2.CTranslate2Backend(
-            tmp.name, tokenizer, device=device or "cpu", compute_type="int8" if int8 else "default"
+            tmp.name, tokenizer, device=device or "cpu", compute_type=_compute_type(quantize)
         )
         fast.workdir = tmp  # removed when the backend is garbage-collected
         return OpenedBackend(fast, tokenizer, settings, prefix, limit)
 
-    from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8
+    from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8, to_bf16
 
     if int8:
         model = quantize_dynamic_int8(model)
+    elif bf16:
+        model = to_bf16(model)
     return OpenedBackend(TorchBackend(model, tokenizer, device), tokenizer, settings, prefix, limit)
 
 
-def _open_export(path: str, device: str | None, int8: bool) -> OpenedBackend:
+def _compute_type(quantize: str | None) -> str:
+    """CTranslate2 compute type; an int8 export stays int8 under "default"."""
+    return {"int8": "int8", "bf16": "bfloat16"}.get(quantize or "none", "default")
+
+
+def _open_export(path: str, device: str | None, quantize: str | None) -> OpenedBackend:
     from summarist.backends import ctranslate2_backend as ct2
     from summarist.models.resolve import load_tokenizer
 
     meta = ct2.read_export_meta(path)
     tokenizer = load_tokenizer(path)
-    compute_type = "int8" if int8 else "default"  # an int8 export stays int8 under "default"
     backend = ct2.CTranslate2Backend(
-        path, tokenizer, device=device or "cpu", compute_type=compute_type
+        path, tokenizer, device=device or "cpu", compute_type=_compute_type(quantize)
     )
     settings = GenerationSettings.from_dict(meta["generation"])
     return OpenedBackend(backend, tokenizer, settings, meta["prefix"], int(meta["source_limit"]))

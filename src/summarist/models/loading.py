@@ -97,9 +97,32 @@ def set_language(model: Any, tokenizer: Any, lang: str) -> None:
     tokenizer.src_lang = code
     tokenizer.tgt_lang = code
     code_id = tokenizer.convert_tokens_to_ids(code)
-    model.config.forced_bos_token_id = code_id
+    # generation_config only: transformers 5 refuses to save generation keys in model.config
     model.generation_config.forced_bos_token_id = code_id
     model.config.decoder_start_token_id = model.config.decoder_start_token_id or code_id
+
+
+def language_for_inference(model: Any, tokenizer: Any, lang: str | None, name: str) -> None:
+    """mBART at inference: `lang` when given, else the target language saved with the model.
+
+    The source is tagged with the language code by the tokenizer (src_lang) and the same code
+    is forced as the first generated token; a model saved without one needs `--lang`.
+    """
+    from summarist.errors import ConfigError
+
+    if lang:
+        set_language(model, tokenizer, lang)
+        return
+    forced = getattr(model.generation_config, "forced_bos_token_id", None)
+    if forced is None:
+        forced = getattr(model.config, "forced_bos_token_id", None)
+    if forced is None:
+        raise ConfigError(
+            f"'{name}' is an mBART model without a saved target language",
+            "pass --lang (en, de, fr_XX, ...)",
+        )
+    if not getattr(tokenizer, "src_lang", None):
+        tokenizer.src_lang = tokenizer.convert_ids_to_tokens(int(forced))
 
 
 def speaker_tags(texts: Sequence[str], min_count: int = 3) -> list[str]:

@@ -1,0 +1,18 @@
+"""What the CPU can do fast: the one place precision defaults ask about hardware."""
+
+from __future__ import annotations
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when this CPU computes bfloat16 natively (AVX512-BF16 or AMX, e.g. Sapphire Rapids).
+
+    There, bf16 matmuls run through oneDNN at about twice the fp32 rate (measured here: bf16
+    autocast training 1.28x the tokens per CPU-second of fp32 at the same loss, bf16 weights
+    2x the summaries per second). Elsewhere bf16 is emulated and slower than fp32.
+    """
+    try:
+        import torch.cpu as tcpu
+
+        return bool(tcpu._is_avx512_bf16_supported() or tcpu._is_amx_tile_supported())
+    except (AttributeError, RuntimeError):  # older torch: no probe, assume no
+        return False
