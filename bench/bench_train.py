@@ -14,7 +14,10 @@ subprocess so peak RSS is per arm:
 Real tokens = non-padding source tokens + label tokens. Prints one JSON line per arm and the
 ratios. Needs ../shared/data/dialogsum.
 
-    .venv/bin/python bench/bench_train.py --steps 30 --threads 1
+    .venv/bin/python bench/bench_train.py --steps 40 --threads 1 --also-fp32
+
+summarist runs with its default precision (`auto`: bf16 autocast on CPUs with native bf16, as
+here; fp32 elsewhere); `--also-fp32` adds a third arm in the tutorial's precision.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ def _train_config(a: argparse.Namespace, out: str) -> object:
         data=DataConfig([str(DATA)]), output_dir=out, max_steps=a.steps, batch_size=a.batch_size,
         learning_rate=1e-4, new_params_lr_scale=1.0, threads=a.threads, speaker_tokens=False,
         eval_every=0, report=False, warmup_ratio=0.0, max_new_tokens=a.max_new_tokens,
-        eval_samples=a.eval_samples,
+        eval_samples=a.eval_samples, precision=a.precision,
     )  # fmt: skip
 
 
@@ -68,7 +71,7 @@ def arm_summarist(a: argparse.Namespace) -> dict:
     start, cpu = time.perf_counter(), time.process_time()
     scores = loop.evaluate_greedy(s, subset)
     eval_s, eval_cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {"arm": "summarist", "train_s": train_s, "train_cpu_s": train_cpu,
+    return {"arm": "summarist", "precision": s.runtime.precision, "train_s": train_s, "train_cpu_s": train_cpu,
             "eval_cpu_s": eval_cpu, "real_tokens": progress.tokens_seen,
             "losses": losses, "eval_s": eval_s, "eval_examples": a.eval_samples,
             "eval_rougeL": scores["rougeL"]}  # fmt: skip
@@ -163,6 +166,13 @@ def main() -> int:
                    "smaller number is measured and scaled linearly to the full split)")  # fmt: skip
     p.add_argument("--max-new-tokens", type=int, default=72)
     p.add_argument("--arm", choices=["summarist", "tutorial"])
+    p.add_argument(
+        "--precision",
+        default="auto",
+        help="summarist's precision (auto: bf16 autocast on CPUs with native bf16)",
+    )
+    p.add_argument("--also-fp32", action="store_true",
+                   help="also run summarist in fp32 (the tutorial's precision on CPU)")  # fmt: skip
     a = p.parse_args()
     if not DATA.exists():
         print(f"skip: {DATA} not found")
@@ -175,9 +185,13 @@ def main() -> int:
         return 0
     print(f"threads={a.threads} steps={a.steps} batch={a.batch_size} n_train={a.n_train}")
     results = {}
-    for arm in ("tutorial", "summarist"):
+    arms = [("tutorial", []), ("summarist", [])]
+    if a.also_fp32:
+        arms.append(("summarist-fp32", ["--precision", "fp32"]))
+    for arm, extra in arms:
         env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "TOKENIZERS_PARALLELISM": "false"}
-        cmd = [sys.executable, __file__, "--arm", arm, *sys.argv[1:]]
+        argv = [x for x in sys.argv[1:] if x != "--also-fp32"]
+        cmd = [sys.executable, __file__, "--arm", arm.split("-")[0], *argv, *extra]
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
         if line is None:
@@ -185,15 +199,24 @@ def main() -> int:
             return 1
         results[arm] = json.loads(line[len("RESULT ") :])
         r = results[arm]
-        print(f"{arm:>9}: {r['real_tokens'] / r['train_cpu_s']:8.1f} real tokens/CPU-s "
+        print(f"{arm:>14} ({r.get('precision', 'fp32')}): "
+              f"{r['real_tokens'] / r['train_cpu_s']:8.1f} real tokens/CPU-s "
               f"({r['real_tokens'] / r['train_s']:.1f}/wall-s), train "
               f"{r['train_s']:.1f}s, mean loss {sum(r['losses']) / len(r['losses']):.3f}, "
               f"eval {r['eval_s']:.1f}s on {r['eval_examples']} ex, "
               f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
-    t, s = results["tutorial"], results["summarist"]
+    t = results["tutorial"]
+    for arm in results:
+        if arm != "tutorial":
+            print(f"\n{arm} vs tutorial:")
+            print(json.dumps(_ratios(t, results[arm]), indent=2))
+    return 0
+
+
+def _ratios(t: dict, s: dict) -> dict:
     scale = t["full_validation"] / t["eval_examples"]
     tut_eval, tut_eval_cpu = t["eval_s"] * scale, t["eval_cpu_s"] * scale
-    ratios = {
+    return {
         # CPU time is what a shared machine cannot steal from a single-threaded process.
         "throughput_ratio_cpu": (s["real_tokens"] / s["train_cpu_s"])
         / (t["real_tokens"] / t["train_cpu_s"]),
@@ -207,9 +230,8 @@ def main() -> int:
             "tutorial": sum(t["losses"]) / len(t["losses"]),
             "summarist": sum(s["losses"]) / len(s["losses"]),
         },
+        "losses": {"tutorial": t["losses"], "summarist": s["losses"]},
     }
-    print(json.dumps(ratios, indent=2))
-    return 0
 
 
 if __name__ == "__main__":

