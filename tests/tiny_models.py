@@ -100,11 +100,13 @@ def tiny_model(kind: str) -> Path:
     torch.manual_seed(0)
     out = _root() / kind
     small = {"d_model": 32, "d_ff": 64, "num_layers": 2, "num_heads": 2, "d_kv": 16}
-    if kind in ("t5", "mt5"):
+    if kind == "t5-nodropout":  # deterministic training: same gradient, same loss
+        small["dropout_rate"] = 0.0
+    if kind in ("t5", "mt5", "t5-nodropout"):
         tok = _t5_tokenizer()
         cls, conf = (
             (T5ForConditionalGeneration, T5Config)
-            if kind == "t5"
+            if kind != "mt5"
             else (MT5ForConditionalGeneration, MT5Config)
         )
         config = conf(vocab_size=len(tok), decoder_start_token_id=tok.pad_token_id,

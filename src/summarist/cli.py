@@ -378,6 +378,13 @@ def train(
     grad_accum: Annotated[
         int | None, _opt("Micro-batches per optimizer step (default: 1).")
     ] = None,
+    max_batch_tokens: Annotated[
+        int | None,
+        _opt(
+            "Padded tokens per forward pass; longer batches run in pieces, same gradient "
+            "(default: 3072; 0: never split)."
+        ),
+    ] = None,
     learning_rate: Annotated[
         float | None,
         _opt("Peak learning rate (default: family T5 3e-4, BERT2BERT 1e-4, others 5e-5)."),

@@ -41,7 +41,7 @@ def dialogues(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def model_name(kind: str) -> str:
+def model_name(kind: str) -> str:  # kinds: tests.tiny_models.tiny_model
     return f"bert2bert:{tiny_model('bert')}" if kind == "bert2bert" else str(tiny_model(kind))
 
 
@@ -121,6 +121,26 @@ def test_mbart_trains_with_its_language_and_summarizes_in_it(
     batch = [s.tokenizer("#Person1#: hallo").input_ids]
     out = s.backend.generate_ids(batch, s.settings.with_overrides(min_new_tokens=2))
     assert out[0][0] == de
+
+
+def test_split_batches_give_the_same_training(dialogues: Path, tmp_path: Path) -> None:
+    """--max-batch-tokens cuts long batches into pieces: same examples, same gradient."""
+    import torch
+    from transformers import AutoModelForSeq2SeqLM
+
+    kw = {"max_steps": 3, "eval_every": 0, "eval_splits": ["validation"], "num_beams": 1,
+          "precision": "fp32", "batch_size": 8}  # fmt: skip
+    runs = {}
+    for budget in (0, 100):  # 100 tokens: every batch of 8 runs in several pieces
+        cfg = config(dialogues, tmp_path / f"b{budget}", "t5-nodropout", max_batch_tokens=budget,
+                     **kw)  # fmt: skip
+        runs[budget] = train(cfg)
+    losses = [[r["loss"] for r in read_jsonl(run / "train_log.jsonl") if "loss" in r]
+              for run in runs.values()]  # fmt: skip
+    assert losses[0] == pytest.approx(losses[1], rel=1e-4)
+    whole, split = (AutoModelForSeq2SeqLM.from_pretrained(run / "model") for run in runs.values())
+    for (name, a), b in zip(whole.named_parameters(), split.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-5), name
 
 
 def test_bert2bert_wiring_and_speaker_tokens(dialogues: Path, tmp_path: Path) -> None:

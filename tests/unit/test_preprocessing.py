@@ -81,3 +81,21 @@ def test_batches_are_a_pure_function_of_seed_and_epoch() -> None:
     assert length_grouped_batches(lengths, 4, seed=1, epoch=2) != length_grouped_batches(
         lengths, 4, seed=1, epoch=3
     )
+
+
+def test_split_by_tokens_cuts_only_batches_over_the_budget() -> None:
+    from summarist.preprocessing import Example, split_by_tokens
+
+    examples = [Example([1] * n, [2] * 10) for n in (500, 480, 100, 90, 80, 70, 60, 50)]
+    everything = list(range(8))
+    assert split_by_tokens(everything, examples, None) == [everything]
+    assert split_by_tokens(everything, examples, 0) == [everything]
+    assert split_by_tokens([2, 3, 4, 5], examples, 3072) == [[2, 3, 4, 5]]  # 4 x 110 fits
+    pieces = split_by_tokens(everything, examples, 1100)
+    assert sorted(i for p in pieces for i in p) == everything  # every example once
+    assert pieces[0] == [0, 1]  # the two long ones together: 2 x 510 = 1020 tokens
+    for piece in pieces:
+        width = max(len(examples[i].input_ids) + len(examples[i].labels) for i in piece)
+        assert len(piece) * width <= 1100
+    # one example longer than the budget still runs, alone
+    assert split_by_tokens([0, 2], examples, 100) == [[0], [2]]

@@ -56,6 +56,9 @@ class TrainConfig:
     """mBART language code (en, de, de_DE, ...)."""
     speaker_tokens: bool = True
     """Add frequent speaker tags (#Person1#) as single tokens."""
+    max_batch_tokens: int | None = 3072
+    """Padded tokens (source + labels) per forward pass: longer batches run in pieces with the
+    same gradient, which bounds peak memory (0 or None: never split)."""
     group_by_length: bool = True
     """Batch examples of similar length together (less padding)."""
     eval_samples: int = 100
@@ -103,6 +106,11 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{_flag(name)} must be >= 1, got {getattr(self, name)}")
+        if self.max_batch_tokens is not None and self.max_batch_tokens < 0:
+            raise ConfigError(
+                f"--max-batch-tokens must be >= 0, got {self.max_batch_tokens}",
+                "use 0 to never split batches",
+            )
         if self.max_source_length is not None and self.max_source_length < 1:
             raise ConfigError(f"--max-source-length must be >= 1, got {self.max_source_length}")
         if self.max_steps is not None and self.max_steps < 1:

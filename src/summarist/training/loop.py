@@ -347,8 +347,12 @@ def _train_step(
     """One optimizer step over `micro` batches; loss weighted by each batch's label tokens."""
     import torch
 
+    from summarist.preprocessing import split_by_tokens
+
     model, runtime = s.loaded.model, s.runtime
-    batches = [collate([s.examples[i] for i in b]) for b in micro]
+    budget = s.cfg.max_batch_tokens
+    pieces = [piece for b in micro for piece in split_by_tokens(b, s.examples, budget)]
+    batches = [collate([s.examples[i] for i in b]) for b in pieces]
     label_tokens = [int((b["labels"] != -100).sum()) for b in batches]
     total_labels = sum(label_tokens)
     real_tokens = total_labels + sum(int(b["attention_mask"].sum()) for b in batches)
