@@ -10,12 +10,16 @@ the same inputs with the output length forced (min_new_tokens = max_new_tokens) 
 equal; ratios are printed against the reference, and outputs are asserted identical where they
 must be (batched torch fp32 and CTranslate2 fp32 versus one at a time, greedy).
 
+Paths: torch fp32 batched (length-sorted batches of 16), torch bf16 (bfloat16 weights: native
+on AMX/AVX512-BF16 CPUs), torch dynamic int8 (output head kept fp32), CTranslate2 fp32 and int8
+(one single-threaded replica per thread, each on its own batch).
+
 Shapes (random weights, built from configs; tokenizer: the real T5 one from ../shared/data):
 t5-small (d_model 512, 6+6 layers, 8 heads, d_ff 2048), bart-base (768, 6+6, 12 heads, 32,100
 vocabulary), and minilm (the offline warm start: MiniLM BERT2BERT, which CTranslate2 cannot
-convert, so the torch int8 path carries it).
+convert, so the torch bf16/int8 paths carry it).
 
-ROUGE of int8 versus fp32 needs a trained model (a random model's outputs are noise):
+ROUGE of bf16/int8 versus fp32 needs a trained model (a random model's outputs are noise):
 `--rouge-model DIR` (any saved model) or `--train-t5 DIR` trains a small T5 on DialogSum for a
 few minutes first.
 """

@@ -14,10 +14,10 @@ Two parts:
 The summarist run itself is a plain `summarist train` (the command is in the markdown):
 
     OMP_NUM_THREADS=1 summarist train --data ../shared/data/dialogsum --threads 1 \\
-        --max-steps 1200 --max-minutes 58 --output-dir runs/quality-dialogsum --no-report
-    python bench/quality_budget.py --arm tutorial --minutes 14 --out runs/tutorial-14min.json
-    python bench/quality_budget.py --summarize runs/quality-dialogsum \\
-        --tutorial runs/tutorial-14min.json
+        --max-steps 1440 --max-cpu-minutes 57 --output-dir runs/quality-dialogsum-bf16 --no-report
+    python bench/quality_budget.py --arm tutorial --steps 240 --out runs/tutorial-240.json
+    python bench/quality_budget.py --summarize runs/quality-dialogsum-bf16 \\
+        --tutorial runs/tutorial-240.json
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "dialogsum"
 TRAIN_COMMAND = (
     "OMP_NUM_THREADS=1 summarist train --data ../shared/data/dialogsum --threads 1 "
-    "--max-steps 1200 --max-minutes 58 --output-dir runs/quality-dialogsum --no-report"
+    "--max-steps 1440 --max-cpu-minutes 57 --output-dir runs/quality-dialogsum-bf16 --no-report"
 )
 
 
@@ -124,17 +124,23 @@ def summarize(run: Path, tutorial: Path | None) -> dict:
     log = read_jsonl(run / "train_log.jsonl")
     cfg = read_yaml(run / "config.yaml")
     times = {r["step"]: r["elapsed_s"] for r in log if "elapsed_s" in r}
+    cpu = {r["step"]: r["cpu_s"] for r in log if "cpu_s" in r}
     curve = []
     for r in log:
         if "eval" in r:
             before = [t for s, t in times.items() if s <= r["step"]]
             minute = round(max(before) / 60, 1) if before else None
-            curve.append({"step": r["step"], "minutes": minute, **r["eval"]})
+            cpu_before = [t for s, t in cpu.items() if s <= r["step"]]
+            cpu_minute = round(max(cpu_before) / 60, 1) if cpu_before else None
+            curve.append({"step": r["step"], "minutes": minute, "cpu_minutes": cpu_minute,
+                          **r["eval"]})  # fmt: skip
     out: dict = {
         "command": TRAIN_COMMAND,
         "threads": cfg["resolved"]["threads"],
         "steps_done": max(times) if times else 0,
         "train_minutes": round(max(times.values()) / 60, 1) if times else 0,
+        "train_cpu_minutes": round(max(cpu.values()) / 60, 1) if cpu else None,
+        "precision": cfg["resolved"].get("precision"),
         "curve_greedy_100_validation": curve,
     }
     if (run / "metrics.json").exists():
@@ -159,13 +165,14 @@ def summarize(run: Path, tutorial: Path | None) -> dict:
 def to_markdown(res: dict) -> str:
     lines = ["# Quality per budget: DialogSum, offline MiniLM BERT2BERT, CPU", "",
              f"Command: `{res['command']}`", "",
-             f"{res['steps_done']} steps in {res['train_minutes']} wall-clock minutes of training on "
-             f"{res['threads']} thread(s) of a 2-core machine shared with other jobs.", "",
+             f"{res['steps_done']} steps in {res['train_cpu_minutes']} CPU-minutes of training "
+             f"({res['train_minutes']} wall-clock) on {res['threads']} thread(s), precision "
+             f"{res.get('precision')}, in one uninterrupted command.", "",
              "## Curve (greedy, 100 validation dialogues, evaluation during training)", "",
-             "| step | minutes | ROUGE-1 | ROUGE-2 | ROUGE-L | distinct outputs | at cap |",
+             "| step | CPU-minutes | ROUGE-1 | ROUGE-2 | ROUGE-L | distinct outputs | at cap |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
     for c in res["curve_greedy_100_validation"]:
-        lines.append(f"| {c['step']} | {c['minutes']} | {c['rouge1']:.2f} | {c['rouge2']:.2f} | "
+        lines.append(f"| {c['step']} | {c.get('cpu_minutes')} | {c['rouge1']:.2f} | {c['rouge2']:.2f} | "
                      f"{c['rougeL']:.2f} | {c.get('distinct_share', 0):.2f} | "
                      f"{c['hit_cap_share']:.2f} |")  # fmt: skip
     if res.get("note"):
