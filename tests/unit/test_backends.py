@@ -71,6 +71,20 @@ def test_torch_int8_quantizes_linears_and_still_generates(saved) -> None:
     assert all(int8.summarize(TEXTS[:3], min_new_tokens=10))
 
 
+def test_ctranslate2_leaves_torchs_thread_count_alone(saved) -> None:
+    """Creating a Translator used to set OpenMP's (so torch's) thread count to 1."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        fast = Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2")
+        assert fast.backend.name == "ctranslate2" and fast.backend.parallel_batches == 2
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_torch_int8_keeps_the_output_head_fp32(saved) -> None:
     import torch
 

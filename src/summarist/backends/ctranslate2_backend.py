@@ -154,6 +154,10 @@ class CTranslate2Backend:
             inter_threads=self.parallel_batches,
             intra_threads=1 if device == "cpu" else threads,
         )
+        # Creating a Translator sets OpenMP's process-wide thread count to its intra_threads,
+        # which torch reads as its own: without this, every later torch op (and the next
+        # backend's default) silently ran on 1 thread.
+        torch.set_num_threads(threads)
         self.tokenizer = tokenizer
         self.token_to_id = _vocabulary(Path(model_dir))
         meta = read_export_meta(model_dir)
