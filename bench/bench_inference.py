@@ -11,8 +11,12 @@ equal; ratios are printed against the reference, and outputs are asserted identi
 must be (batched torch fp32 and CTranslate2 fp32 versus one at a time, greedy).
 
 Paths: torch fp32 batched (length-sorted batches of 16), torch bf16 (bfloat16 weights: native
-on AMX/AVX512-BF16 CPUs), torch dynamic int8 (output head kept fp32), CTranslate2 fp32 and int8
-(one single-threaded replica per thread, each on its own batch).
+on AMX/AVX512-BF16 CPUs), torch dynamic int8 (output head kept fp32), all three with their linear
+layers pre-packed as `Summarizer` does on CPU; CTranslate2 fp32 and int8 (one single-threaded
+replica per thread, each on its own batch).
+
+Each path is timed `--rounds` times (default 3), each round right after its own timing of the
+reference; the printed rate and ratio are medians over rounds (per-round ratios are printed too).
 
 Shapes (random weights, built from configs; tokenizer: the real T5 one from ../shared/data):
 t5-small (d_model 512, 6+6 layers, 8 heads, d_ff 2048), bart-base (768, 6+6, 12 heads, 32,100
@@ -27,6 +31,7 @@ few minutes first.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import resource
@@ -142,9 +147,14 @@ def timed(fn: Callable[[], list[str]]) -> tuple[list[str], float, float]:
 
 
 def bench_shape(shape: str, texts: list[str], args: argparse.Namespace) -> list[dict]:
+    """Every path against the reference, `args.rounds` times; per-round ratios, then medians.
+
+    The reference is re-timed in every round, right before the paths it is compared with: this
+    VM's memory bandwidth (which bounds the one-at-a-time loop) drifts by tens of percent over
+    minutes, so a ratio is only meaningful between timings taken close together.
+    """
     from summarist.backends import ctranslate2_backend as ct2
     from summarist.genconfig import GenerationSettings
-    from summarist.generation import run_batched
 
     model, tok, prefix = build_shape(shape)
     rows = []
@@ -157,7 +167,6 @@ def bench_shape(shape: str, texts: list[str], args: argparse.Namespace) -> list[
                                       no_repeat_ngram_size=0, early_stopping=beams > 1)  # fmt: skip
         gen = {"max_new_tokens": args.new_tokens, "min_new_tokens": args.new_tokens,
                "num_beams": beams, "do_sample": False}  # fmt: skip
-        ref, ref_s, ref_mem = timed(lambda: one_at_a_time(model, tok, subset, prefix, gen))  # noqa: B023
         labels = ["torch fp32 batched", "torch bf16 batched", "torch int8 batched"]
         ct2_dir = None
         if ct2.supports(model.config.model_type):
@@ -165,26 +174,62 @@ def bench_shape(shape: str, texts: list[str], args: argparse.Namespace) -> list[
             ct2.export_ctranslate2(model, tok, Path(ct2_dir.name), prefix=prefix,
                                    settings=settings, source_limit=512)  # fmt: skip
             labels += ["ctranslate2 fp32 batched", "ctranslate2 int8 batched"]
-        row = {"shape": shape, "beams": beams, "n": n, "one_at_a_time_per_s": n / ref_s,
-               "one_at_a_time_peak_mib": ref_mem, "paths": {}}  # fmt: skip
-        for label in labels:
-            backend = make_backend(label, model, tok, ct2_dir.name if ct2_dir else "")
-            out, seconds, mem = timed(
-                lambda b=backend: run_batched(b, tok, subset, settings, batch_size=args.batch_size,  # noqa: B023
-                                              prefix=prefix, limit=512)[0]
-            )  # fmt: skip
-            same = sum(a == b for a, b in zip(out, ref, strict=True))
-            row["paths"][label] = {"per_s": n / seconds, "ratio": ref_s / seconds,
-                                   "peak_mib": mem, "identical": same}  # fmt: skip
-            exact = beams == 1 and ("fp32" in label)
-            if exact and same != n:
-                MISMATCHES.append(f"{shape} {label}: {n - same} of {n} outputs differ")
-            del backend
+        rounds = [
+            one_round(model, tok, prefix, subset, gen, settings, labels, ct2_dir, args)
+            for _ in range(args.rounds)
+        ]
+        row = summarize_rounds(shape, beams, n, rounds)
+        for label, path in row["paths"].items():
+            if beams == 1 and "fp32" in label and path["identical"] != n:
+                MISMATCHES.append(f"{shape} {label}: {n - path['identical']} of {n} outputs differ")
         rows.append(row)
         print_row(row, args.threads)
         if ct2_dir is not None:
             ct2_dir.cleanup()
     return rows
+
+
+def one_round(
+    model: Any, tok: Any, prefix: str, subset: list[str], gen: dict, settings: Any,
+    labels: list[str], ct2_dir: Any, args: argparse.Namespace,
+) -> dict:  # fmt: skip
+    """One timing of the reference and of every path, in that order."""
+    from summarist.generation import run_batched
+
+    ref, ref_s, ref_mem = timed(lambda: one_at_a_time(model, tok, subset, prefix, gen))
+    out: dict[str, Any] = {"ref_s": ref_s, "ref_mib": ref_mem, "paths": {}}
+    for label in labels:
+        backend = make_backend(label, model, tok, ct2_dir.name if ct2_dir else "")
+        preds, seconds, mem = timed(
+            lambda b=backend: run_batched(b, tok, subset, settings, batch_size=args.batch_size,
+                                          prefix=prefix, limit=512)[0]
+        )  # fmt: skip
+        same = sum(a == b for a, b in zip(preds, ref, strict=True))
+        out["paths"][label] = {"s": seconds, "mib": mem, "identical": same}
+        del backend
+    return out
+
+
+def summarize_rounds(shape: str, beams: int, n: int, rounds: list[dict]) -> dict:
+    """Median rate and median per-round ratio of each path; worst-case identical count."""
+    from statistics import median
+
+    row: dict[str, Any] = {
+        "shape": shape, "beams": beams, "n": n, "rounds": len(rounds),
+        "one_at_a_time_per_s": median(n / r["ref_s"] for r in rounds),
+        "one_at_a_time_per_s_all": [round(n / r["ref_s"], 2) for r in rounds],
+        "one_at_a_time_peak_mib": max(r["ref_mib"] for r in rounds), "paths": {},
+    }  # fmt: skip
+    for label in rounds[0]["paths"]:
+        per_round = [r["paths"][label] for r in rounds]
+        ratios = [r["ref_s"] / p["s"] for r, p in zip(rounds, per_round, strict=True)]
+        row["paths"][label] = {
+            "per_s": median(n / p["s"] for p in per_round),
+            "ratio": median(ratios), "ratios_all": [round(x, 2) for x in ratios],
+            "peak_mib": max(p["mib"] for p in per_round),
+            "identical": min(p["identical"] for p in per_round),
+        }  # fmt: skip
+    return row
 
 
 MISMATCHES: list[str] = []
@@ -194,23 +239,35 @@ def make_backend(label: str, model: Any, tok: Any, ct2_dir: str) -> Any:
     from summarist.backends import ctranslate2_backend as ct2
     from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8, to_bf16
 
+    # As `Summarizer.from_pretrained` builds them on CPU: converted, then linear layers packed
+    # (a copy each time: the reference keeps using the plain fp32 model).
     if label == "torch fp32 batched":
-        return TorchBackend(model, tok)
+        return TorchBackend(packed(copy.deepcopy(model)), tok)
     if label == "torch bf16 batched":
-        return TorchBackend(to_bf16(model), tok)
+        return TorchBackend(packed(to_bf16(model)), tok)
     if label == "torch int8 batched":
-        return TorchBackend(quantize_dynamic_int8(model), tok)
+        return TorchBackend(packed(quantize_dynamic_int8(model)), tok)
     compute = "int8" if "int8" in label else "default"
     return ct2.CTranslate2Backend(ct2_dir, tok, compute_type=compute)
 
 
+def packed(model: Any) -> Any:
+    from summarist.backends.packing import pack_linear_layers
+
+    pack_linear_layers(model)
+    return model
+
+
 def print_row(row: dict, threads: int) -> None:
-    print(f"\n== {row['shape']}, beams={row['beams']}, {row['n']} inputs, {threads} thread(s)")
+    print(f"\n== {row['shape']}, beams={row['beams']}, {row['n']} inputs, {threads} thread(s), "
+          f"median of {row['rounds']} round(s); reference per round: "
+          f"{row['one_at_a_time_per_s_all']}/s")  # fmt: skip
     print(f"  {'one at a time (tutorial)':28s} {row['one_at_a_time_per_s']:6.2f}/s   1.0x  "
           f"peak RSS {row['one_at_a_time_peak_mib']:7.0f} MiB")  # fmt: skip
     for label, p in row["paths"].items():
         print(f"  {label:28s} {p['per_s']:6.2f}/s {p['ratio']:5.1f}x  peak RSS "
-              f"{p['peak_mib']:7.0f} MiB  identical to reference: {p['identical']}/{row['n']}")  # fmt: skip
+              f"{p['peak_mib']:7.0f} MiB  identical to reference: {p['identical']}/{row['n']}  "
+              f"ratios {p['ratios_all']}")  # fmt: skip
     sys.stdout.flush()
 
 
@@ -312,6 +369,7 @@ def main() -> None:
     ap.add_argument("--new-tokens", type=int, default=48)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3, help="timings per path; medians reported")
     ap.add_argument("--rouge-model", action="append", default=[], help="trained model dir(s)")
     ap.add_argument("--rouge-n", type=int, default=500)
     ap.add_argument("--train-t5", help="train a small T5 here first (and ROUGE-check it)")

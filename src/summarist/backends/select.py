@@ -91,7 +91,12 @@ def open_backend(
     if int8:
         model = quantize_dynamic_int8(model)
     elif bf16:
-        model = to_bf16(model)
+        model = to_bf16(model, copy=False)  # the fp32 model is ours: no second copy in memory
+    if on_cpu:
+        from summarist.backends.packing import pack_linear_layers
+
+        packed = pack_linear_layers(model)  # int8: only the fp32 output head is left to pack
+        log.debug("packed %d linear layers for CPU inference", packed)
     return OpenedBackend(TorchBackend(model, tokenizer, device), tokenizer, settings, prefix, limit)
 
 

@@ -144,13 +144,13 @@ def quantize_dynamic_int8(model: Any) -> Any:
         return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
-def to_bf16(model: Any) -> Any:
-    """bfloat16 weights and activations (a new module; the fp32 model is left as it was).
+def to_bf16(model: Any, *, copy: bool = True) -> Any:
+    """bfloat16 weights and activations: a new module, or `model` itself with `copy=False`.
 
     Fast where bf16 is native: about 2x the summaries per second of fp32 on an AMX CPU here,
     and the usual choice on Ampere+ GPUs. Elsewhere on CPU it is emulated, hence the warning.
     """
-    import copy
+    import copy as copying
 
     import torch
 
@@ -158,7 +158,7 @@ def to_bf16(model: Any) -> Any:
 
     if _model_device(model).type == "cpu" and not cpu_has_native_bf16():
         log.warning("this CPU has no native bf16 (AVX512-BF16/AMX): bf16 will be slower than fp32")
-    return copy.deepcopy(model).to(torch.bfloat16)
+    return (copying.deepcopy(model) if copy else model).to(torch.bfloat16)
 
 
 def _model_device(model: Any) -> Any:
