@@ -127,6 +127,18 @@ def test_unsupported_family_falls_back_to_torch_with_a_warning(saved, caplog) ->
     assert any("cannot convert 'encoder-decoder'" in r.getMessage() for r in caplog.records)
 
 
+def test_unsupported_family_with_bf16_falls_back_to_torch_bf16(saved, caplog) -> None:
+    import torch
+
+    with caplog.at_level(logging.WARNING, logger="summarist"):
+        s = Summarizer.from_pretrained(
+            str(saved["bert2bert"]), backend="ctranslate2", quantize="bf16"
+        )
+    assert s.backend.name == "torch"
+    assert {p.dtype for p in s.backend.model.parameters()} == {torch.bfloat16}
+    assert any("torch backend in bf16" in r.getMessage() for r in caplog.records)
+
+
 def test_export_of_unsupported_family_says_so(saved, tmp_path: Path) -> None:
     from summarist.backends.ctranslate2_backend import export_model
 

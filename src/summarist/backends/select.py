@@ -49,11 +49,8 @@ def open_backend(
         )
     int8, bf16 = quantize == "int8", quantize == "bf16"
     on_cpu = device in (None, "cpu")
-    if bf16 and on_cpu and (backend == "ctranslate2" or ct2.is_export_dir(name)):
-        raise ConfigError(
-            "CTranslate2 computes bf16 on GPUs only",
-            "on CPU use --backend ctranslate2 --quantize int8, or --backend torch --quantize bf16",
-        )
+    if bf16 and on_cpu and ct2.is_export_dir(name):
+        _refuse_ct2_bf16_on_cpu()
     if ct2.is_export_dir(name):
         return _open_export(name, device, quantize)
 
@@ -73,6 +70,8 @@ def open_backend(
             {"int8": " with int8 dynamic quantization", "bf16": " in bf16"}.get(quantize or "", ""),
         )
         backend = "torch"
+    if backend == "ctranslate2" and bf16 and on_cpu:
+        _refuse_ct2_bf16_on_cpu()  # before converting: the family is known to be convertible
     if backend == "ctranslate2":
         # Converted once per Summarizer into a directory that lives as long as the backend.
         tmp = tempfile.TemporaryDirectory(prefix="summarist-ct2-")
@@ -98,6 +97,13 @@ def open_backend(
         packed = pack_linear_layers(model)  # int8: only the fp32 output head is left to pack
         log.debug("packed %d linear layers for CPU inference", packed)
     return OpenedBackend(TorchBackend(model, tokenizer, device), tokenizer, settings, prefix, limit)
+
+
+def _refuse_ct2_bf16_on_cpu() -> None:
+    raise ConfigError(
+        "CTranslate2 computes bf16 on GPUs only",
+        "on CPU use --backend ctranslate2 --quantize int8, or --backend torch --quantize bf16",
+    )
 
 
 def _compute_type(quantize: str | None) -> str:
