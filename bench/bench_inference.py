@@ -168,6 +168,8 @@ def bench_shape(shape: str, texts: list[str], args: argparse.Namespace) -> list[
         gen = {"max_new_tokens": args.new_tokens, "min_new_tokens": args.new_tokens,
                "num_beams": beams, "do_sample": False}  # fmt: skip
         labels = ["torch fp32 batched", "torch bf16 batched", "torch int8 batched"]
+        if args.unpacked:  # the A/B for pre-packing the linear layers
+            labels += ["torch fp32 unpacked", "torch bf16 unpacked"]
         ct2_dir = None
         if ct2.supports(model.config.model_type):
             ct2_dir = tempfile.TemporaryDirectory()
@@ -247,6 +249,10 @@ def make_backend(label: str, model: Any, tok: Any, ct2_dir: str) -> Any:
         return TorchBackend(packed(to_bf16(model)), tok)
     if label == "torch int8 batched":
         return TorchBackend(packed(quantize_dynamic_int8(model)), tok)
+    if label == "torch fp32 unpacked":
+        return TorchBackend(model, tok)
+    if label == "torch bf16 unpacked":
+        return TorchBackend(to_bf16(model), tok)
     compute = "int8" if "int8" in label else "default"
     return ct2.CTranslate2Backend(ct2_dir, tok, compute_type=compute)
 
@@ -370,6 +376,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3, help="timings per path; medians reported")
+    ap.add_argument("--unpacked", action="store_true", help="also time fp32/bf16 without packing")
     ap.add_argument("--rouge-model", action="append", default=[], help="trained model dir(s)")
     ap.add_argument("--rouge-n", type=int, default=500)
     ap.add_argument("--train-t5", help="train a small T5 here first (and ROUGE-check it)")
