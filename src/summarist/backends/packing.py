@@ -46,7 +46,7 @@ def pack_linear_layers(model: Any) -> int:
     ]
     if not targets or not _packs_correctly(targets[0][2]):
         return 0
-    packed: dict[int, PackedLinear] = {}  # a layer used twice (tied heads) is packed once
+    packed: dict[int, PackedLinear] = {}  # a layer reachable from two parents is packed once
     for parent, attr, child in targets:
         if id(child) not in packed:
             packed[id(child)] = PackedLinear(child)
