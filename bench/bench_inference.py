@@ -31,7 +31,6 @@ few minutes first.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import resource
@@ -239,29 +238,19 @@ MISMATCHES: list[str] = []
 
 def make_backend(label: str, model: Any, tok: Any, ct2_dir: str) -> Any:
     from summarist.backends import ctranslate2_backend as ct2
-    from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8, to_bf16
+    from summarist.backends.torch_backend import TorchBackend, prepare_for_inference, to_bf16
 
-    # As `Summarizer.from_pretrained` builds them on CPU: converted, then linear layers packed
-    # (a copy each time: the reference keeps using the plain fp32 model).
-    if label == "torch fp32 batched":
-        return TorchBackend(packed(copy.deepcopy(model)), tok)
-    if label == "torch bf16 batched":
-        return TorchBackend(packed(to_bf16(model)), tok)
-    if label == "torch int8 batched":
-        return TorchBackend(packed(quantize_dynamic_int8(model)), tok)
+    if label.endswith("batched") and label.startswith("torch"):
+        # Built as `Summarizer.from_pretrained` builds it on CPU, from a copy: the reference
+        # keeps using the plain fp32 model.
+        quantize = {"fp32": None, "bf16": "bf16", "int8": "int8"}[label.split()[1]]
+        return TorchBackend(prepare_for_inference(model, quantize, on_cpu=True, copy=True), tok)
     if label == "torch fp32 unpacked":
         return TorchBackend(model, tok)
     if label == "torch bf16 unpacked":
         return TorchBackend(to_bf16(model), tok)
     compute = "int8" if "int8" in label else "default"
     return ct2.CTranslate2Backend(ct2_dir, tok, compute_type=compute)
-
-
-def packed(model: Any) -> Any:
-    from summarist.backends.packing import pack_linear_layers
-
-    pack_linear_layers(model)
-    return model
 
 
 def print_row(row: dict, threads: int) -> None:

@@ -47,7 +47,7 @@ def open_backend(
         raise ConfigError(
             f"unknown quantization '{quantize}'", f"use --quantize {' | '.join(QUANTIZE)}"
         )
-    int8, bf16 = quantize == "int8", quantize == "bf16"
+    bf16 = quantize == "bf16"
     on_cpu = device in (None, "cpu")
     if bf16 and on_cpu and ct2.is_export_dir(name):
         _refuse_ct2_bf16_on_cpu()
@@ -85,17 +85,10 @@ def open_backend(
         fast.workdir = tmp  # removed when the backend is garbage-collected
         return OpenedBackend(fast, tokenizer, settings, prefix, limit)
 
-    from summarist.backends.torch_backend import TorchBackend, quantize_dynamic_int8, to_bf16
+    from summarist.backends.torch_backend import TorchBackend, prepare_for_inference
 
-    if int8:
-        model = quantize_dynamic_int8(model)
-    elif bf16:
-        model = to_bf16(model, copy=False)  # the fp32 model is ours: no second copy in memory
-    if on_cpu:
-        from summarist.backends.packing import pack_linear_layers
-
-        packed = pack_linear_layers(model)  # int8: only the fp32 output head is left to pack
-        log.debug("packed %d linear layers for CPU inference", packed)
+    # The fp32 model is ours: converted in place, no second copy in memory.
+    model = prepare_for_inference(model, quantize, on_cpu=on_cpu)
     return OpenedBackend(TorchBackend(model, tokenizer, device), tokenizer, settings, prefix, limit)
 
 

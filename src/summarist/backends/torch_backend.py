@@ -161,6 +161,30 @@ def to_bf16(model: Any, *, copy: bool = True) -> Any:
     return (copying.deepcopy(model) if copy else model).to(torch.bfloat16)
 
 
+def prepare_for_inference(
+    model: Any, quantize: str | None, *, on_cpu: bool, copy: bool = False
+) -> Any:
+    """The model the torch backend runs: int8- or bf16-converted, linear layers packed on CPU.
+
+    With `copy=False` the fp32 `model` may be converted in place (bf16, packing); int8
+    quantization always returns a new module.
+    """
+    import copy as copying
+
+    if quantize == "int8":
+        model = quantize_dynamic_int8(model)
+    elif quantize == "bf16":
+        model = to_bf16(model, copy=copy)
+    elif copy and on_cpu:  # packing below replaces layers: keep the caller's model intact
+        model = copying.deepcopy(model)
+    if on_cpu:
+        from summarist.backends.packing import pack_linear_layers
+
+        packed = pack_linear_layers(model)  # int8: only the fp32 output head is left to pack
+        log.debug("packed %d linear layers for CPU inference", packed)
+    return model
+
+
 def _model_device(model: Any) -> Any:
     import torch
 
