@@ -60,8 +60,30 @@ def test_export_directory_round_trip_keeps_prefix_and_settings(saved, tmp_path: 
     loaded = Summarizer.from_pretrained(str(out))
     assert loaded.backend.name == "ctranslate2"
     assert loaded.prefix == "summarize: " and loaded.settings.max_new_tokens == 10
+    assert loaded.backend.max_batch == 8  # an int8 export computes in int8 under "default"
     got = loaded.summarize(TEXTS[:3], min_new_tokens=10)
     assert all(got)
+
+
+def test_ctranslate2_int8_on_cpu_decodes_in_batches_of_at_most_eight(saved) -> None:
+    """int8 decodes faster in small batches here; fp32 keeps an even split over the replicas."""
+    texts = [f"Speaker {i}: item number {i} is on the list, please check it." for i in range(20)]
+    fp32 = Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2")
+    int8 = Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2", quantize="int8")
+    assert fp32.backend.max_batch == 0 and int8.backend.max_batch == 8
+    assert fp32.backend.batch_size_for(32) == 32 // fp32.backend.parallel_batches
+    assert int8.backend.batch_size_for(32) == 8 and int8.backend.batch_size_for(5) <= 5
+    sizes: list[tuple[int, int]] = []
+    translate = int8.backend.translator.translate_batch
+
+    def spy(sources: list, **kwargs: object) -> list:
+        sizes.append((len(sources), int(kwargs["max_batch_size"])))  # type: ignore[call-overload]
+        return translate(sources, **kwargs)
+
+    int8.backend.translator = type("Spy", (), {"translate_batch": staticmethod(spy)})()
+    got = int8.summarize(texts, min_new_tokens=3)
+    assert len(got) == 20 and all(got)
+    assert sum(n for n, _ in sizes) == 20 and all(cap <= 8 for _, cap in sizes), sizes
 
 
 def test_torch_int8_quantizes_linears_and_still_generates(saved) -> None:
@@ -85,18 +107,24 @@ def test_ctranslate2_leaves_torchs_thread_count_alone(saved) -> None:
         torch.set_num_threads(before)
 
 
-def test_torch_int8_keeps_the_output_head_fp32(saved) -> None:
+def test_torch_int8_keeps_the_output_head_and_feed_forward_outputs_fp32(saved) -> None:
     import torch
 
     from summarist.backends.packing import PackedLinear
 
-    float_linear = (torch.nn.Linear, PackedLinear)  # on CPU the fp32 head is also pre-packed
-    for family in ("t5", "bert2bert"):
+    float_linear = (torch.nn.Linear, PackedLinear)  # on CPU fp32 layers are also pre-packed
+    # the feed-forward output of each family, by name (the rule itself is by shape)
+    ffn_out = {"t5": ".DenseReluDense.wo", "bart": ".fc2", "bert2bert": ".output.dense"}
+    for family, suffix in ffn_out.items():
         model = Summarizer.from_pretrained(str(saved[family]), quantize="int8").backend.model
         head = model.get_output_embeddings()
         assert type(head) in float_linear and head.weight.dtype == torch.float32, family
-        others = [m for m in model.modules() if type(m) in float_linear and m is not head]
-        assert not others, f"{family}: {len(others)} linear layers left unquantized"
+        kept = {n for n, m in model.named_modules() if type(m) in float_linear and m is not head}
+        names = [n for n, _ in model.named_modules()]
+        expected = {n for n in names if n.endswith(suffix) and "attention.output" not in n}
+        assert expected and kept == expected, f"{family}: {sorted(kept ^ expected)[:4]}"
+        quantized = [m for m in model.modules() if "quantized.dynamic" in type(m).__module__]
+        assert len(quantized) > len(kept), family
 
 
 def test_torch_bf16_casts_weights_and_still_generates(saved) -> None:
