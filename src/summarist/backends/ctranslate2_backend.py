@@ -197,7 +197,6 @@ class CTranslate2Backend:
             out = [ids[: cap - 1] + [self.forced_eos] if len(ids) >= cap else ids for ids in out]
         return out
 
-
     def batch_size_for(self, n: int) -> int:
         """Texts per batch for a call with `n`: an even split over the replicas, then capped."""
         even = -(-n // self.parallel_batches)
