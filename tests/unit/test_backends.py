@@ -88,8 +88,9 @@ def test_ctranslate2_int8_on_cpu_decodes_in_batches_of_at_most_eight(saved) -> N
 
 def test_torch_int8_quantizes_linears_and_still_generates(saved) -> None:
     int8 = Summarizer.from_pretrained(str(saved["t5"]), quantize="int8")
-    kinds = {type(m).__module__ for m in int8.backend.model.modules()}
-    assert any("quantized.dynamic" in k for k in kinds), kinds
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    assert any(isinstance(m, DynamicLinear) for m in int8.backend.model.modules())
     assert all(int8.summarize(TEXTS[:3], min_new_tokens=10))
 
 
@@ -109,6 +110,7 @@ def test_ctranslate2_leaves_torchs_thread_count_alone(saved) -> None:
 
 def test_torch_int8_keeps_the_output_head_and_feed_forward_outputs_fp32(saved) -> None:
     import torch
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
 
     from summarist.backends.packing import PackedLinear
 
@@ -123,7 +125,7 @@ def test_torch_int8_keeps_the_output_head_and_feed_forward_outputs_fp32(saved) -
         names = [n for n, _ in model.named_modules()]
         expected = {n for n in names if n.endswith(suffix) and "attention.output" not in n}
         assert expected and kept == expected, f"{family}: {sorted(kept ^ expected)[:4]}"
-        quantized = [m for m in model.modules() if "quantized.dynamic" in type(m).__module__]
+        quantized = [m for m in model.modules() if isinstance(m, DynamicLinear)]
         assert len(quantized) > len(kept), family
 
 
@@ -202,3 +204,26 @@ def test_hub_style_max_length_becomes_max_new_tokens(tmp_path: Path) -> None:
     model.generation_config.num_beams = 4
     assert settings_for(model, str(tmp_path)).max_new_tokens == 141
     assert settings_for(model, str(tmp_path)).min_new_tokens == 55
+
+
+def test_int8_activations_use_the_full_range_where_vnni_makes_it_exact(saved) -> None:
+    from summarist.backends.torch_backend import cpu_has_vnni, full_range_linear_class
+
+    if not cpu_has_vnni():
+        pytest.skip("this CPU has no VNNI: torch's 7-bit activations are kept")
+    full_range = full_range_linear_class()
+    int8 = Summarizer.from_pretrained(str(saved["bart"]), quantize="int8").backend.model
+    assert any(type(m) is full_range for m in int8.modules())
+    assert not any(type(m) is full_range.__base__ for m in int8.modules())
+    # 8-bit activations round half as coarsely as 7-bit ones: closer to the fp32 product
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    torch.manual_seed(0)
+    layer = torch.nn.Sequential(torch.nn.Linear(256, 256))
+    x = torch.randn(16, 256) * torch.linspace(0.1, 4.0, 256)
+    want = layer(x)
+    quantized = quantize_dynamic(layer, {"0": per_channel_dynamic_qconfig}, dtype=torch.qint8)
+    err_reduced = (quantized(x) - want).abs().mean()  # torch's own: reduce_range=True
+    quantized[0].__class__ = full_range
+    err_full = (quantized(x) - want).abs().mean()
+    assert err_full < 0.75 * err_reduced, (err_full, err_reduced)

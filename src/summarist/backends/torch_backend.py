@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from typing import Any
@@ -122,8 +123,10 @@ def quantize_dynamic_int8(model: Any) -> Any:
       BART/PEGASUS's `fc2`, BERT's `output.dense`): their input is the ReLU/GELU activation,
       whose rare large values set the one per-batch scale of dynamic quantization and leave
       every other activation a few int8 levels.
-    On the DialogSum-trained MiniLM warm start (500 dev inputs, greedy) keeping the
-    feed-forward outputs fp32 took ROUGE-1 from -0.37 to within 0.2 of fp32 (README).
+    On CPUs with VNNI, activations are quantized to the full 8 bits (`full_range_linear_class`).
+    On the DialogSum-trained MiniLM warm start (500 dev inputs, greedy, ROUGE-1 change from fp32
+    and summaries identical to fp32): every layer but the head int8, -0.37 and 113 of 500; with
+    the feed-forward outputs fp32, -0.16 and 158; plus full-range activations, +0.16 and 246.
     """
     import torch
 
@@ -148,7 +151,42 @@ def quantize_dynamic_int8(model: Any) -> Any:
             and module is not head
             and not is_down_projection(module)
         }
-        return quantize_dynamic(model, spec, dtype=torch.qint8)
+        quantized = quantize_dynamic(model, spec, dtype=torch.qint8)
+    if cpu_has_vnni():
+        full_range = full_range_linear_class()
+        for module in quantized.modules():
+            if type(module) is full_range.__base__:
+                module.__class__ = full_range
+    return quantized
+
+
+def cpu_has_vnni() -> bool:
+    """True when int8 dot products cannot saturate (AVX512-VNNI / AVX-VNNI)."""
+    import torch
+
+    probe = getattr(torch.cpu, "_is_vnni_supported", None)
+    return bool(probe and probe())
+
+
+@functools.cache
+def full_range_linear_class() -> type:
+    """torch's dynamic int8 linear layer, quantizing activations to 8 bits instead of 7.
+
+    torch quantizes activations with `reduce_range=True` because AVX2's 8-bit multiply-add can
+    saturate its 16-bit intermediate; VNNI instructions accumulate in 32 bits, so on CPUs with
+    VNNI the full range is exact and halves the activation rounding step. On the trained MiniLM
+    (500 DialogSum dev inputs, greedy) it took int8 from 158 to 246 summaries identical to fp32.
+    """
+    import torch
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+
+    class FullRangeDynamicLinear(DynamicLinear):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            packed = self._packed_params._packed_params
+            out = torch.ops.quantized.linear_dynamic(x, packed, reduce_range=False)
+            return out.to(x.dtype)
+
+    return FullRangeDynamicLinear
 
 
 def is_down_projection(layer: Any) -> bool:
