@@ -9,7 +9,9 @@ feed-forward, add & norm), so the BERT weights map onto a BART of the same size 
 - position embeddings plus the token-type-0 embedding -> both learned position tables (BART
   offsets positions by 2); the embedding LayerNorm -> both `layernorm_embedding`s;
 - each BERT layer -> the same encoder layer and the same decoder layer (q/k/v, attention output,
-  feed-forward, both LayerNorms); the decoder's cross-attention starts fresh, as in BERT2BERT.
+  feed-forward, both LayerNorms); the decoder's cross-attention starts as a copy of the layer's
+  self-attention. (Left random, as BERT2BERT leaves it, and trained at the base learning rate,
+  it had not learnt to read the encoder after 600 steps: one summary for every input.)
 
 Lost on the way: BERT's MLM head transform (sentence-transformers ships none anyway) and the
 LayerNorm epsilon (BART hard-codes 1e-5 against BERT's 1e-12). The encoder's output matches
@@ -72,13 +74,19 @@ def bart_from_bert(bert: Any, tokenizer: Any) -> Any:
                 "fc2": "output.dense",
                 "final_layer_norm": "output.LayerNorm",
             }
+            if side == "decoder":
+                names |= {
+                    "encoder_attn.q_proj": "attention.self.query",
+                    "encoder_attn.k_proj": "attention.self.key",
+                    "encoder_attn.v_proj": "attention.self.value",
+                    "encoder_attn.out_proj": "attention.output.dense",
+                    "encoder_attn_layer_norm": "attention.output.LayerNorm",
+                }
             for new, old in names.items():
                 for p in ("weight", "bias"):
-                    out[f"{bart_layer}.{new}.{p}"] = src[f"{bert_layer}.{old}.{p}"]
+                    out[f"{bart_layer}.{new}.{p}"] = src[f"{bert_layer}.{old}.{p}"].clone()
     missing = set(bart.state_dict()) - set(out)
-    fresh = {
-        k for k in missing if "encoder_attn" in k or k in ("final_logits_bias", "lm_head.weight")
-    }
+    fresh = {k for k in missing if k in ("final_logits_bias", "lm_head.weight")}
     if missing - fresh:
         raise SystemExit(f"unmapped BART parameters: {sorted(missing - fresh)[:5]}")
     bart.load_state_dict(out, strict=False)

@@ -35,6 +35,9 @@ def test_bart_encoder_reproduces_bert_and_decoder_layers_carry_its_weights() -> 
     dec = bart.model.decoder.layers[1]
     assert torch.equal(dec.self_attn.k_proj.weight, layer.attention.self.key.weight)
     assert torch.equal(dec.fc2.bias, layer.output.dense.bias)
+    # cross-attention starts as a copy of the self-attention (not the same tensor)
+    assert torch.equal(dec.encoder_attn.q_proj.weight, layer.attention.self.query.weight)
+    assert dec.encoder_attn.q_proj.weight.data_ptr() != dec.self_attn.q_proj.weight.data_ptr()
     assert bart.lm_head.weight.data_ptr() == bart.model.shared.weight.data_ptr()
     assert bart.generation_config.decoder_start_token_id == tok.cls_token_id
     assert bart.generation_config.eos_token_id == tok.sep_token_id
