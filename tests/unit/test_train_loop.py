@@ -97,3 +97,22 @@ def test_auto_precision_uses_bf16_only_where_the_cpu_has_it(
     assert runtime.auto_precision(cuda=False) == "bf16"
     monkeypatch.setattr(hardware, "cpu_has_native_bf16", lambda: False)
     assert runtime.auto_precision(cuda=False) == "fp32"
+
+
+def test_labels_lose_a_leading_start_token_in_every_family() -> None:
+    """A BART given a BERT vocabulary starts decoding at [CLS], which BERT labels also begin
+    with: kept, the model learns to emit [CLS] twice (it did, in bench/warm_start_bart.py)."""
+    from types import SimpleNamespace
+
+    from summarist.preprocessing import tokenize_pairs
+    from summarist.training.loop import _start_id
+    from tests.unit import _tiny_seq2seq as tiny
+
+    bart = tiny.tiny_bart()
+    tok = tiny.minilm_tokenizer()
+    bart.config.decoder_start_token_id = tok.cls_token_id
+    loaded = SimpleNamespace(model=bart, family=SimpleNamespace(warm_start=False))
+    start = _start_id(loaded)  # type: ignore[arg-type]
+    assert start == tok.cls_token_id
+    (example,) = tokenize_pairs(tok, ["a dialogue"], ["a summary"], decoder_start_token_id=start)
+    assert example.labels[0] != tok.cls_token_id and example.labels[-1] == tok.sep_token_id

@@ -159,7 +159,14 @@ def _optional_split(corpus: Any, name: str) -> Split | None:
 
 
 def _start_id(loaded: LoadedModel) -> int | None:
-    return loaded.model.config.decoder_start_token_id if loaded.family.warm_start else None
+    """The decoder start token, stripped from the front of labels for every family.
+
+    Hub T5/BART/PEGASUS labels never begin with it, but a BERT tokenizer's do ([CLS]), both in
+    BERT2BERT and in any other model given a BERT vocabulary: kept, the model learns to emit its
+    start token again, and backends disagree on whether the start token counts for
+    `no_repeat_ngram_size` (transformers counts it, CTranslate2 does not).
+    """
+    return loaded.model.config.decoder_start_token_id
 
 
 def _seed_everything(seed: int) -> None:
