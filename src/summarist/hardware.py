@@ -16,3 +16,17 @@ def cpu_has_native_bf16() -> bool:
         return bool(tcpu._is_avx512_bf16_supported() or tcpu._is_amx_tile_supported())
     except (AttributeError, RuntimeError):  # older torch: no probe, assume no
         return False
+
+
+def cpu_has_vnni() -> bool:
+    """True when this CPU's int8 dot products accumulate in 32 bits (AVX512-VNNI / AVX-VNNI).
+
+    Then int8 activations can use their full 8 bits: AVX2's multiply-add (no VNNI) saturates a
+    16-bit intermediate, which is why torch quantizes activations to 7 bits by default.
+    """
+    try:
+        import torch.cpu as tcpu
+
+        return bool(tcpu._is_vnni_supported())
+    except (AttributeError, RuntimeError):  # older torch: no probe, assume no
+        return False

@@ -207,7 +207,8 @@ def test_hub_style_max_length_becomes_max_new_tokens(tmp_path: Path) -> None:
 
 
 def test_int8_activations_use_the_full_range_where_vnni_makes_it_exact(saved) -> None:
-    from summarist.backends.torch_backend import cpu_has_vnni, full_range_linear_class
+    from summarist.backends.torch_backend import full_range_linear_class
+    from summarist.hardware import cpu_has_vnni
 
     if not cpu_has_vnni():
         pytest.skip("this CPU has no VNNI: torch's 7-bit activations are kept")

@@ -152,20 +152,14 @@ def quantize_dynamic_int8(model: Any) -> Any:
             and not is_down_projection(module)
         }
         quantized = quantize_dynamic(model, spec, dtype=torch.qint8)
+    from summarist.hardware import cpu_has_vnni
+
     if cpu_has_vnni():
         full_range = full_range_linear_class()
         for module in quantized.modules():
             if type(module) is full_range.__base__:
                 module.__class__ = full_range
     return quantized
-
-
-def cpu_has_vnni() -> bool:
-    """True when int8 dot products cannot saturate (AVX512-VNNI / AVX-VNNI)."""
-    import torch
-
-    probe = getattr(torch.cpu, "_is_vnni_supported", None)
-    return bool(probe and probe())
 
 
 @functools.cache
