@@ -14,13 +14,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from summarist.backends.base import Backend, count_new_tokens
+from summarist.backends.base import DEFAULT_BATCH_SIZE, Backend, count_new_tokens
 from summarist.genconfig import GenerationSettings
 
 log = logging.getLogger(__name__)
 
 # Tokenizers report 1e30 when they have no limit of their own.
 _NO_LIMIT = 1_000_000
+# Texts handed at once to a backend that streams its results (CTranslate2): many batches per
+# call keep every replica busy to the end of the call (one call per 32 texts left one idle
+# while the other finished: +10% summaries/s for bart-base int8 here), and results still arrive
+# batch by batch for the progress bar.
+STREAM_WINDOW = 256
+
+
+def default_batch_size(backend: Backend, settings: GenerationSettings) -> int:
+    """Texts per batch when the user did not say: the backend's preference, else 16."""
+    preferred = getattr(backend, "preferred_batch_size", None)
+    return int(preferred(settings)) if preferred is not None else DEFAULT_BATCH_SIZE
 
 
 def generate_batched(
@@ -85,16 +96,31 @@ def run_batched(
     # Longest first: the slowest batch runs while memory is fresh, and batches pad little.
     order = sorted(range(len(todo)), key=lambda k: -len(encoded[k]))
     pad = tokenizer.pad_token_id
-    step = batch_size * max(1, int(getattr(backend, "parallel_batches", 1)))
-    for start in range(0, len(order), step):
-        chunk = order[start : start + step]
-        outputs = backend.generate_ids([encoded[k] for k in chunk], settings)
+
+    def finish(chunk: list[int], outputs: list[list[int]]) -> None:
         decoded = tokenizer.batch_decode(outputs, skip_special_tokens=True)
         for k, ids, text in zip(chunk, outputs, decoded, strict=True):
             summaries[todo[k]] = text.strip()
             counts[todo[k]] = count_new_tokens(ids, pad, settings.max_new_tokens)
         if on_batch is not None:
             on_batch(len(chunk))
+
+    stream = getattr(backend, "stream_ids", None)
+    if stream is None:
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            finish(chunk, backend.generate_ids([encoded[k] for k in chunk], settings))
+        return summaries, counts
+    for start in range(0, len(order), STREAM_WINDOW):
+        window = order[start : start + STREAM_WINDOW]
+        results = stream([encoded[k] for k in window], settings, batch_size=batch_size)
+        done: list[list[int]] = []
+        reported = 0
+        for ids in results:  # in input order, as they complete: progress stays live
+            done.append(ids)
+            if len(done) - reported == batch_size or len(done) == len(window):
+                finish(window[reported : len(done)], done[reported:])
+                reported = len(done)
     return summaries, counts
 
 
@@ -155,7 +181,7 @@ class Summarizer:
         prefix: str = "",
         source_limit: int = 512,
         name: str = "",
-        batch_size: int = 16,
+        batch_size: int | None = None,
         long: str = "chunk",
         overlap: int | None = None,
     ) -> None:
@@ -172,6 +198,7 @@ class Summarizer:
         self.source_limit = source_limit
         self.name = name
         self.batch_size = batch_size
+        """Texts per batch; None: the backend's choice (`default_batch_size`)."""
         self.long = long
         self.overlap = source_limit // 8 if overlap is None else overlap
         self.last_traces: list[Any] = []
@@ -201,7 +228,8 @@ class Summarizer:
             max_source_length: source token limit (default: the model's).
             lang: language of an mBART-family model ("de", "de_DE", ...; default: the one
                 saved with it). Other families ignore it.
-            **kwargs: batch_size, long ("chunk" | "truncate"), overlap (tokens).
+            **kwargs: batch_size (default: the backend's choice, `default_batch_size`),
+                long ("chunk" | "truncate"), overlap (tokens).
         """
         from summarist.backends.select import open_backend
 
@@ -279,7 +307,7 @@ class Summarizer:
             self.tokenizer,
             texts,
             settings,
-            batch_size=self.batch_size,
+            batch_size=self.batch_size or default_batch_size(self.backend, settings),
             prefix=self.prefix,
             limit=self.source_limit,
             on_batch=progress,

@@ -66,13 +66,15 @@ def test_export_directory_round_trip_keeps_prefix_and_settings(saved, tmp_path: 
 
 
 def test_ctranslate2_int8_on_cpu_decodes_in_batches_of_at_most_eight(saved) -> None:
-    """int8 decodes faster in small batches here; fp32 keeps an even split over the replicas."""
+    """int8 decodes faster in small batches here; fp32 keeps the asked batch size."""
     texts = [f"Speaker {i}: item number {i} is on the list, please check it." for i in range(20)]
     fp32 = Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2")
     int8 = Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2", quantize="int8")
     assert fp32.backend.max_batch == 0 and int8.backend.max_batch == 8
-    assert fp32.backend.batch_size_for(32) == 32 // fp32.backend.parallel_batches
-    assert int8.backend.batch_size_for(32) == 8 and int8.backend.batch_size_for(5) <= 5
+    replicas = fp32.backend.parallel_batches
+    assert fp32.backend.batch_size_for(64, 16) == 16
+    assert fp32.backend.batch_size_for(8, 16) == -(-8 // replicas)  # too few: split evenly
+    assert int8.backend.batch_size_for(64, 16) == 8 and int8.backend.batch_size_for(5, 16) <= 5
     sizes: list[tuple[int, int]] = []
     translate = int8.backend.translator.translate_batch
 
@@ -84,6 +86,32 @@ def test_ctranslate2_int8_on_cpu_decodes_in_batches_of_at_most_eight(saved) -> N
     got = int8.summarize(texts, min_new_tokens=3)
     assert len(got) == 20 and all(got)
     assert sum(n for n, _ in sizes) == 20 and all(cap <= 8 for _, cap in sizes), sizes
+
+
+def test_ctranslate2_takes_a_window_of_texts_per_call_and_reports_each_batch(saved) -> None:
+    """One call for many batches keeps both replicas busy; progress still comes per batch and
+    outputs come back in input order, the same as batch-by-batch decoding."""
+    from summarist.generation import STREAM_WINDOW, run_batched
+
+    texts = [" ".join(["word"] * (1 + i % 7)) + f" number {i}." for i in range(23)]
+    fast = Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2")
+    calls: list[tuple[int, int]] = []
+    translate = fast.backend.translator.translate_batch
+
+    def spy(sources: list, **kwargs: object) -> list:
+        calls.append((len(sources), int(kwargs["max_batch_size"])))  # type: ignore[call-overload]
+        return translate(sources, **kwargs)
+
+    fast.backend.translator = type("Spy", (), {"translate_batch": staticmethod(spy)})()
+    ticks: list[int] = []
+    settings = fast.settings.with_overrides(min_new_tokens=2)
+    got, _ = run_batched(fast.backend, fast.tokenizer, texts, settings, batch_size=4,
+                         prefix=fast.prefix, on_batch=ticks.append)  # fmt: skip
+    assert calls == [(23, 4)] and STREAM_WINDOW > 23
+    assert ticks == [4, 4, 4, 4, 4, 3]
+    one_by_one = [run_batched(fast.backend, fast.tokenizer, [t], settings, prefix=fast.prefix)[0][0]
+                  for t in texts]  # fmt: skip
+    assert got == one_by_one and len(set(got)) > 1
 
 
 def test_torch_int8_quantizes_linears_and_still_generates(saved) -> None:
@@ -139,6 +167,31 @@ def test_torch_bf16_casts_weights_and_still_generates(saved) -> None:
     got = bf16.summarize_detailed(TEXTS[:3], min_new_tokens=10, max_new_tokens=10)
     assert all(got.summaries) and got.new_tokens == [10, 10, 10]
     assert {p.dtype for p in fp32.backend.model.parameters()} == {torch.float32}
+
+
+def test_default_batch_size_is_32_for_greedy_bf16_on_cpu_and_16_otherwise(saved) -> None:
+    """Greedy bf16 steps are cheap enough that batches of 32 pay; an explicit size wins."""
+    texts = [f"Speaker {i}: item number {i} is on the list, please check it." for i in range(40)]
+
+    def batch_sizes(summarizer: Summarizer, **overrides: object) -> list[int]:
+        sizes: list[int] = []
+        original = summarizer.backend.generate_ids
+
+        def spy(batch: list, settings: object) -> list:
+            sizes.append(len(batch))
+            return original(batch, settings)
+
+        summarizer.backend.generate_ids = spy  # type: ignore[method-assign]
+        summarizer.summarize(texts, max_new_tokens=2, **overrides)
+        return sizes
+
+    bf16 = Summarizer.from_pretrained(str(saved["t5"]), quantize="bf16")
+    assert batch_sizes(bf16) == [32, 8]
+    assert batch_sizes(bf16, num_beams=2) == [16, 16, 8]
+    assert batch_sizes(Summarizer.from_pretrained(str(saved["t5"]))) == [16, 16, 8]
+    assert batch_sizes(Summarizer.from_pretrained(str(saved["t5"]), quantize="int8")) == [16, 16, 8]
+    chosen = Summarizer.from_pretrained(str(saved["t5"]), quantize="bf16", batch_size=10)
+    assert batch_sizes(chosen) == [10, 10, 10, 10]
 
 
 def test_bf16_with_ctranslate2_on_cpu_is_a_one_line_error(saved) -> None:

@@ -6,13 +6,20 @@ from typing import Protocol
 
 from summarist.genconfig import GenerationSettings
 
+DEFAULT_BATCH_SIZE = 16
+"""Texts per batch when neither the user nor the backend (`preferred_batch_size`) chooses."""
+
 
 class Backend(Protocol):
     """Generates token ids for one batch of (unpadded) source token id lists."""
 
     name: str
-    # Optional: `parallel_batches` (int) - batches the backend runs at once; `run_batched` then
-    # hands it that many batches' worth of sources per call (CTranslate2 on CPU: one per core).
+    # Optional: `stream_ids(batch, settings, *, batch_size) -> Iterator[list[int]]`, for a
+    # backend that splits many sources into batches of at most `batch_size` itself and runs
+    # them concurrently (CTranslate2: one replica per core); it yields each source's ids in
+    # input order as they complete, and `run_batched` then hands it a whole window of sources.
+    # Optional: `preferred_batch_size(settings) -> int`, the batch size `Summarizer` uses when
+    # the user gives none (default: DEFAULT_BATCH_SIZE).
 
     def generate_ids(self, batch: list[list[int]], settings: GenerationSettings) -> list[list[int]]:
         """Generated ids per source, without the decoder start token; an early EOS included,

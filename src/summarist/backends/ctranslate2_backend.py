@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,11 +176,21 @@ class CTranslate2Backend:
         """A temporary directory holding a conversion made on load (kept alive with us)."""
 
     def generate_ids(self, batch: list[list[int]], settings: GenerationSettings) -> list[list[int]]:
+        return list(self.stream_ids(batch, settings, batch_size=len(batch)))
+
+    def stream_ids(
+        self, batch: list[list[int]], settings: GenerationSettings, *, batch_size: int
+    ) -> Iterator[list[int]]:
+        """Ids per source in input order, as they complete.
+
+        The translator sorts the sources by length, cuts them into batches of at most
+        `batch_size_for(...)` and runs `parallel_batches` of them at once.
+        """
         sources = [self.tokenizer.convert_ids_to_tokens(ids) for ids in batch]
-        results = self.translator.translate_batch(
+        futures = self.translator.translate_batch(
             sources,
-            # length-sorted batches, `parallel_batches` of them running concurrently
-            max_batch_size=self.batch_size_for(len(sources)),
+            max_batch_size=self.batch_size_for(len(sources), batch_size),
+            asynchronous=True,
             beam_size=settings.num_beams,
             max_decoding_length=settings.max_new_tokens,
             min_decoding_length=settings.min_new_tokens,
@@ -191,16 +202,19 @@ class CTranslate2Backend:
             return_end_token=True,  # as transformers does, so counts agree
             target_prefix=[[self.forced_bos]] * len(sources) if self.forced_bos else None,
         )
-        out = [[self.token_to_id[t] for t in r.hypotheses[0]] for r in results]
-        if self.forced_eos is not None:
-            cap = settings.max_new_tokens
-            out = [ids[: cap - 1] + [self.forced_eos] if len(ids) >= cap else ids for ids in out]
-        return out
+        cap = settings.max_new_tokens
+        for future in futures:
+            ids = [self.token_to_id[t] for t in future.result().hypotheses[0]]
+            if self.forced_eos is not None and len(ids) >= cap:
+                ids = ids[: cap - 1] + [self.forced_eos]
+            yield ids
 
-    def batch_size_for(self, n: int) -> int:
-        """Texts per batch for a call with `n`: an even split over the replicas, then capped."""
+    def batch_size_for(self, n: int, batch_size: int) -> int:
+        """Texts per batch for `n` sources: at most `batch_size` (and `max_batch`), and split
+        evenly over the replicas when there are too few to fill them."""
         even = -(-n // self.parallel_batches)
-        return min(even, self.max_batch) if self.max_batch else even
+        size = min(even, batch_size)
+        return min(size, self.max_batch) if self.max_batch else size
 
 
 def _vocabulary(model_dir: Path) -> dict[str, int]:
