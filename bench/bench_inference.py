@@ -11,21 +11,25 @@ equal; ratios are printed against the reference, and outputs are asserted identi
 must be (batched torch fp32 and CTranslate2 fp32 versus one at a time, greedy).
 
 Paths: torch fp32 batched (length-sorted batches of 16), torch bf16 (bfloat16 weights: native
-on AMX/AVX512-BF16 CPUs), torch dynamic int8 (output head kept fp32), all three with their linear
-layers pre-packed as `Summarizer` does on CPU; CTranslate2 fp32 and int8 (one single-threaded
-replica per thread, each on its own batch).
+on AMX/AVX512-BF16 CPUs; batches of 32 when greedy), torch dynamic int8 (output head and
+feed-forward outputs kept fp32), all three with their linear layers pre-packed as `Summarizer`
+does on CPU; CTranslate2 fp32 and int8 (one single-threaded replica per thread, each on its own
+batch of at most 16, or 8 in int8, all texts handed over in one call). Batch sizes are what
+`Summarizer` picks when the user does not (`--batch-size` fixes one for every path).
 
 Each path is timed `--rounds` times (default 3), each round right after its own timing of the
 reference; the printed rate and ratio are medians over rounds (per-round ratios are printed too).
 
 Shapes (random weights, built from configs; tokenizer: the real T5 one from ../shared/data):
 t5-small (d_model 512, 6+6 layers, 8 heads, d_ff 2048), bart-base (768, 6+6, 12 heads, 32,100
-vocabulary), and minilm (the offline warm start: MiniLM BERT2BERT, which CTranslate2 cannot
-convert, so the torch bf16/int8 paths carry it).
+vocabulary), minilm (the offline warm start: MiniLM BERT2BERT, which CTranslate2 cannot
+convert, so the torch bf16/int8 paths carry it) and minilm-bart (the same MiniLM weights mapped
+onto a BART by bench/warm_start_bart.py, which CTranslate2 converts).
 
 ROUGE of bf16/int8 versus fp32 needs a trained model (a random model's outputs are noise):
 `--rouge-model DIR` (any saved model) or `--train-t5 DIR` trains a small T5 on DialogSum for a
-few minutes first.
+few minutes first. The check runs on the first `--rouge-n` inputs of DialogSum dev, or of each
+`--rouge-data FILE` (JSON lines with `dialogue` and `summary`, e.g. SAMSum validation).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 # ---------------------------------------------------------------- models
@@ -89,6 +94,18 @@ def build_shape(shape: str) -> tuple[Any, Any, str]:
         tok = load_tokenizer("minilm")
         wire_special_tokens(model, tok)
         return model.eval(), tok, ""
+    if shape == "minilm-bart":  # the same MiniLM weights as a BART (bench/warm_start_bart.py)
+        from transformers import BertModel
+
+        from summarist.models.loading import quiet_transformers
+        from summarist.models.resolve import load_tokenizer, resolve_model_path
+        from warm_start_bart import bart_from_bert
+
+        with quiet_transformers():
+            bert = BertModel.from_pretrained(resolve_model_path("minilm"))
+        tok = load_tokenizer("minilm")
+        tok.bos_token, tok.eos_token = tok.cls_token, tok.sep_token
+        return bart_from_bert(bert, tok).eval(), tok, ""
     raise SystemExit(f"unknown shape {shape}")
 
 
@@ -132,7 +149,7 @@ def one_at_a_time(model: Any, tok: Any, texts: list[str], prefix: str, gen: dict
     for text in texts:
         enc = tok(prefix + text, return_tensors="pt", truncation=True, max_length=512)
         with torch.no_grad():
-            ids = model.generate(**enc, **gen)
+            ids = model.generate(input_ids=enc.input_ids, attention_mask=enc.attention_mask, **gen)
         out.append(tok.decode(ids[0], skip_special_tokens=True).strip())
     return out
 
@@ -195,18 +212,20 @@ def one_round(
     labels: list[str], ct2_dir: Any, args: argparse.Namespace,
 ) -> dict:  # fmt: skip
     """One timing of the reference and of every path, in that order."""
-    from summarist.generation import run_batched
+    from summarist.generation import default_batch_size, run_batched
 
     ref, ref_s, ref_mem = timed(lambda: one_at_a_time(model, tok, subset, prefix, gen))
     out: dict[str, Any] = {"ref_s": ref_s, "ref_mib": ref_mem, "paths": {}}
     for label in labels:
         backend = make_backend(label, model, tok, ct2_dir.name if ct2_dir else "")
+        # What `Summarizer` uses when the user does not choose, unless --batch-size says.
+        size = args.batch_size or default_batch_size(backend, settings)
         preds, seconds, mem = timed(
-            lambda b=backend: run_batched(b, tok, subset, settings, batch_size=args.batch_size,
-                                          prefix=prefix, limit=512)[0]
+            lambda b=backend, size=size: run_batched(b, tok, subset, settings, batch_size=size,
+                                                     prefix=prefix, limit=512)[0]
         )  # fmt: skip
         same = sum(a == b for a, b in zip(preds, ref, strict=True))
-        out["paths"][label] = {"s": seconds, "mib": mem, "identical": same}
+        out["paths"][label] = {"s": seconds, "mib": mem, "identical": same, "batch": size}
         del backend
     return out
 
@@ -228,7 +247,7 @@ def summarize_rounds(shape: str, beams: int, n: int, rounds: list[dict]) -> dict
             "per_s": median(n / p["s"] for p in per_round),
             "ratio": median(ratios), "ratios_all": [round(x, 2) for x in ratios],
             "peak_mib": max(p["mib"] for p in per_round),
-            "identical": min(p["identical"] for p in per_round),
+            "identical": min(p["identical"] for p in per_round), "batch": per_round[0]["batch"],
         }  # fmt: skip
     return row
 
@@ -257,10 +276,11 @@ def print_row(row: dict, threads: int) -> None:
     print(f"\n== {row['shape']}, beams={row['beams']}, {row['n']} inputs, {threads} thread(s), "
           f"median of {row['rounds']} round(s); reference per round: "
           f"{row['one_at_a_time_per_s_all']}/s")  # fmt: skip
-    print(f"  {'one at a time (tutorial)':28s} {row['one_at_a_time_per_s']:6.2f}/s   1.0x  "
+    print(f"  {'one at a time (tutorial)':38s} {row['one_at_a_time_per_s']:6.2f}/s   1.0x  "
           f"peak RSS {row['one_at_a_time_peak_mib']:7.0f} MiB")  # fmt: skip
     for label, p in row["paths"].items():
-        print(f"  {label:28s} {p['per_s']:6.2f}/s {p['ratio']:5.1f}x  peak RSS "
+        print(f"  {label + ' (batch ' + str(p['batch']) + ')':38s} {p['per_s']:6.2f}/s "
+              f"{p['ratio']:5.1f}x  peak RSS "
               f"{p['peak_mib']:7.0f} MiB  identical to reference: {p['identical']}/{row['n']}  "
               f"ratios {p['ratios_all']}")  # fmt: skip
     sys.stdout.flush()
@@ -362,12 +382,15 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100, help="DialogSum dev inputs (greedy)")
     ap.add_argument("--beam-n", type=int, default=32, help="inputs for the beam-4 rows (0: skip)")
     ap.add_argument("--new-tokens", type=int, default=48)
-    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--batch-size", type=int, default=None,
+                    help="texts per batch (default: what Summarizer picks per backend)")  # fmt: skip
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3, help="timings per path; medians reported")
     ap.add_argument("--unpacked", action="store_true", help="also time fp32/bf16 without packing")
     ap.add_argument("--rouge-model", action="append", default=[], help="trained model dir(s)")
-    ap.add_argument("--rouge-n", type=int, default=500)
+    ap.add_argument("--rouge-n", type=int, default=500, help="first N inputs of each file")
+    ap.add_argument("--rouge-data", action="append", default=[],
+                    help="JSONL with dialogue/summary fields (default: DialogSum dev); repeatable")  # fmt: skip
     ap.add_argument("--train-t5", help="train a small T5 here first (and ROUGE-check it)")
     ap.add_argument("--train-minutes", type=float, default=6.0)
     ap.add_argument("--json", help="also write all figures to this JSON file")
@@ -378,7 +401,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, threads pinned to {torch.get_num_threads()}, "
-          f"greedy and beam-4, forced {args.new_tokens} new tokens, batch {args.batch_size}")  # fmt: skip
+          f"greedy and beam-4, forced {args.new_tokens} new tokens, "
+          f"batch {args.batch_size or 'as Summarizer picks'}")  # fmt: skip
     rows = [json.loads(line) for line in (DATA / "dialogsum/dev.jsonl").open()]
     texts = [r["dialogue"] for r in rows]
     results: dict[str, Any] = {"threads": args.threads, "speed": [], "rouge": []}
@@ -388,9 +412,13 @@ def main() -> None:
     for shape in [s for s in args.shapes.split(",") if s]:
         results["speed"].extend(bench_shape(shape, texts[: max(args.n, args.beam_n)], args))
     for model_dir in args.rouge_model:
-        print(f"\n== int8 vs fp32 ROUGE, {model_dir}, {args.rouge_n} DialogSum dev inputs, greedy")
-        refs = [r["summary"] for r in rows[: args.rouge_n]]
-        results["rouge"].append(rouge_check(model_dir, texts[: args.rouge_n], refs, args))
+        for data in args.rouge_data or [str(DATA / "dialogsum/dev.jsonl")]:
+            lines = Path(data).read_text(encoding="utf-8").splitlines()
+            pairs = [json.loads(line) for line in lines if line.strip()][: args.rouge_n]
+            print(f"\n== int8 vs fp32 ROUGE, {model_dir}, {len(pairs)} inputs of {data}, greedy")
+            check = rouge_check(model_dir, [p["dialogue"] for p in pairs],
+                                [p["summary"] for p in pairs], args)  # fmt: skip
+            results["rouge"].append({"data": data, **check})
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nprocess peak RSS {usage:.0f} MiB")
     if args.json:
