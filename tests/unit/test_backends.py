@@ -65,6 +65,19 @@ def test_export_directory_round_trip_keeps_prefix_and_settings(saved, tmp_path: 
     assert all(got)
 
 
+def spy_on_translate(summarizer: Summarizer) -> list[tuple[int, int]]:
+    """(sources, max_batch_size) of every `translate_batch` call its backend makes from now on."""
+    calls: list[tuple[int, int]] = []
+    translate = summarizer.backend.translator.translate_batch
+
+    def spy(sources: list, **kwargs: object) -> list:
+        calls.append((len(sources), int(kwargs["max_batch_size"])))  # type: ignore[call-overload]
+        return translate(sources, **kwargs)
+
+    summarizer.backend.translator = type("Spy", (), {"translate_batch": staticmethod(spy)})()
+    return calls
+
+
 def test_ctranslate2_int8_on_cpu_decodes_in_batches_of_at_most_eight(saved) -> None:
     """int8 decodes faster in small batches here; fp32 keeps the asked batch size."""
     texts = [f"Speaker {i}: item number {i} is on the list, please check it." for i in range(20)]
@@ -75,14 +88,7 @@ def test_ctranslate2_int8_on_cpu_decodes_in_batches_of_at_most_eight(saved) -> N
     assert fp32.backend.batch_size_for(64, 16) == 16
     assert fp32.backend.batch_size_for(8, 16) == -(-8 // replicas)  # too few: split evenly
     assert int8.backend.batch_size_for(64, 16) == 8 and int8.backend.batch_size_for(5, 16) <= 5
-    sizes: list[tuple[int, int]] = []
-    translate = int8.backend.translator.translate_batch
-
-    def spy(sources: list, **kwargs: object) -> list:
-        sizes.append((len(sources), int(kwargs["max_batch_size"])))  # type: ignore[call-overload]
-        return translate(sources, **kwargs)
-
-    int8.backend.translator = type("Spy", (), {"translate_batch": staticmethod(spy)})()
+    sizes = spy_on_translate(int8)
     got = int8.summarize(texts, min_new_tokens=3)
     assert len(got) == 20 and all(got)
     assert sum(n for n, _ in sizes) == 20 and all(cap <= 8 for _, cap in sizes), sizes
@@ -95,14 +101,7 @@ def test_ctranslate2_takes_a_window_of_texts_per_call_and_reports_each_batch(sav
 
     texts = [" ".join(["word"] * (1 + i % 7)) + f" number {i}." for i in range(23)]
     fast = Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2")
-    calls: list[tuple[int, int]] = []
-    translate = fast.backend.translator.translate_batch
-
-    def spy(sources: list, **kwargs: object) -> list:
-        calls.append((len(sources), int(kwargs["max_batch_size"])))  # type: ignore[call-overload]
-        return translate(sources, **kwargs)
-
-    fast.backend.translator = type("Spy", (), {"translate_batch": staticmethod(spy)})()
+    calls = spy_on_translate(fast)
     ticks: list[int] = []
     settings = fast.settings.with_overrides(min_new_tokens=2)
     got, _ = run_batched(fast.backend, fast.tokenizer, texts, settings, batch_size=4,
