@@ -24,7 +24,7 @@ Shapes (random weights, built from configs; tokenizer: the real T5 one from ../s
 t5-small (d_model 512, 6+6 layers, 8 heads, d_ff 2048), bart-base (768, 6+6, 12 heads, 32,100
 vocabulary), minilm (the offline warm start: MiniLM BERT2BERT, which CTranslate2 cannot
 convert, so the torch bf16/int8 paths carry it) and minilm-bart (the same MiniLM weights mapped
-onto a BART by bench/warm_start_bart.py, which CTranslate2 converts).
+onto a BART, `summarist train --model minilm-bart`, which CTranslate2 converts).
 
 ROUGE of bf16/int8 versus fp32 needs a trained model (a random model's outputs are noise):
 `--rouge-model DIR` (any saved model) or `--train-t5 DIR` trains a small T5 on DialogSum for a
@@ -49,7 +49,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "bench"))
 
 
 # ---------------------------------------------------------------- models
@@ -94,18 +93,11 @@ def build_shape(shape: str) -> tuple[Any, Any, str]:
         tok = load_tokenizer("minilm")
         wire_special_tokens(model, tok)
         return model.eval(), tok, ""
-    if shape == "minilm-bart":  # the same MiniLM weights as a BART (bench/warm_start_bart.py)
-        from transformers import BertModel
+    if shape == "minilm-bart":  # the same MiniLM weights as a BART (summarist.models.bert2bart)
+        from summarist.models.loading import load_for_training
 
-        from summarist.models.loading import quiet_transformers
-        from summarist.models.resolve import load_tokenizer, resolve_model_path
-        from warm_start_bart import bart_from_bert
-
-        with quiet_transformers():
-            bert = BertModel.from_pretrained(resolve_model_path("minilm"))
-        tok = load_tokenizer("minilm")
-        tok.bos_token, tok.eos_token = tok.cls_token, tok.sep_token
-        return bart_from_bert(bert, tok).eval(), tok, ""
+        loaded = load_for_training("minilm-bart")
+        return loaded.model.eval(), loaded.tokenizer, ""
     raise SystemExit(f"unknown shape {shape}")
 
 

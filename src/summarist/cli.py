@@ -364,7 +364,8 @@ def train(
         str | None,
         _opt(
             "Seq2seq checkpoint (hub id or directory), "
-            "bert2bert:ENCODER, or minilm-bert2bert (offline default)."
+            "bert2bert:ENCODER, minilm-bert2bert (offline default), or minilm-bart / "
+            "bert2bart:ENCODER (a BART from the encoder; CTranslate2 converts it)."
         ),
     ] = None,
     config: Annotated[

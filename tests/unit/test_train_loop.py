@@ -101,7 +101,7 @@ def test_auto_precision_uses_bf16_only_where_the_cpu_has_it(
 
 def test_labels_lose_a_leading_start_token_in_every_family() -> None:
     """A BART given a BERT vocabulary starts decoding at [CLS], which BERT labels also begin
-    with: kept, the model learns to emit [CLS] twice (it did, in bench/warm_start_bart.py)."""
+    with: kept, the model learns to emit [CLS] twice (it did, as `minilm-bart`)."""
     from types import SimpleNamespace
 
     from summarist.preprocessing import tokenize_pairs

