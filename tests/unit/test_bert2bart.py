@@ -81,3 +81,12 @@ def test_a_bert2bart_export_generates_the_same_as_torch(tmp_path) -> None:
     fast = Summarizer.from_pretrained(str(tmp_path / "m"), backend="ctranslate2")
     assert fast.backend.name == "ctranslate2"
     assert all(ref) and fast.summarize(texts, min_new_tokens=4) == ref
+
+
+def test_bert2bart_of_a_non_bert_checkpoint_is_a_one_line_error(tmp_path) -> None:
+    from summarist.errors import ModelError
+    from summarist.models.loading import load_for_training
+
+    tiny.save(tiny.tiny_t5(), tiny.t5_tokenizer(), tmp_path / "t5")
+    with pytest.raises(ModelError, match="bert2bart needs a BERT checkpoint"):
+        load_for_training(f"bert2bart:{tmp_path / 't5'}")

@@ -85,6 +85,12 @@ def load_for_training(name: str, *, lang: str | None = None) -> LoadedModel:
     if is_bart_warm_start(name):
         from summarist.models.bert2bart import WARM_START_LEARNING_RATE, build_bert2bart
 
+        if config.model_type != "bert":  # the mapping reads BERT's parameter names
+            raise ModelError(
+                f"bert2bart needs a BERT checkpoint, '{name}' is {config.model_type}",
+                f"use --model bert2bert:{path} for other encoders",
+            )
+
         model = build_bert2bart(path, tokenizer)
         family = replace(family_for(model.config), learning_rate=WARM_START_LEARNING_RATE)
         return LoadedModel(model, tokenizer, family, name)
