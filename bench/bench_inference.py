@@ -35,6 +35,7 @@ few minutes first. The check runs on the first `--rouge-n` inputs of DialogSum d
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import resource
@@ -256,8 +257,8 @@ def make_backend(label: str, model: Any, tok: Any, ct2_dir: str) -> Any:
         # keeps using the plain fp32 model.
         quantize = {"fp32": None, "bf16": "bf16", "int8": "int8"}[label.split()[1]]
         return TorchBackend(prepare_for_inference(model, quantize, on_cpu=True, copy=True), tok)
-    if label == "torch fp32 unpacked":
-        return TorchBackend(model, tok)
+    if label == "torch fp32 unpacked":  # a copy: the backend changes how `generate` runs
+        return TorchBackend(copy.deepcopy(model), tok)
     if label == "torch bf16 unpacked":
         return TorchBackend(to_bf16(model), tok)
     compute = "int8" if "int8" in label else "default"
