@@ -22,9 +22,10 @@ reference; the printed rate and ratio are medians over rounds (per-round ratios 
 
 Shapes (random weights, built from configs; tokenizer: the real T5 one from ../shared/data):
 t5-small (d_model 512, 6+6 layers, 8 heads, d_ff 2048), bart-base (768, 6+6, 12 heads, 32,100
-vocabulary), minilm (the offline warm start: MiniLM BERT2BERT, which CTranslate2 cannot
-convert, so the torch bf16/int8 paths carry it) and minilm-bart (the same MiniLM weights mapped
-onto a BART, `summarist train --model minilm-bart`, which CTranslate2 converts).
+vocabulary), minilm-bart (the offline default warm start: the packaged MiniLM mapped onto a
+BART, `summarist train --model minilm-bart`, which CTranslate2 converts) and minilm (the same
+weights as a BERT2BERT, `--model minilm-bert2bert`, which CTranslate2 cannot convert, so the
+torch bf16/int8 paths carry it).
 
 ROUGE of bf16/int8 versus fp32 needs a trained model (a random model's outputs are noise):
 `--rouge-model DIR` (any saved model) or `--train-t5 DIR` trains a small T5 on DialogSum for a
@@ -371,7 +372,7 @@ def train_t5(out_dir: str, minutes: float, seed: int = 0) -> str:
 # ---------------------------------------------------------------- main
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--shapes", default="t5-small,bart-base,minilm")
+    ap.add_argument("--shapes", default="t5-small,bart-base,minilm-bart,minilm")
     ap.add_argument("--n", type=int, default=100, help="DialogSum dev inputs (greedy)")
     ap.add_argument("--beam-n", type=int, default=32, help="inputs for the beam-4 rows (0: skip)")
     ap.add_argument("--new-tokens", type=int, default=48)

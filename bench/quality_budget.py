@@ -4,20 +4,27 @@ Two parts:
 
 * `--arm tutorial --minutes M`: the tutorial recipe (Seq2SeqTrainer + DataCollatorForSeq2Seq,
   lr 5e-5 over 3 epochs, no added speaker tokens, no length grouping) on the same offline
-  MiniLM BERT2BERT warm start, stopped after M minutes of training, then scored with greedy
-  decoding on the same 100 validation dialogues (same seeded sample, same max_new_tokens,
-  same generation code) that summarist's evaluation during training uses.
+  MiniLM warm start (`--model`: minilm-bart, the default, or minilm-bert2bert), stopped after M
+  minutes of training or `--steps` steps, then scored with greedy decoding on the same 100
+  validation dialogues (same seeded sample, same max_new_tokens, same generation code) that
+  summarist's evaluation during training uses.
 * `--summarize RUN_DIR [--tutorial JSON]`: the summarist run's curve (train_log.jsonl), its
   final validation metrics next to lead-3-utterances, and the tutorial arm; writes
-  bench/quality_budget.json and bench/quality_budget.md.
+  bench/NAME.json and bench/NAME.md (`--name`, default quality_budget).
 
 The summarist run itself is a plain `summarist train` (the command is in the markdown):
 
-    OMP_NUM_THREADS=1 summarist train --data ../shared/data/dialogsum --threads 1 \\
-        --max-steps 1440 --max-cpu-minutes 57 --output-dir runs/quality-dialogsum-bf16 --no-report
-    python bench/quality_budget.py --arm tutorial --steps 240 --out runs/tutorial-240.json
-    python bench/quality_budget.py --summarize runs/quality-dialogsum-bf16 \\
-        --tutorial runs/tutorial-240.json
+    OMP_NUM_THREADS=1 summarist train --model minilm-bart --data ../shared/data/dialogsum \\
+        --threads 1 --max-steps 1440 --max-cpu-minutes 57 \\
+        --output-dir runs/quality-dialogsum-minilm-bart --no-report
+    python bench/quality_budget.py --arm tutorial --steps 240 --model minilm-bart \\
+        --out runs/tutorial-240-minilm-bart.json
+    python bench/quality_budget.py --summarize runs/quality-dialogsum-minilm-bart \\
+        --tutorial runs/tutorial-240-minilm-bart.json --name quality_budget_minilm_bart
+
+The BERT2BERT record (bench/quality_budget.md) is the same three commands with
+`--model minilm-bert2bert`, output runs/quality-dialogsum-bf16 and runs/tutorial-240.json, and
+the default `--name`.
 """
 
 from __future__ import annotations
@@ -33,8 +40,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "dialogsum"
 TRAIN_COMMAND = (
-    "OMP_NUM_THREADS=1 summarist train --data ../shared/data/dialogsum --threads 1 "
-    "--max-steps 1440 --max-cpu-minutes 57 --output-dir runs/quality-dialogsum-bf16 --no-report"
+    "OMP_NUM_THREADS=1 summarist train --model {model} --data ../shared/data/dialogsum "
+    "--threads 1 --max-steps 1440 --max-cpu-minutes 57 --output-dir {run} --no-report"
 )
 
 
@@ -43,7 +50,9 @@ def eval_indices(n_val: int, n: int = 100, seed: int = 42) -> list[int]:
     return sorted(random.Random(seed).sample(range(n_val), min(n, n_val)))
 
 
-def tutorial_arm(minutes: float, threads: int, max_new_tokens: int, steps: int | None) -> dict:
+def tutorial_arm(
+    minutes: float, threads: int, max_new_tokens: int, steps: int | None, model_name: str
+) -> dict:
     import tempfile
 
     import torch
@@ -65,7 +74,7 @@ def tutorial_arm(minutes: float, threads: int, max_new_tokens: int, steps: int |
     torch.set_num_threads(threads)
     corpus = load_corpus(DataConfig([str(DATA)]))
     train, val = corpus.split("train"), corpus.split("validation")
-    loaded = load_for_training("minilm-bert2bert")
+    loaded = load_for_training(model_name)
     tok, model = loaded.tokenizer, loaded.model
 
     def preprocess(batch: dict) -> dict:
@@ -135,7 +144,8 @@ def summarize(run: Path, tutorial: Path | None) -> dict:
             curve.append({"step": r["step"], "minutes": minute, "cpu_minutes": cpu_minute,
                           **r["eval"]})  # fmt: skip
     out: dict = {
-        "command": TRAIN_COMMAND,
+        "model": cfg["model"],
+        "command": TRAIN_COMMAND.format(model=cfg["model"], run=run),
         "threads": cfg["resolved"]["threads"],
         "steps_done": max(times) if times else 0,
         "train_minutes": round(max(times.values()) / 60, 1) if times else 0,
@@ -163,7 +173,7 @@ def summarize(run: Path, tutorial: Path | None) -> dict:
 
 
 def to_markdown(res: dict) -> str:
-    lines = ["# Quality per budget: DialogSum, offline MiniLM BERT2BERT, CPU", "",
+    lines = [f"# Quality per budget: DialogSum, offline {res['model']}, CPU", "",
              f"Command: `{res['command']}`", "",
              f"{res['steps_done']} steps in {res['train_cpu_minutes']} CPU-minutes of training "
              f"({res['train_minutes']} wall-clock) on {res['threads']} thread(s), precision "
@@ -207,25 +217,27 @@ def main() -> int:
     p.add_argument("--steps", type=int, default=None, help="stop after this many steps")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--max-new-tokens", type=int, default=72)
+    p.add_argument("--model", default="minilm-bart", help="model of the tutorial arm")
     p.add_argument("--out", type=Path, default=Path("runs/tutorial.json"))
     p.add_argument("--summarize", type=Path)
     p.add_argument("--tutorial", type=Path)
     p.add_argument("--note", default="", help="a paragraph added to the markdown (how it ran)")
+    p.add_argument("--name", default="quality_budget", help="bench/NAME.json and bench/NAME.md")
     a = p.parse_args()
     if not DATA.exists():
         print(f"skip: {DATA} not found")
         return 0
     if a.arm == "tutorial":
         os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
-        res = tutorial_arm(a.minutes, a.threads, a.max_new_tokens, a.steps)
+        res = tutorial_arm(a.minutes, a.threads, a.max_new_tokens, a.steps, a.model)
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(json.dumps(res, indent=2), "utf-8")
         print(json.dumps(res, indent=2))
     if a.summarize:
         res = summarize(a.summarize, a.tutorial)
         res["note"] = a.note
-        (HERE / "quality_budget.json").write_text(json.dumps(res, indent=2) + "\n", "utf-8")
-        (HERE / "quality_budget.md").write_text(to_markdown(res), "utf-8")
+        (HERE / f"{a.name}.json").write_text(json.dumps(res, indent=2) + "\n", "utf-8")
+        (HERE / f"{a.name}.md").write_text(to_markdown(res), "utf-8")
         print(to_markdown(res))
     return 0
 

@@ -364,8 +364,8 @@ def train(
         str | None,
         _opt(
             "Seq2seq checkpoint (hub id or directory), "
-            "bert2bert:ENCODER, minilm-bert2bert (offline default), or minilm-bart / "
-            "bert2bart:ENCODER (a BART from the encoder; CTranslate2 converts it)."
+            "minilm-bart (offline default: the packaged MiniLM as a BART, which CTranslate2 "
+            "converts), bert2bart:ENCODER, minilm-bert2bert or bert2bert:ENCODER."
         ),
     ] = None,
     config: Annotated[

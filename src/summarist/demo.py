@@ -2,7 +2,7 @@
 
 1. data stats of a redistributable corpus (ACLSum, MIT, shipped by the `aclsum` package:
    paper abstract → "outcome" summary written by experts);
-2. fine-tune the offline warm start (MiniLM BERT2BERT) on its training split;
+2. fine-tune the offline warm start (the packaged MiniLM as a BART) on its training split;
 3. final beam-search evaluation on the test split, next to lead-3 on the same examples;
 4. summarize a text the model has never seen;
 5. print where every artefact is.
@@ -67,7 +67,7 @@ def scores_table(metrics: dict) -> Table:
     return table
 
 
-def main(out: Path = OUT, model: str = "minilm-bert2bert", steps: int | None = None) -> int:
+def main(out: Path = OUT, model: str = "minilm-bart", steps: int | None = None) -> int:
     from summarist.generation import Summarizer
     from summarist.rundir import read_json
     from summarist.training.loop import train

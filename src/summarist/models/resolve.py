@@ -75,7 +75,7 @@ def _from_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
                 f"model '{name}' needs the Hugging Face Hub, which is not reachable, "
                 "and it is not in the local cache",
                 "connect once to download it, or pass a local directory "
-                "(offline default: --model minilm-bert2bert)",
+                "(offline default: --model minilm-bart)",
             ) from err
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelError(f"cannot load model '{name}': {first}") from err

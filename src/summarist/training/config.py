@@ -26,8 +26,9 @@ class TrainConfig:
 
     data: DataConfig
     """Corpus to train on (train split) and evaluate on (validation/test splits)."""
-    model: str = "minilm-bert2bert"
-    """Seq2seq checkpoint (hub id or directory), `bert2bert:ENCODER`, or `minilm-bert2bert`."""
+    model: str = "minilm-bart"
+    """Seq2seq checkpoint (hub id or directory), `bert2bert:ENCODER`, `bert2bart:ENCODER`,
+    `minilm-bart` (the offline default) or `minilm-bert2bert`."""
     output_dir: str = "runs/train"
     """Run directory: config, logs, metrics, predictions, model/, model card."""
     epochs: float = 3.0
@@ -39,8 +40,8 @@ class TrainConfig:
     grad_accum: int = 1
     """Micro-batches per optimizer step (effective batch = batch_size x grad_accum)."""
     learning_rate: float | None = None
-    """Peak learning rate, warm-up then linear decay (default per family: T5 3e-4,
-    BERT2BERT 1e-4, others 5e-5)."""
+    """Peak learning rate, warm-up then linear decay (default per family: T5 and the BART
+    warm start minilm-bart 3e-4, BERT2BERT 1e-4, others 5e-5)."""
     new_params_lr_scale: float = 5.0
     """BERT2BERT: learning-rate multiplier for the freshly initialised cross-attention/head."""
     weight_decay: float = 0.01
