@@ -23,6 +23,7 @@ from rich.table import Table
 from summarist.data.builtin import export_aclsum
 from summarist.data.config import DataConfig
 from summarist.data.stats import render_stats, run_data_stats
+from summarist.models.resolve import DEFAULT_MODEL
 
 OUT = Path("demo-output")
 
@@ -67,7 +68,7 @@ def scores_table(metrics: dict) -> Table:
     return table
 
 
-def main(out: Path = OUT, model: str = "minilm-bart", steps: int | None = None) -> int:
+def main(out: Path = OUT, model: str = DEFAULT_MODEL, steps: int | None = None) -> int:
     from summarist.generation import Summarizer
     from summarist.rundir import read_json
     from summarist.training.loop import train

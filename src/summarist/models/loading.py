@@ -28,7 +28,6 @@ from summarist.models.resolve import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "minilm-bart"
 # Speaker tags such as DialogSum's `#Person1#`; tokenizers split them into ~5 pieces.
 SPEAKER_TAG = re.compile(r"#[A-Za-z]+\d*#")
 

@@ -22,6 +22,8 @@ OFFLINE_MODELS: dict[str, str] = {
 }
 BERT2BART_NAMES = ("minilm-bart",)
 """Offline short names that build a BART from the encoder (`summarist.models.bert2bart`)."""
+DEFAULT_MODEL = "minilm-bart"
+"""What `summarist train` and `make demo` fine-tune unless told (README, "Training")."""
 
 
 def packaged_model_dir(package: str) -> Path:
@@ -75,7 +77,7 @@ def _from_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
                 f"model '{name}' needs the Hugging Face Hub, which is not reachable, "
                 "and it is not in the local cache",
                 "connect once to download it, or pass a local directory "
-                "(offline default: --model minilm-bart)",
+                f"(offline default: --model {DEFAULT_MODEL})",
             ) from err
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelError(f"cannot load model '{name}': {first}") from err

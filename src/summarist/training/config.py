@@ -14,6 +14,7 @@ from typing import Any, Literal
 from summarist.data.config import DataConfig
 from summarist.errors import ConfigError, did_you_mean
 from summarist.genconfig import GenerationSettings
+from summarist.models.resolve import DEFAULT_MODEL
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -26,7 +27,7 @@ class TrainConfig:
 
     data: DataConfig
     """Corpus to train on (train split) and evaluate on (validation/test splits)."""
-    model: str = "minilm-bart"
+    model: str = DEFAULT_MODEL
     """Seq2seq checkpoint (hub id or directory), `bert2bert:ENCODER`, `bert2bart:ENCODER`,
     `minilm-bart` (the offline default) or `minilm-bert2bert`."""
     output_dir: str = "runs/train"
