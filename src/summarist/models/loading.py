@@ -2,8 +2,8 @@
 
 `load_for_training("t5-small")`, `load_for_training("./my-bart")`,
 `load_for_training("bert2bert:bert-base-uncased")`, `load_for_training("minilm-bert2bert")`
-(the offline default) and `load_for_training("minilm-bart")` (the same encoder as a BART,
-which CTranslate2 converts; `bert2bart:ENCODER` for others) all return a `LoadedModel`.
+and `load_for_training("minilm-bart")` (the offline default: the same encoder as a BART, which
+CTranslate2 converts; `bert2bart:ENCODER` for others) all return a `LoadedModel`.
 """
 
 from __future__ import annotations
