@@ -473,7 +473,16 @@ def train(
     from summarist.training.loop import train as run_training
 
     if resume is not None:
-        out = resume_run(resume)
+        given = [k for k, v in flags.items() if v is not None and k not in ("resume", "threads")]
+        if given:
+            from summarist.errors import ConfigError
+
+            raise ConfigError(
+                f"--resume continues {resume} with the settings in its config.yaml, so "
+                f"--{given[0].replace('_', '-')} cannot be given with it",
+                "drop it (only --threads may change), or train a new run with --output-dir",
+            )
+        out = resume_run(resume, threads=threads)
     else:
         for key in ("config", "resume", "preset", "text_column", "summary_column",
                     "split_ratios", "eval_split"):  # fmt: skip

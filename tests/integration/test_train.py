@@ -211,11 +211,27 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           text=True, env={**os.environ, **(env or {})}, cwd=ROOT)  # fmt: skip
 
 
+def assert_same_weights(a: Path, b: Path) -> None:
+    """The saved models of two runs are bitwise equal, tensor by tensor."""
+    import torch
+    from safetensors.torch import load_file
+
+    wa, wb = (
+        load_file(a / "model" / "model.safetensors"),
+        load_file(b / "model" / "model.safetensors"),
+    )
+    assert wa.keys() == wb.keys()
+    for name, tensor in wa.items():
+        assert tensor.dtype == wb[name].dtype == torch.float32, name
+        assert torch.equal(tensor, wb[name]), name
+
+
 def test_kill_9_then_resume_matches_an_uninterrupted_run(dialogues: Path, tmp_path: Path) -> None:
+    """Bitwise on CPU in fp32: same final weights, so the last step's update is checked too."""
     args = ["train", "--data", str(dialogues), "--model", model_name("t5"), "--max-steps", "6",
             "--batch-size", "4", "--threads", "1", "--eval-every", "2", "--eval-samples", "4",
             "--log-every", "1", "--learning-rate", "1e-3", "--no-report", "--num-beams", "1",
-            "--eval-split", "validation"]  # fmt: skip
+            "--eval-split", "validation", "--precision", "fp32"]  # fmt: skip
     full = _cli(*args, "--output-dir", str(tmp_path / "full"))
     assert full.returncode == 0, full.stderr
     killed = _cli(*args, "--output-dir", str(tmp_path / "cut"),
@@ -232,6 +248,7 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(dialogues: Path, tmp_pa
 
     assert losses("cut") == losses("full")
     assert losses("cut")[-1][0] == 6
+    assert_same_weights(tmp_path / "cut", tmp_path / "full")
     full_m = read_json(tmp_path / "full" / "metrics.json")["splits"]
     cut_m = read_json(tmp_path / "cut" / "metrics.json")["splits"]
     assert json.dumps(full_m, sort_keys=True) == json.dumps(cut_m, sort_keys=True)
@@ -242,10 +259,16 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(dialogues: Path, tmp_pa
 def test_interrupt_then_resume_in_process(
     dialogues: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Ctrl-C after step 3 (checkpoint at 2), resume: same losses and metrics as one go."""
-    from summarist.training import loop
+    """Ctrl-C after step 3 (checkpoint at 2), resume: same losses, metrics and weights."""
+    import shutil
 
-    kw = {"max_steps": 4, "eval_every": 2, "eval_splits": ["validation"], "num_beams": 1}
+    import yaml
+
+    from summarist.training import loop
+    from summarist.training.checkpoint import CheckpointError
+
+    kw = {"max_steps": 4, "eval_every": 2, "eval_splits": ["validation"], "num_beams": 1,
+          "precision": "fp32"}  # fmt: skip
     full = train(config(dialogues, tmp_path / "full", "t5", **kw))
 
     def interrupt(step: int) -> None:
@@ -256,11 +279,92 @@ def test_interrupt_then_resume_in_process(
     with pytest.raises(KeyboardInterrupt):
         train(config(dialogues, tmp_path / "cut", "t5", **kw))
     monkeypatch.undo()
-    cut = loop.resume_run(tmp_path / "cut")
+    cut = tmp_path / "cut"
+
+    # A checkpoint that does not match its run is refused, naming the setting or the damage.
+    edited = shutil.copytree(cut, tmp_path / "edited")
+    raw = read_yaml(edited / "config.yaml")
+    raw["learning_rate"] = 5e-4
+    (edited / "config.yaml").write_text(yaml.safe_dump(raw), "utf-8")
+    with pytest.raises(
+        CheckpointError, match=r"saved with learning_rate=0.001, .* now has learning_rate=0.0005"
+    ):
+        loop.resume_run(edited)
+    damaged = shutil.copytree(cut, tmp_path / "damaged")
+    blob = (damaged / "checkpoint.pt").read_bytes()
+    (damaged / "checkpoint.pt").write_bytes(blob[: len(blob) // 2])  # a disk error, say
+    with pytest.raises(CheckpointError, match=r"checkpoint.pt is unreadable \(\w+\); delete it"):
+        loop.resume_run(damaged)
+    torch_save_of_another_kind = tmp_path / "foreign"
+    shutil.copytree(cut, torch_save_of_another_kind)
+    import torch
+
+    torch.save({"weights": torch.zeros(1)}, torch_save_of_another_kind / "checkpoint.pt")
+    with pytest.raises(CheckpointError, match="is not a summarist checkpoint"):
+        loop.resume_run(torch_save_of_another_kind)
+
+    (cut / ".metrics.json.a1b2.tmp").write_text('{"torn')  # debris of a write cut by kill -9
+    loop.resume_run(cut)
+    assert not list(cut.glob(".*.tmp"))
     losses = [[r["loss"] for r in read_jsonl(run / "train_log.jsonl") if "loss" in r]
               for run in (full, cut)]  # fmt: skip
     assert losses[0] == losses[1] and len(losses[0]) == 4
     assert read_json(full / "metrics.json")["splits"] == read_json(cut / "metrics.json")["splits"]
+    assert_same_weights(cut, full)
+
+
+def test_resume_errors_say_what_is_wrong(dialogues: Path, tmp_path: Path) -> None:
+    from summarist.rundir import write_json, write_yaml
+    from summarist.training.config import load_train_config
+    from summarist.training.loop import _check_run_dir, resume_run
+
+    with pytest.raises(ConfigError, match="no such directory"):
+        resume_run(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"not a training run \(no config.yaml\)"):
+        resume_run(tmp_path / "empty")
+    write_yaml(tmp_path / "eval" / "config.yaml", {"kind": "evaluate", "data": {"data": ["x"]}})
+    with pytest.raises(ConfigError, match="holds a 'evaluate' run, not a training run"):
+        resume_run(tmp_path / "eval")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "config.yaml").write_text("kind: [train\n", "utf-8")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        resume_run(tmp_path / "bad")
+
+    # Stopped before its first checkpoint: nothing to resume; say how to start it again.
+    run = tmp_path / "early"
+    setup(config(dialogues, run, "t5"), run)  # writes config.yaml, as a started run has
+    with pytest.raises(
+        ConfigError,
+        match=r"has no checkpoint.pt to resume from.*--save-every"
+        r".*start it again with `summarist train --config .*early/config.yaml`",
+    ):
+        resume_run(run)
+    again = load_train_config(run / "config.yaml")  # the hint's command works
+    assert Path(again.output_dir) == run and again.max_steps == 4
+    _check_run_dir(run, resume=False)
+    (run / "model").mkdir()
+    with pytest.raises(ConfigError, match="delete .*early/model and start it again"):
+        resume_run(run)
+    write_json(run / "metrics.json", {"kind": "train", "splits": {}})
+    with pytest.raises(ConfigError, match="already finished training .*: nothing to resume"):
+        resume_run(run)
+    (run / "checkpoint.pt").write_bytes(b"kept by --keep-checkpoint")
+    (run / "README.md").write_text("# the model card, written last")
+    with pytest.raises(ConfigError, match="already finished training"):
+        resume_run(run)
+
+
+def test_cli_resume_refuses_other_settings_and_an_empty_run(tmp_path: Path) -> None:
+    from summarist.rundir import write_yaml
+
+    write_yaml(tmp_path / "r" / "config.yaml", {"kind": "train", "data": {"data": ["x/"]}})
+    res = _cli("train", "--resume", str(tmp_path / "r"), "--max-steps", "9")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("error: ") and "--max-steps cannot be given with it" in res.stderr
+    res = _cli("train", "--resume", str(tmp_path / "r"), "--threads", "1")
+    assert res.returncode == 2 and "has no checkpoint.pt to resume from" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(

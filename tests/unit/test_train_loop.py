@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,10 +64,15 @@ def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     sched = build_scheduler(opt, 10, 0.0)
     save_checkpoint(tmp_path, model, opt, sched, Progress(step=3), {})
 
-    def crash(*args: object, **kwargs: object) -> None:
+    real_save = torch.save
+
+    def ctrl_c_mid_write(obj: object, fh: Any, *args: object, **kwargs: object) -> None:
+        buf = io.BytesIO()
+        real_save(obj, buf)
+        fh.write(buf.getvalue()[: len(buf.getvalue()) // 2])  # half the bytes reach the file
         raise KeyboardInterrupt  # Ctrl-C in the middle of writing
 
-    monkeypatch.setattr(torch, "save", crash)
+    monkeypatch.setattr(torch, "save", ctrl_c_mid_write)
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(tmp_path, model, opt, sched, Progress(step=6), {})
     state = load_checkpoint(tmp_path)

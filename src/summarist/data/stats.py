@@ -152,11 +152,13 @@ def plot_lengths(stats_corpus: Corpus, path: Path, tokenizer: Any = None) -> Pat
         ax.set_xlabel(unit)
         ax.legend()
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    from summarist.rundir import atomic_writer
+
+    try:
+        with atomic_writer(path, "wb") as fh:
+            fig.savefig(fh, dpi=110, format="png")
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -13,9 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from summarist.errors import SummaristError
 from summarist.rundir import atomic_writer
 
 CHECKPOINT = "checkpoint.pt"
+KEYS = ("model", "optimizer", "scheduler", "progress", "rng", "extra")
+
+
+class CheckpointError(SummaristError):
+    """A run's checkpoint cannot be read, or does not belong to the run's settings."""
 
 
 @dataclass
@@ -74,18 +80,56 @@ def save_checkpoint(
 
 
 def load_checkpoint(run_dir: Path) -> dict[str, Any] | None:
-    """The run's checkpoint, or None when it has none. Our own file, so full unpickling is fine."""
+    """The run's checkpoint, or None when it has none. Our own file, so full unpickling is fine.
+
+    Raises:
+        CheckpointError: the file is not a complete summarist checkpoint (damaged or foreign;
+            our own writes are atomic, so never torn by an interruption).
+    """
     import torch
 
     path = Path(run_dir) / CHECKPOINT
     if not path.exists():
         return None
-    return torch.load(path, map_location="cpu", weights_only=False)
+    hint = f"delete it to train again from step 0 with `summarist train --config {run_dir}/config.yaml`"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # zip, pickle and EOF errors alike: one line
+        raise CheckpointError(f"{path} is unreadable ({type(err).__name__})", hint) from None
+    if not isinstance(state, dict) or not set(KEYS) <= set(state):
+        raise CheckpointError(f"{path} is not a summarist checkpoint", hint)
+    return state
 
 
-def restore(state: dict[str, Any], model: Any, optimizer: Any, scheduler: Any) -> Progress:
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+def restore(
+    state: dict[str, Any], model: Any, optimizer: Any, scheduler: Any, scaler: Any = None
+) -> Progress:
+    """Load every state the next step depends on; the RNG last, after anything that draws."""
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as err:
+        raise CheckpointError(
+            f"{CHECKPOINT} does not fit this model ({str(err).splitlines()[0][:200]})",
+            "the run's model or config.yaml changed since it was written",
+        ) from None
     scheduler.load_state_dict(state["scheduler"])
+    if scaler is not None and "scaler" in state["extra"]:
+        scaler.load_state_dict(state["extra"]["scaler"])
     set_rng_state(state["rng"])
     return Progress(**state["progress"])
+
+
+def check_settings(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    """Refuse to resume when a setting that shapes the training path changed since the save.
+
+    Raises:
+        CheckpointError: naming the first setting that differs.
+    """
+    for key in sorted(set(saved) | set(current)):
+        if saved.get(key) != current.get(key):
+            raise CheckpointError(
+                f"{CHECKPOINT} was saved with {key}={saved.get(key)!r}, but the run's config now "
+                f"has {key}={current.get(key)!r}",
+                "restore config.yaml to continue, or train a new run with another --output-dir",
+            )

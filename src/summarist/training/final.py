@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from summarist.rundir import MODEL_DIR, read_yaml, write_text_atomic
+from summarist.rundir import CARD, MODEL_DIR, atomic_dir, read_yaml, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,10 @@ def save_model(s: Any) -> Path:
     model.generation_config = s.settings.to_hf(model.generation_config)
     from summarist.models.loading import quiet_transformers
 
-    with quiet_transformers():
-        model.save_pretrained(out)
-    tok.save_pretrained(out)
+    # Into a temp folder swapped in whole: a resumed run saves again over its first model.
+    with atomic_dir(out) as tmp, quiet_transformers():
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
     return out
 
 
@@ -145,4 +146,4 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
         "splits listed, with the decoding settings listed, and say nothing about other domains.",
         "",
     ]
-    return write_text_atomic(Path(s.run_dir) / "README.md", "\n".join(lines))
+    return write_text_atomic(Path(s.run_dir) / CARD, "\n".join(lines))

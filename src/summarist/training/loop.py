@@ -24,7 +24,15 @@ from summarist.errors import ConfigError, SummaristError
 from summarist.genconfig import GenerationSettings, default_max_new_tokens, hit_cap, warn_if_capped
 from summarist.models.loading import LoadedModel
 from summarist.preprocessing import Example
-from summarist.rundir import CONFIG, METRICS, MODEL_DIR, read_yaml, write_yaml
+from summarist.rundir import (
+    CARD,
+    CONFIG,
+    METRICS,
+    MODEL_DIR,
+    read_yaml,
+    remove_temp_files,
+    write_yaml,
+)
 from summarist.training.checkpoint import CHECKPOINT, Progress
 from summarist.training.config import TrainConfig
 from summarist.training.runtime import Runtime
@@ -62,29 +70,61 @@ def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
     """
     run_dir = Path(cfg.output_dir)
     _check_run_dir(run_dir, resume)
+    remove_temp_files(run_dir)  # debris of a write cut by kill -9; we are its only writer
     s = setup(cfg, run_dir)
     fit(s, resume=resume)
     return finish(s)
 
 
-def resume_run(run_dir: str | Path) -> Path:
-    """Continue an interrupted run from its last checkpoint, to the same final step."""
+def resume_run(run_dir: str | Path, *, threads: int | None = None) -> Path:
+    """Continue an interrupted run from its last checkpoint, to the same final step.
+
+    On CPU in fp32 (and with the same --threads) the final weights are bitwise those of the
+    uninterrupted run: the checkpoint holds the model, optimizer, scheduler, grad scaler, RNG
+    states and the position in the epoch's batch order, which is a function of (seed, epoch).
+
+    Raises:
+        ConfigError: `run_dir` is not a training run, or has nothing to resume.
+        CheckpointError: the checkpoint is unreadable or was saved with other settings.
+    """
     run_dir = Path(run_dir)
-    if not (run_dir / CONFIG).exists():
+    if not run_dir.is_dir():
+        raise ConfigError(f"--resume {run_dir}: no such directory", "check the run directory")
+    if not (run_dir / CONFIG).is_file():
         raise ConfigError(f"{run_dir} is not a training run (no {CONFIG})", "check --resume")
-    raw = read_yaml(run_dir / CONFIG)
-    if raw.get("kind") != "train":
-        raise ConfigError(f"{run_dir} holds a '{raw.get('kind')}' run, not a training run")
+    try:
+        raw = read_yaml(run_dir / CONFIG)
+    except Exception as err:  # yaml.YAMLError and friends: one line, not a traceback
+        raise ConfigError(f"{run_dir / CONFIG}: not valid YAML ({type(err).__name__})") from None
+    if not isinstance(raw, dict) or raw.get("kind") != "train":
+        kind = raw.get("kind") if isinstance(raw, dict) else None
+        raise ConfigError(f"{run_dir} holds a '{kind}' run, not a training run", "check --resume")
     cfg = TrainConfig.from_dict(raw)
     cfg.output_dir = str(run_dir)
+    if threads is not None:
+        cfg.threads = threads
     return train(cfg, resume=True)
 
 
 def _check_run_dir(run_dir: Path, resume: bool) -> None:
     if resume:
-        if (run_dir / METRICS).exists() and not (run_dir / CHECKPOINT).exists():
-            raise ConfigError(f"{run_dir} already finished training", "nothing to resume")
-        return
+        checkpoint = (run_dir / CHECKPOINT).exists()
+        # The card comes after metrics.json; a kept checkpoint (--keep-checkpoint) stays.
+        if (run_dir / METRICS).exists() and (not checkpoint or (run_dir / CARD).exists()):
+            raise ConfigError(
+                f"{run_dir} already finished training (it has {METRICS}): nothing to resume",
+                f"re-score it with `summarist evaluate {run_dir}`, or train anew in another "
+                "--output-dir",
+            )
+        if checkpoint:
+            return
+        again = f"start it again with `summarist train --config {run_dir / CONFIG}`"
+        if (run_dir / MODEL_DIR).exists():
+            again = f"delete {run_dir / MODEL_DIR} and {again}"
+        raise ConfigError(
+            f"{run_dir} has no {CHECKPOINT} to resume from: it stopped before its first "
+            "checkpoint (--save-every)", again,
+        )  # fmt: skip
     if (run_dir / CHECKPOINT).exists() or (run_dir / MODEL_DIR).exists():
         raise ConfigError(
             f"{run_dir} already holds a training run",
@@ -251,17 +291,19 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
     model.to(runtime.device)
     optimizer = build_optimizer(model, cfg)
     scheduler = build_scheduler(optimizer, s.total_steps, cfg.warmup_ratio)
+    scaler = torch.amp.GradScaler(enabled=runtime.precision == "fp16")
     progress, train_log = Progress(), TrainLog(s.run_dir)
     state = ckpt.load_checkpoint(s.run_dir) if resume else None
     if state is not None:
-        progress = ckpt.restore(state, model, optimizer, scheduler)
+        if "settings" in state["extra"]:  # checkpoints before 0.x have none to compare
+            ckpt.check_settings(state["extra"]["settings"], _trajectory_settings(s))
+        progress = ckpt.restore(state, model, optimizer, scheduler, scaler)
         log.info("resuming from step %d of %d", progress.step, s.total_steps)
     train_log.truncate_after(progress.step)
     if progress.step >= s.total_steps:
         return progress
     collate = Seq2SeqCollator(s.loaded.tokenizer.pad_token_id)
     lengths = [len(e.input_ids) for e in s.examples]
-    scaler = torch.amp.GradScaler(enabled=runtime.precision == "fp16")
     trackers = Trackers(cfg.report_to, s.run_dir, cfg.to_dict())
     eval_subset = _eval_subset(s)
     model.train()
@@ -324,7 +366,10 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
                         log.warning("stopping at step %d: %s reached", progress.step, budget)
                         s.total_steps = progress.step
                     if progress.step % s.save_every == 0 and progress.step < s.total_steps:
-                        ckpt.save_checkpoint(s.run_dir, model, optimizer, scheduler, progress, {})
+                        extra = {"scaler": scaler.state_dict(), "settings": _trajectory_settings(s)}
+                        ckpt.save_checkpoint(
+                            s.run_dir, model, optimizer, scheduler, progress, extra
+                        )
                     _debug_kill(progress.step)
                 if progress.batch_in_epoch >= len(batches):
                     progress.epoch += 1
@@ -338,6 +383,21 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
     finally:
         trackers.close()
     return progress
+
+
+# Settings that change nothing before the step a run resumes at: where and how fast it runs,
+# what it reports, and budgets (which only decide when to stop).
+_RESUMABLE_CHANGES = frozenset({"output_dir", "threads", "report", "report_to", "push_to_hub",
+                                "keep_checkpoint", "max_minutes", "max_cpu_minutes"})  # fmt: skip
+
+
+def _trajectory_settings(s: Setup) -> dict[str, Any]:
+    """The resolved settings a checkpoint's training path depends on (saved with it)."""
+    import json
+
+    out = {k: v for k, v in s.cfg.to_dict().items() if k not in _RESUMABLE_CHANGES}
+    out = {**out, "precision": s.runtime.precision, "total_steps": s.total_steps}
+    return json.loads(json.dumps(out))  # tuples as lists, as config.yaml gives them back
 
 
 def _out_of_budget(cfg: TrainConfig, progress: Progress) -> str | None:
