@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite("tests.faults")  # its helpers assert for the tests that call them
+
 # torch over-subscribes 2 cores badly when anything else runs; tests pin one thread.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -107,12 +107,18 @@ def _tiny_save_state(tmp_path: Path) -> SimpleNamespace:
                            settings=GenerationSettings(max_new_tokens=16))  # fmt: skip
 
 
+@pytest.mark.parametrize("cut", ["weights", "config"])
 @pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "rename-aside"])
 def test_saved_model_folder_is_replaced_whole(
-    exchange: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    exchange: bool, cut: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """model/ is several files (weights, config, tokenizer): the old set stays until the new
-    one is complete, then replaces it in one rename, leaving nothing of the old behind."""
+    one is complete, then replaces it in one rename, leaving nothing of the old behind.
+
+    safetensors >= 0.6 already renames its own file into place, so a cut in the weights alone
+    would not show a torn file; what a plain save_pretrained would leave is a new config.json
+    beside the old weights, which the snapshot catches. The `config` cut tears config.json.
+    """
     import torch
     from safetensors.torch import load_file
 
@@ -128,10 +134,13 @@ def test_saved_model_folder_is_replaced_whole(
     with torch.no_grad():
         for p in s.loaded.model.parameters():
             p.add_(1.0)
-    assert_cut_write_keeps_old(s.run_dir, lambda: save_model(s), nbytes=weights.stat().st_size // 2)
+    s.prefix = "a new prefix, saved in config.json: "
+    nbytes = weights.stat().st_size // 2 if cut == "weights" else 200
+    assert_cut_write_keeps_old(s.run_dir, lambda: save_model(s), nbytes)
     assert all(torch.equal(t, load_file(weights)[k]) for k, t in old.items())
     save_model(s)
     assert not (model_dir / "stale.txt").exists()
+    assert "a new prefix" in (model_dir / "config.json").read_text()
     assert not any(torch.equal(t, load_file(weights)[k]) for k, t in old.items() if t.numel() > 1)
     assert [p.name for p in s.run_dir.iterdir()] == [rundir.MODEL_DIR]  # no temp or old folder
     assert ".model." not in (model_dir / "tokenizer_config.json").read_text()  # no temp name
