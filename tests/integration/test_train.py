@@ -355,6 +355,24 @@ def test_resume_errors_say_what_is_wrong(dialogues: Path, tmp_path: Path) -> Non
         resume_run(run)
 
 
+def test_resume_uses_the_thread_count_the_run_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """fp32 sums differ with the thread count, so resume keeps the run's unless told."""
+    from summarist.rundir import write_yaml
+    from summarist.training import loop
+
+    write_yaml(tmp_path / "config.yaml", {"kind": "train", "data": {"data": ["x/"]},
+                                          "threads": None, "resolved": {"threads": 3}})  # fmt: skip
+    used: list[int | None] = []
+    monkeypatch.setattr(loop, "train", lambda cfg, resume: used.append(cfg.threads) or tmp_path)
+    loop.resume_run(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="summarist"):
+        loop.resume_run(tmp_path, threads=2)
+    assert used == [3, 2]
+    assert "resuming with 2 threads where the run used 3" in caplog.text
+
+
 def test_cli_resume_refuses_other_settings_and_an_empty_run(tmp_path: Path) -> None:
     from summarist.rundir import write_yaml
 

@@ -280,3 +280,18 @@ def test_no_writer_bypasses_the_atomic_helpers() -> None:
                 allowed = [a for f, a in ALLOWED if f == rel and a in line]
                 found.add((rel, allowed[0] if allowed else line.strip()))
     assert found <= ALLOWED, sorted(found - ALLOWED)
+
+
+def test_a_log_line_torn_by_kill_is_dropped_when_the_run_resumes(tmp_path: Path) -> None:
+    """train_log.jsonl is appended to, not renamed: a kill mid-append tears its last line."""
+    from summarist.training.callbacks import TrainLog
+
+    log = TrainLog(tmp_path)
+    for step in (1, 2, 3):
+        log.write({"step": step, "loss": 1.0})
+    with log.path.open("a", encoding="utf-8") as fh:
+        fh.write('{"step": 4, "lo')
+    assert [r["step"] for r in rundir.read_jsonl(log.path)] == [1, 2, 3]
+    log.truncate_after(2)  # resume from the checkpoint at step 2
+    assert log.path.read_text("utf-8").splitlines() == ['{"step": 1, "loss": 1.0}',
+                                                        '{"step": 2, "loss": 1.0}']  # fmt: skip

@@ -101,8 +101,15 @@ def resume_run(run_dir: str | Path, *, threads: int | None = None) -> Path:
         raise ConfigError(f"{run_dir} holds a '{kind}' run, not a training run", "check --resume")
     cfg = TrainConfig.from_dict(raw)
     cfg.output_dir = str(run_dir)
-    if threads is not None:
-        cfg.threads = threads
+    # fp32 sums depend on the thread count (1 vs 2 threads: weights 3e-6 apart after 4 steps of
+    # the tiny T5), so the count the run used, not the cores free now, keeps resume bitwise.
+    recorded = (raw.get("resolved") or {}).get("threads")
+    if threads is not None and recorded and threads != recorded:
+        log.warning(
+            "resuming with %d threads where the run used %d: the final weights can differ "
+            "from an uninterrupted run's in the last bits", threads, recorded,
+        )  # fmt: skip
+    cfg.threads = threads or cfg.threads or recorded
     return train(cfg, resume=True)
 
 
