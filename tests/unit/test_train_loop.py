@@ -123,3 +123,19 @@ def test_labels_lose_a_leading_start_token_in_every_family() -> None:
     assert start == tok.cls_token_id
     (example,) = tokenize_pairs(tok, ["a dialogue"], ["a summary"], decoder_start_token_id=start)
     assert example.labels[0] != tok.cls_token_id and example.labels[-1] == tok.sep_token_id
+
+
+def test_a_checkpoint_of_another_model_is_refused_in_one_line(tmp_path: Path) -> None:
+    import torch
+
+    from summarist.training.checkpoint import CheckpointError, restore
+
+    model = torch.nn.Linear(4, 4)
+    opt = torch.optim.AdamW(model.parameters())
+    save_checkpoint(tmp_path, model, opt, build_scheduler(opt, 10, 0.0), Progress(step=2), {})
+    state = load_checkpoint(tmp_path)
+    assert state is not None
+    other = torch.nn.Linear(4, 8)
+    other_opt = torch.optim.AdamW(other.parameters())
+    with pytest.raises(CheckpointError, match=r"does not fit this model \(.*size mismatch"):
+        restore(state, other, other_opt, build_scheduler(other_opt, 10, 0.0))

@@ -110,7 +110,7 @@ def restore(
         optimizer.load_state_dict(state["optimizer"])
     except (RuntimeError, ValueError, KeyError) as err:
         raise CheckpointError(
-            f"{CHECKPOINT} does not fit this model ({str(err).splitlines()[0][:200]})",
+            f"{CHECKPOINT} does not fit this model ({' '.join(str(err).split())[:200]})",
             "the run's model or config.yaml changed since it was written",
         ) from None
     scheduler.load_state_dict(state["scheduler"])
