@@ -239,8 +239,14 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(dialogues: Path, tmp_pa
     assert killed.returncode == -9
     assert (tmp_path / "cut" / "checkpoint.pt").exists()  # saved at step 4, intact
     assert not (tmp_path / "cut" / "metrics.json").exists()
+    before = read_jsonl(tmp_path / "cut" / "train_log.jsonl")
     resumed = _cli("train", "--resume", str(tmp_path / "cut"))
     assert resumed.returncode == 0, resumed.stderr
+    # It went on from the checkpoint, not from step 0 (which, seeded, would end the same):
+    # the lines up to step 4 are the killed session's own, timings included.
+    kept = [r for r in before if r["step"] <= 4]
+    assert read_jsonl(tmp_path / "cut" / "train_log.jsonl")[: len(kept)] == kept
+    assert [r["step"] for r in before if "loss" in r] == [1, 2, 3, 4, 5]
 
     def losses(run: str) -> list[tuple[int, float]]:
         return [(r["step"], r["loss"]) for r in read_jsonl(tmp_path / run / "train_log.jsonl")
