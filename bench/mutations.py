@@ -243,8 +243,9 @@ def resolve(mutation: Mutation, src: Path) -> Path:
              f"{mutation.original}")  # fmt: skip
 
 
-def run_tests(src: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, float]:
-    """'pass', 'fail' or 'timeout' for `tests` run against the package under `src`."""
+def run_tests(src: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, float, str]:
+    """'pass', 'fail' or 'timeout' for `tests` run against the package under `src`, the
+    seconds it took and pytest's summary line."""
     env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}  # fmt: skip
     cmd = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests]
@@ -253,12 +254,13 @@ def run_tests(src: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, f
         res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
                              timeout=timeout)  # fmt: skip
     except subprocess.TimeoutExpired:
-        return "timeout", time.perf_counter() - start
+        return "timeout", time.perf_counter() - start, ""
     seconds = time.perf_counter() - start
     if res.returncode == 5:
         sys.exit(f"no tests collected for {' '.join(tests)}:\n{res.stdout[-2000:]}")
     if res.returncode in (0, 1, 2):  # 2: collection failed (the mutant broke an import)
-        return ("pass" if res.returncode == 0 else "fail"), seconds
+        summary = (res.stdout.strip().splitlines() or [""])[-1]
+        return ("pass" if res.returncode == 0 else "fail"), seconds, summary
     sys.exit(f"pytest exited {res.returncode} on {' '.join(tests)}:\n{res.stdout[-2000:]}")
 
 
@@ -269,14 +271,15 @@ def copy_src(dest: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", help="run the mutants whose id contains this text")
+    parser.add_argument("--only", help="comma-separated texts: mutants whose id or area has one")
     parser.add_argument("--check", action="store_true", help="only resolve every snippet")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per mutant")
     parser.add_argument("--fail-under", type=float, default=90.0, help="minimum kill rate, %%")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip running the selected tests once on the unmutated copy")  # fmt: skip
     args = parser.parse_args(argv)
-    chosen = [m for m in MUTATIONS if not args.only or args.only in m.id]
+    wanted = [w for w in (args.only or "").split(",") if w]
+    chosen = [m for m in MUTATIONS if not wanted or any(w in m.id or w == m.area for w in wanted)]
     ids = [m.id for m in MUTATIONS]
     if len(set(ids)) != len(ids):
         sys.exit("mutation ids must be unique")
@@ -289,10 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_baseline:
         selection = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
         with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
-            outcome, seconds = run_tests(copy_src(Path(tmp)), selection, args.timeout * 2)
+            outcome, seconds, summary = run_tests(copy_src(Path(tmp)), selection, args.timeout * 2)
         if outcome != "pass":
             sys.exit(f"the unmutated code does not pass {' '.join(selection)} ({outcome})")
-        print(f"baseline: selected tests pass unmutated ({seconds:.0f}s)")
+        # Skipped tests kill nothing: check this line when a mutant survives unexpectedly.
+        print(f"baseline, unmutated: {summary} ({seconds:.0f}s)")
     rows = []
     for m in chosen:
         with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
@@ -301,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             file.write_text(
                 file.read_text(encoding="utf-8").replace(m.original, m.mutated, 1), "utf-8"
             )
-            outcome, seconds = run_tests(src, m.tests, args.timeout)
+            outcome, seconds, _ = run_tests(src, m.tests, args.timeout)
         status = {"fail": "killed", "timeout": "killed (timeout)", "pass": "SURVIVED"}[outcome]
         rows.append((m, status, seconds))
         print(f"{m.id:28} {m.area:10} {status:16} {seconds:5.0f}s  {resolved[m.id]}: "
