@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # torch uses every core by default; on small machines that over-subscribes and slows steps ~4x.
 THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: demo test lint format bench clean setup
+.PHONY: demo test test-slow lint format bench clean setup
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ format: $(STAMP)
 
 test: lint
 	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+# What `make test` leaves out (`@pytest.mark.slow`: > 10 s each); CI runs both.
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from summarist.metrics import ROUGE_TYPES, bootstrap_ci, paired_bootstrap
 from summarist.rundir import METRICS, PREDICTIONS, read_json, read_jsonl
 from tests.unit import _tiny_seq2seq as tiny
 
@@ -50,10 +52,22 @@ def test_compare_on_data_writes_a_run_per_model_and_paired_tests(models, tiny_co
         rows = read_jsonl(out / name / PREDICTIONS)
         assert metrics["splits"]["test"]["n"] == len(rows) == 10
         ci = metrics["splits"]["test"]["rouge"]["rouge1"]["fmeasure"]
-        assert ci["low"] <= ci["mid"] <= ci["high"]
+        r1 = np.array([r["scores"]["rouge1"] for r in rows])
+        expected = bootstrap_ci(r1, 50, seed=0)[:, 0]  # the scoring settings above
+        assert [ci["low"], ci["mid"], ci["high"]] == pytest.approx(expected, abs=1e-3)
         assert all(r["new_tokens"] == 6 and r["hit_cap"] for r in rows)
     (pair,) = evaluation["pairs"]
-    assert pair["n"] == 10 and 0 <= pair["rouge"]["rougeL"]["p_value"] <= 1
+    assert pair["n"] == 10
+    a, b = (
+        np.array(
+            [[r["scores"][t] for t in ROUGE_TYPES] for r in read_jsonl(Path(run) / PREDICTIONS)]
+        )
+        for run in (pair["a"], pair["b"])
+    )
+    want = paired_bootstrap(a, b, 50, seed=0)
+    got = pair["rouge"]["rougeL"]
+    assert got["diff"] == pytest.approx(want["diff"][2], abs=1e-3)
+    assert got["p_value"] == pytest.approx(want["p_value"][2], abs=1e-3)
     first = result["models"][str(models[0])]
     assert first["ms_per_text"] > 0 and len(first["summaries"]) == 10
 

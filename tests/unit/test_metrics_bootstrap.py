@@ -69,3 +69,18 @@ def test_paired_bootstrap_detects_a_real_difference_and_not_a_fake_one() -> None
 def test_paired_bootstrap_requires_the_same_examples() -> None:
     with pytest.raises(ValueError, match="equal shapes"):
         paired_bootstrap(np.zeros(3), np.zeros(4))
+
+
+def test_paired_p_value_is_twice_the_share_of_sign_flips() -> None:
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(10, 4, size=(60, 2)), rng.normal(10, 4, size=(60, 2))
+    a[:, 1] += 1.5  # one column with a real difference, one without
+    res = paired_bootstrap(a, b, 400, seed=2)
+    draws = np.random.default_rng(2)  # the same draws as the vectorised resampler
+    means = np.concatenate(
+        [(a - b)[draws.integers(0, 60, size=(50, 60))].mean(axis=1) for _ in range(8)]
+    )
+    observed = (a - b).mean(axis=0)
+    flips = (np.sign(means) != np.sign(observed)).mean(axis=0)
+    assert res["p_value"] == pytest.approx(np.minimum(1.0, 2 * flips))
+    assert 0 < res["p_value"][1] < res["p_value"][0] < 1  # neither capped nor zero

@@ -48,3 +48,14 @@ def test_without_sources_and_misaligned_inputs() -> None:
         compute_diagnostics(["a"], ["x", "y"])
     with pytest.raises(ValueError, match="hit_cap"):
         compute_diagnostics(["a"], ["x"], hit_cap=[True, False])
+
+
+def test_repeated_ngrams_count_in_shares_and_blank_outputs_are_empty() -> None:
+    # a repeated novel word counts twice: 2 of 3 unigrams are not in the source
+    assert novel_ngram_share(["x", "x", "a"], ["a", "b"], 1) == pytest.approx(2 / 3)
+    d = compute_diagnostics(["  \n", "a b", "a a a"], ["a b c", "a b c d", "a b c d e f"])
+    assert d["empty_share"] == pytest.approx(1 / 3, abs=1e-3)  # whitespace-only is empty
+    assert d["novel_ngrams"]["1"] == 0.0 and d["repeated_ngrams"]["1"] == pytest.approx(
+        1 / 3, abs=1e-3
+    )
+    assert d["compression_ratio"]["max"] == 2.0  # source words / prediction words (a a a)
