@@ -50,7 +50,7 @@ def training_pairs() -> list[tuple[str, str]]:
                 (
                     f"{a}: {thing} is late again. {b}: I will finish {thing} {day}, promise. "
                     f"{a}: Thanks.",
-                    f"{b} will finish {thing} {day} and {a} thanks {b} again and again.",
+                    f"{b} will finish {thing} {day} and {a} thanks {b} again and again and again.",
                 )
             )
     return pairs
@@ -87,6 +87,13 @@ def _t5_tokenizer() -> Any:
 
 def vocab_size() -> int:
     return len(t5_tokenizer())
+
+
+def assert_varied(outputs: list[str], at_least: int = 3) -> None:
+    """Outputs worth comparing: none empty, and at least `at_least` different ones (equality
+    over `''` or one constant string, which random tiny models emit, proves nothing)."""
+    assert outputs and all(o.strip() for o in outputs), f"empty outputs: {outputs}"
+    assert len(set(outputs)) >= min(at_least, len(outputs)), f"too few distinct: {outputs}"
 
 
 def minilm_tokenizer() -> Any:
