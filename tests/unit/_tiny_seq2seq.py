@@ -114,21 +114,25 @@ def _seeded(build: Any) -> Any:
 TRAIN_STEPS = 300
 
 
-def train_briefly(model: Any, tokenizer: Any, prefix: str = "") -> Any:
-    """`TRAIN_STEPS` seeded AdamW steps on `training_pairs()`, in eval mode after (in place)."""
+def train_briefly(model: Any, sources: list[list[int]], labels: list[list[int]]) -> Any:
+    """`TRAIN_STEPS` seeded AdamW steps on (source ids, label ids) pairs; in eval mode after."""
     import torch
 
-    pairs = training_pairs()
-    enc = tokenizer([prefix + s for s, _ in pairs], padding=True, return_tensors="pt")
-    labels = tokenizer([t for _, t in pairs], padding=True, return_tensors="pt").input_ids
-    labels[labels == tokenizer.pad_token_id] = -100
+    def padded(rows: list[list[int]], fill: int) -> torch.Tensor:
+        out = torch.full((len(rows), max(map(len, rows))), fill, dtype=torch.long)
+        for i, ids in enumerate(rows):
+            out[i, : len(ids)] = torch.tensor(ids)
+        return out
+
+    pad = model.config.pad_token_id
+    input_ids, label_ids = padded(sources, pad), padded(labels, -100)
     torch.manual_seed(0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
     model.train()
     for step in range(TRAIN_STEPS):  # 16 pairs a step, in a fixed order
-        rows = torch.arange(step * 16, step * 16 + 16) % len(pairs)
-        loss = model(input_ids=enc.input_ids[rows], attention_mask=enc.attention_mask[rows],
-                     labels=labels[rows]).loss  # fmt: skip
+        rows = torch.arange(step * 16, step * 16 + 16) % len(sources)
+        batch = input_ids[rows]
+        loss = model(input_ids=batch, attention_mask=batch != pad, labels=label_ids[rows]).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -154,7 +158,10 @@ def tiny_bart(vocab_size: int | None = None, family: str = "bart") -> Any:
 def _trained(family: str) -> Any:
     build = _t5_model if "t5" in family else _bart_model
     model = _seeded(lambda: build(vocab_size(), family))
-    return train_briefly(model, t5_tokenizer(), "summarize: " if "t5" in family else "")
+    tok, prefix = t5_tokenizer(), "summarize: " if "t5" in family else ""
+    pairs = training_pairs()
+    sources = tok([prefix + source for source, _ in pairs])["input_ids"]
+    return train_briefly(model, sources, tok([target for _, target in pairs])["input_ids"])
 
 
 def _t5_model(vocab_size: int, family: str) -> Any:
@@ -268,8 +275,29 @@ def mbart_tokenizer(src_lang: str | None = None) -> Any:
     return MBartTokenizer(vocab=pieces, src_lang=src_lang, tgt_lang=src_lang)
 
 
-def tiny_mbart(tokenizer: Any) -> Any:
-    """A 1-layer random mBART sized to `tokenizer` (decoding starts at </s>, like mBART's)."""
+def tiny_mbart(tokenizer: Any, trained: bool = True) -> Any:
+    """A 1-layer mBART sized to `tokenizer` (decoding starts at </s>, like mBART's), trained on
+    `training_pairs()` with German language codes (`mbart_tokenizer()`'s vocabulary)."""
+    if not trained:
+        return _random_mbart(tokenizer)
+    model = copy.deepcopy(_trained_mbart())
+    assert model.config.vocab_size == len(tokenizer), "trained for mbart_tokenizer()'s vocabulary"
+    return model
+
+
+@functools.cache
+def _trained_mbart() -> Any:
+    tok = mbart_tokenizer("de_DE")
+    code = tok.convert_tokens_to_ids("de_DE")
+    pairs = training_pairs()
+    sources = tok([source for source, _ in pairs])["input_ids"]  # ... </s> de_DE
+    targets = tok([target for _, target in pairs], add_special_tokens=False)["input_ids"]
+    # what generation produces after the </s> it starts from: the forced code, text, </s>
+    labels = [[code, *ids, tok.eos_token_id] for ids in targets]
+    return train_briefly(_random_mbart(tok), sources, labels)
+
+
+def _random_mbart(tokenizer: Any) -> Any:
     from transformers import MBartConfig, MBartForConditionalGeneration
 
     config = MBartConfig(
