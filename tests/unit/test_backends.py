@@ -119,6 +119,9 @@ def test_ctranslate2_beam_search_bans_before_the_softmax_torch_after(saved, fami
     assert renormalized == ct2_ids
     differ = sum(a != b for a, b in zip(torch_ids, ct2_ids, strict=True))
     assert 0 < differ < len(texts), differ
+    # CTranslate2 always stops at num_beams finished hypotheses (transformers' early_stopping=True)
+    no_early_stop = settings.with_overrides(early_stopping=False)
+    assert fast.backend.generate_ids(sources, no_early_stop) == ct2_ids
     # greedy: the argmax is the same either way, so the backends agree with the same bans
     greedy = settings.with_overrides(num_beams=1)
     assert ref.backend.generate_ids(sources, greedy) == fast.backend.generate_ids(sources, greedy)

@@ -130,7 +130,15 @@ def read_export_meta(path: str | Path) -> dict[str, Any]:
 
 
 class CTranslate2Backend:
-    """Generates with a `ctranslate2.Translator` over an exported directory."""
+    """Generates with a `ctranslate2.Translator` over an exported directory.
+
+    Greedy decoding, and beam search without bans, equal torch's token for token. With bans
+    (no_repeat_ngram_size, min_new_tokens) beam search differs: CTranslate2 masks the logits
+    before its log-softmax (the other tokens renormalize), transformers masks the
+    log-probabilities after it. CTranslate2 also always stops at `num_beams` finished
+    hypotheses (transformers' early_stopping=True) and leaves the decoder start token out of
+    its n-gram history. Measured and tested in tests/unit/test_backends.py; README, "Backends".
+    """
 
     name = "ctranslate2"
 
