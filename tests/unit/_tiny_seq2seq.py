@@ -111,11 +111,13 @@ def _seeded(build: Any) -> Any:
     return build().eval()
 
 
-TRAIN_STEPS = 300
+TRAIN_STEPS = 150
 
 
-def train_briefly(model: Any, sources: list[list[int]], labels: list[list[int]]) -> Any:
-    """`TRAIN_STEPS` seeded AdamW steps on (source ids, label ids) pairs; in eval mode after."""
+def train_briefly(
+    model: Any, sources: list[list[int]], labels: list[list[int]], steps: int = TRAIN_STEPS
+) -> Any:
+    """`steps` seeded AdamW steps on (source ids, label ids) pairs; in eval mode after."""
     import torch
 
     def padded(rows: list[list[int]], fill: int) -> torch.Tensor:
@@ -129,7 +131,7 @@ def train_briefly(model: Any, sources: list[list[int]], labels: list[list[int]])
     torch.manual_seed(0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
     model.train()
-    for step in range(TRAIN_STEPS):  # 16 pairs a step, in a fixed order
+    for step in range(steps):  # 16 pairs a step, in a fixed order
         rows = torch.arange(step * 16, step * 16 + 16) % len(sources)
         batch = input_ids[rows]
         loss = model(input_ids=batch, attention_mask=batch != pad, labels=label_ids[rows]).loss
