@@ -101,7 +101,7 @@ def test_ctranslate2_beam_search_bans_before_the_softmax_torch_after(saved, fami
     length) to -inf in the log-probabilities, so a beam whose likely next tokens are banned
     keeps that loss; CTranslate2 bans them in the logits before its log-softmax, so the rest
     renormalize and the beam loses nothing. Torch with one more log-softmax after its
-    processors reproduces CTranslate2 on every input; without it some beams rank differently.
+    processors reproduces CTranslate2 on every input here; without it some beams rank differently.
     """
     ref = Summarizer.from_pretrained(str(saved[family]))
     fast = Summarizer.from_pretrained(str(saved[family]), backend="ctranslate2")
