@@ -24,7 +24,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def shared_data() -> Path:
     """`../shared/data`, or skip when this checkout has no reference data beside it."""
     if not (SHARED_DATA / "README.md").exists():
-        pytest.skip(f"reference data not found at {SHARED_DATA}")
+        pytest.skip(f"needs the real corpora of ../shared/data (not found at {SHARED_DATA})")
     return SHARED_DATA
 
 

@@ -126,7 +126,7 @@ def tiny_model(kind: str) -> Path:
         from tests.unit._tiny_seq2seq import mbart_tokenizer, tiny_mbart
 
         tok = mbart_tokenizer()
-        model = tiny_mbart(tok)
+        model = tiny_mbart(tok, trained=False)  # random, as the training tests expect
     elif kind == "bert":
         tok = _wordpiece_dir(out)
         config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2,

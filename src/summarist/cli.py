@@ -495,7 +495,15 @@ def train(
 
 
 # ---- inference (summarist.summarize, summarist.compare, summarist.backends) ----
-BackendOpt = Annotated[str, typer.Option(help="torch or ctranslate2 (falls back to torch).")]
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        help="torch or ctranslate2 (falls back to torch). CTranslate2 equals torch under greedy "
+        "decoding; with beams plus n-gram blocking (no_repeat_ngram_size, 3 by default) or "
+        "--min-new-tokens it renormalizes after banning tokens and torch (like transformers) "
+        "does not, so some summaries differ (README, Backends)."
+    ),
+]
 QuantizeOpt = Annotated[
     str | None,
     typer.Option(

@@ -1,23 +1,99 @@
-"""Tiny random seq2seq models for inference tests (built from configs; nothing downloaded).
+"""Tiny seq2seq models for inference tests (built from configs; nothing downloaded).
 
-Every builder takes seconds at most; weights are seeded so outputs are reproducible.
+The T5, mT5, BART and PEGASUS shapes are trained here for a few hundred steps on a
+project-written dialogue -> summary task, so greedy and beam outputs are non-empty, differ from
+input to input and come in mixed lengths (a random tiny model says `''` or one constant string,
+and equality tests over those prove nothing). Weights are seeded and cached per process; every
+call returns a fresh copy. The tokenizer is a word-level T5 (SentencePiece-style) vocabulary
+built here too, so no test needs ../shared/data for it.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
-SHARED_T5_TOKENIZER = Path(__file__).resolve().parents[2].parent / "shared/data/t5_tokenizer"
+PEOPLE = ("Anna", "Ben", "Cara", "Dan", "Eve", "Finn")
+THINGS = ("the report", "lunch", "the train tickets", "a birthday gift", "the keys", "dinner")
+DAYS = ("Monday", "Tuesday", "Friday", "tomorrow", "tonight")
+# Every word the tests' own texts use gets a piece (unknown words fall back to letters).
+TEST_WORDS = (
+    "did you book the train yes for at nine eve lunch short the report is late again i will "
+    "finish it tonight promise thanks lost keys check car found them speaker item number on list "
+    "please word see great today meet pm in room they got get what time hello how are summary "
+    "summarize this text one two three four five six seven eight ten more words here"
+)
+
+
+def training_pairs() -> list[tuple[str, str]]:
+    """Dialogues and summaries of varied length (2 to ~14 words), all written here."""
+    pairs = []
+    for i in range(96):
+        a, b = PEOPLE[i % 6], PEOPLE[(i // 6 + i + 1) % 6]
+        thing, day = THINGS[(i * 5) % 6], DAYS[i % 5]
+        kind = i % 4
+        if kind == 0:
+            pairs.append((f"{a}: lunch? {b}: yes.", f"{a} and {b} eat lunch."))
+        elif kind == 1:
+            pairs.append((f"{a}: Did you get {thing}? {b}: Yes.", f"{b} got {thing}."))
+        elif kind == 2:
+            pairs.append(
+                (
+                    f"{a}: Did you book {thing} for {day}? {b}: Yes, at {i % 9 + 1} pm.",
+                    f"{b} booked {thing} for {day} at {i % 9 + 1} pm for {a}.",
+                )
+            )
+        else:
+            pairs.append(
+                (
+                    f"{a}: {thing} is late again. {b}: I will finish {thing} {day}, promise. "
+                    f"{a}: Thanks.",
+                    f"{b} will finish {thing} {day} and {a} thanks {b} again and again and again.",
+                )
+            )
+    return pairs
+
+
+@functools.cache
+def _t5_pieces() -> tuple[tuple[str, float], ...]:
+    import re
+
+    text = " ".join(f"{s} {t}" for s, t in training_pairs()) + " " + TEST_WORDS
+    words = dict.fromkeys(re.findall(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]", text))
+    letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+    letters += [chr(c) for c in range(ord("A"), ord("Z") + 1)] + list("0123456789.,:;!?'#-")
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    pieces += [("▁" + w, -5.0) for w in words] + [(w, -6.0) for w in words if len(w) == 1]
+    pieces += [("▁", -8.0)] + [(c, -10.0) for c in letters]
+    unique: dict[str, float] = {}
+    for piece, score in pieces:
+        unique.setdefault(piece, score)
+    return tuple(unique.items())
 
 
 def t5_tokenizer() -> Any:
-    import pytest
-    from transformers import AutoTokenizer
+    """A word-level `T5TokenizerFast` (pad 0, eos 1, unk 2; no BOS; `</s>` appended)."""
+    return copy.deepcopy(_t5_tokenizer())
 
-    if not (SHARED_T5_TOKENIZER / "tokenizer.json").exists():
-        pytest.skip(f"T5 tokenizer not found at {SHARED_T5_TOKENIZER}")
-    return AutoTokenizer.from_pretrained(str(SHARED_T5_TOKENIZER))
+
+@functools.cache
+def _t5_tokenizer() -> Any:
+    from transformers import T5TokenizerFast
+
+    return T5TokenizerFast(vocab=list(_t5_pieces()), extra_ids=0)
+
+
+def vocab_size() -> int:
+    return len(t5_tokenizer())
+
+
+def assert_varied(outputs: list[str], at_least: int = 3) -> None:
+    """Outputs worth comparing: none empty, and at least `at_least` different ones (equality
+    over `''` or one constant string, which random tiny models emit, proves nothing)."""
+    assert outputs and all(o.strip() for o in outputs), f"empty outputs: {outputs}"
+    assert len(set(outputs)) >= min(at_least, len(outputs)), f"too few distinct: {outputs}"
 
 
 def minilm_tokenizer() -> Any:
@@ -35,7 +111,62 @@ def _seeded(build: Any) -> Any:
     return build().eval()
 
 
-def tiny_t5(vocab_size: int = 32128, family: str = "t5") -> Any:
+TRAIN_STEPS = 150
+
+
+def train_briefly(
+    model: Any, sources: list[list[int]], labels: list[list[int]], steps: int = TRAIN_STEPS
+) -> Any:
+    """`steps` seeded AdamW steps on (source ids, label ids) pairs; in eval mode after."""
+    import torch
+
+    def padded(rows: list[list[int]], fill: int) -> torch.Tensor:
+        out = torch.full((len(rows), max(map(len, rows))), fill, dtype=torch.long)
+        for i, ids in enumerate(rows):
+            out[i, : len(ids)] = torch.tensor(ids)
+        return out
+
+    pad = model.config.pad_token_id
+    input_ids, label_ids = padded(sources, pad), padded(labels, -100)
+    torch.manual_seed(0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.train()
+    for step in range(steps):  # 16 pairs a step, in a fixed order
+        rows = torch.arange(step * 16, step * 16 + 16) % len(sources)
+        batch = input_ids[rows]
+        loss = model(input_ids=batch, attention_mask=batch != pad, labels=label_ids[rows]).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return model.eval()
+
+
+def tiny_t5(vocab_size: int | None = None, family: str = "t5") -> Any:
+    """A 1-layer T5 (or mT5): trained on `training_pairs()`, or random with `vocab_size` given."""
+    if vocab_size is None:
+        return copy.deepcopy(_trained(family))
+    return _seeded(lambda: _t5_model(vocab_size, family))
+
+
+def tiny_bart(vocab_size: int | None = None, family: str = "bart") -> Any:
+    """BART/PEGASUS shaped, on the T5 tokenizer's ids (pad 0, eos 1; no BOS): trained on
+    `training_pairs()`, or random with `vocab_size` given."""
+    if vocab_size is None:
+        return copy.deepcopy(_trained(family))
+    return _seeded(lambda: _bart_model(vocab_size, family))
+
+
+@functools.cache
+def _trained(family: str) -> Any:
+    build = _t5_model if "t5" in family else _bart_model
+    model = _seeded(lambda: build(vocab_size(), family))
+    tok, prefix = t5_tokenizer(), "summarize: " if "t5" in family else ""
+    pairs = training_pairs()
+    sources = tok([prefix + source for source, _ in pairs])["input_ids"]
+    return train_briefly(model, sources, tok([target for _, target in pairs])["input_ids"])
+
+
+def _t5_model(vocab_size: int, family: str) -> Any:
     from transformers import (
         MT5Config,
         MT5ForConditionalGeneration,
@@ -61,11 +192,10 @@ def tiny_t5(vocab_size: int = 32128, family: str = "t5") -> Any:
         eos_token_id=1,
         task_specific_params={"summarization": {"prefix": "summarize: "}},
     )
-    return _seeded(lambda: model_cls(config))
+    return model_cls(config)
 
 
-def tiny_bart(vocab_size: int = 32100, family: str = "bart") -> Any:
-    """BART/PEGASUS shaped, using the T5 tokenizer's ids (pad 0, eos 1; no BOS)."""
+def _bart_model(vocab_size: int, family: str) -> Any:
     from transformers import (
         BartConfig,
         BartForConditionalGeneration,
@@ -90,10 +220,11 @@ def tiny_bart(vocab_size: int = 32100, family: str = "bart") -> Any:
         "forced_eos_token_id": 1,
     }
     if family == "pegasus":
-        return _seeded(lambda: PegasusForConditionalGeneration(PegasusConfig(**common)))
+        return PegasusForConditionalGeneration(PegasusConfig(**common))
     # Hub BART configs carry these two; CTranslate2's converter reads them.
-    config = BartConfig(**common, normalize_before=False, normalize_embedding=True)
-    return _seeded(lambda: BartForConditionalGeneration(config))
+    return BartForConditionalGeneration(
+        BartConfig(**common, normalize_before=False, normalize_embedding=True)
+    )
 
 
 def tiny_bert2bert() -> Any:
@@ -146,8 +277,29 @@ def mbart_tokenizer(src_lang: str | None = None) -> Any:
     return MBartTokenizer(vocab=pieces, src_lang=src_lang, tgt_lang=src_lang)
 
 
-def tiny_mbart(tokenizer: Any) -> Any:
-    """A 1-layer random mBART sized to `tokenizer` (decoding starts at </s>, like mBART's)."""
+def tiny_mbart(tokenizer: Any, trained: bool = True) -> Any:
+    """A 1-layer mBART sized to `tokenizer` (decoding starts at </s>, like mBART's), trained on
+    `training_pairs()` with German language codes (`mbart_tokenizer()`'s vocabulary)."""
+    if not trained:
+        return _random_mbart(tokenizer)
+    model = copy.deepcopy(_trained_mbart())
+    assert model.config.vocab_size == len(tokenizer), "trained for mbart_tokenizer()'s vocabulary"
+    return model
+
+
+@functools.cache
+def _trained_mbart() -> Any:
+    tok = mbart_tokenizer("de_DE")
+    code = tok.convert_tokens_to_ids("de_DE")
+    pairs = training_pairs()
+    sources = tok([source for source, _ in pairs])["input_ids"]  # ... </s> de_DE
+    targets = tok([target for _, target in pairs], add_special_tokens=False)["input_ids"]
+    # what generation produces after the </s> it starts from: the forced code, text, </s>
+    labels = [[code, *ids, tok.eos_token_id] for ids in targets]
+    return train_briefly(_random_mbart(tok), sources, labels)
+
+
+def _random_mbart(tokenizer: Any) -> Any:
     from transformers import MBartConfig, MBartForConditionalGeneration
 
     config = MBartConfig(

@@ -1,7 +1,9 @@
-"""Backends: CTranslate2 equals torch fp32 under greedy decoding; int8 paths; fallbacks."""
+"""Backends: CTranslate2 against torch fp32 (greedy, beam search, bans); exact token counts in
+batches of mixed lengths on every backend; int8 paths; fallbacks."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -15,6 +17,8 @@ torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
 pytest.importorskip("ctranslate2")
 
+from transformers import LogitsProcessor, LogitsProcessorList  # noqa: E402
+
 TEXTS = [
     "Anna: Did you book the train? Ben: Yes, for Friday at nine.",
     "Eve: lunch?",
@@ -22,6 +26,22 @@ TEXTS = [
     "",
 ]
 GREEDY = {"max_new_tokens": 10, "num_beams": 1, "no_repeat_ngram_size": 0}
+# Inputs whose summaries (tiny models trained on `tiny.training_pairs()`) come in mixed lengths:
+# under a cap of CAP new tokens some stop at EOS and some are cut off, in one batch.
+MIXED = [
+    "Eve: lunch? Finn: yes.",
+    "Anna: Did you get the keys? Ben: Yes.",
+    "Cara: Did you book the train tickets for Friday? Dan: Yes, at 4 pm.",
+    "Dan: the report is late again. Eve: I will finish the report tonight, promise. Dan: Thanks.",
+    "Ben: Did you get dinner? Cara: Yes.",
+    "Finn: Did you book a birthday gift for Monday? Anna: Yes, at 7 pm.",
+]
+CAP = 9
+# Beam search with the settings users get (GenerationSettings' defaults but a length penalty and
+# a minimum length): the two libraries apply the bans at different places (see the test below).
+# early_stopping=True (the default) is what CTranslate2 always does: stop at num_beams finished.
+BEAMS_BANS = {"num_beams": 4, "no_repeat_ngram_size": 3, "length_penalty": 2.0,
+              "min_new_tokens": 8, "early_stopping": True}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +65,100 @@ def test_ctranslate2_fp32_greedy_equals_torch(saved, family: str, min_new_tokens
     assert fast.backend.name == "ctranslate2"
     a = ref.summarize_detailed(TEXTS, min_new_tokens=min_new_tokens)
     b = fast.summarize_detailed(TEXTS, min_new_tokens=min_new_tokens)
+    tiny.assert_varied(a.summaries[:3])
     assert a.summaries == b.summaries
     assert a.new_tokens == b.new_tokens
     if min_new_tokens:
         assert a.new_tokens[:3] != [0, 0, 0]
+
+
+@pytest.mark.parametrize("family", ["t5", "bart"])
+@pytest.mark.parametrize("length_penalty", [1.0, 2.0])
+def test_ctranslate2_fp32_beam_search_equals_torch(saved, family: str, length_penalty) -> None:
+    """4 beams and a length penalty, no bans: the two beam searches agree token for token."""
+    ref = Summarizer.from_pretrained(str(saved[family]))
+    fast = Summarizer.from_pretrained(str(saved[family]), backend="ctranslate2")
+    kw = {"num_beams": 4, "length_penalty": length_penalty, "max_new_tokens": 16,
+          "early_stopping": True}  # fmt: skip
+    a = ref.summarize_detailed(MIXED, **kw)
+    b = fast.summarize_detailed(MIXED, **kw)
+    tiny.assert_varied(a.summaries)
+    assert a.summaries == b.summaries and a.new_tokens == b.new_tokens
+
+
+class RenormalizeAfterBans(LogitsProcessor):
+    """Log-softmax again after transformers' bans: CTranslate2's order (bans, then softmax)."""
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        return scores.log_softmax(dim=-1)
+
+
+@pytest.mark.parametrize("family", ["t5", "bart"])
+def test_ctranslate2_beam_search_bans_before_the_softmax_torch_after(saved, family) -> None:
+    """The documented difference (README, "Backends"; `--backend` help), measured exactly.
+
+    transformers' beam search sets banned tokens (repeated n-grams, EOS under the minimum
+    length) to -inf in the log-probabilities, so a beam whose likely next tokens are banned
+    keeps that loss; CTranslate2 bans them in the logits before its log-softmax, so the rest
+    renormalize and the beam loses nothing. Torch with one more log-softmax after its
+    processors reproduces CTranslate2 on every input here; without it some beams rank differently.
+    """
+    ref = Summarizer.from_pretrained(str(saved[family]))
+    fast = Summarizer.from_pretrained(str(saved[family]), backend="ctranslate2")
+    texts = [source for source, _ in tiny.training_pairs()[::4]] + MIXED
+    settings = ref.settings.with_overrides(max_new_tokens=16, **BEAMS_BANS)
+    sources = [ids for ids in ref.tokenizer([ref.prefix + t for t in texts])["input_ids"]]
+    torch_ids = ref.backend.generate_ids(sources, settings)
+    ct2_ids = fast.backend.generate_ids(sources, settings)
+    generate = ref.backend.model.generate
+    ref.backend.model.generate = functools.partial(  # type: ignore[method-assign]
+        generate, logits_processor=LogitsProcessorList([RenormalizeAfterBans()])
+    )
+    renormalized = ref.backend.generate_ids(sources, settings)
+    tiny.assert_varied(ref.tokenizer.batch_decode(ct2_ids, skip_special_tokens=True))
+    assert renormalized == ct2_ids
+    differ = sum(a != b for a, b in zip(torch_ids, ct2_ids, strict=True))
+    assert 0 < differ < len(texts), differ
+    # CTranslate2 always stops at num_beams finished hypotheses (transformers' early_stopping=True)
+    no_early_stop = settings.with_overrides(early_stopping=False)
+    assert fast.backend.generate_ids(sources, no_early_stop) == ct2_ids
+    # greedy: the argmax is the same either way, so the backends agree with the same bans
+    greedy = settings.with_overrides(num_beams=1)
+    assert ref.backend.generate_ids(sources, greedy) == fast.backend.generate_ids(sources, greedy)
+
+
+BACKENDS = [("torch", None), ("torch", "bf16"), ("torch", "int8"), ("ctranslate2", None),
+            ("ctranslate2", "int8")]  # fmt: skip
+
+
+@pytest.mark.parametrize("family", ["t5", "bart"])
+@pytest.mark.parametrize("num_beams", [1, 4])
+@pytest.mark.parametrize(("backend", "quantize"), BACKENDS)
+def test_mixed_lengths_in_one_batch_count_exact_tokens_and_caps(
+    saved, family: str, num_beams: int, backend: str, quantize: str | None
+) -> None:
+    """Some outputs stop at EOS, some at the cap, in one batch: each one's count is its own.
+
+    The expected counts come from decoding each input alone (no batch-mates, so no padding
+    or EOS fill): its length, less the EOS that stopped it before the cap.
+    """
+    from summarist.genconfig import hit_cap
+
+    s = Summarizer.from_pretrained(str(saved[family]), backend=backend, quantize=quantize)
+    kw = {"num_beams": num_beams, "max_new_tokens": CAP, "no_repeat_ngram_size": 0}
+    got = s.summarize_detailed(MIXED, **kw)
+    settings = s.settings.with_overrides(**kw)
+    sources = s.tokenizer([s.prefix + t for t in MIXED])["input_ids"]
+    alone = [s.backend.generate_ids([ids], settings)[0] for ids in sources]
+    eos = s.tokenizer.eos_token_id
+    assert all(ids[-1] == eos for ids in alone if len(ids) < CAP)
+    want = [len(ids) if len(ids) >= CAP else len(ids) - 1 for ids in alone]
+    tiny.assert_varied(got.summaries)
+    assert got.summaries == s.tokenizer.batch_decode(alone, skip_special_tokens=True)
+    assert got.new_tokens == want
+    capped = hit_cap(got.new_tokens, CAP)
+    assert capped == [len(ids) >= CAP for ids in alone]
+    assert any(capped) and not all(capped), got.new_tokens
 
 
 def test_export_directory_round_trip_keeps_prefix_and_settings(saved, tmp_path: Path) -> None:
@@ -110,7 +220,8 @@ def test_ctranslate2_takes_a_window_of_texts_per_call_and_reports_each_batch(sav
     assert ticks == [4, 4, 4, 4, 4, 3]
     one_by_one = [run_batched(fast.backend, fast.tokenizer, [t], settings, prefix=fast.prefix)[0][0]
                   for t in texts]  # fmt: skip
-    assert got == one_by_one and len(set(got)) > 1
+    tiny.assert_varied(one_by_one)
+    assert got == one_by_one
 
 
 def test_torch_int8_quantizes_linears_and_still_generates(saved) -> None:

@@ -7,8 +7,10 @@ CTranslate2 converts T5, mT5, BART, mBART, PEGASUS, Marian and M2M100; BERT2BERT
 Pitfalls handled here (each seen with ctranslate2 4.8.5, see NOTES.md): BART configs built from
 scratch lack `normalize_before`/`normalize_embedding`, which the converter reads; a tokenizer
 without a BOS token leaves `"bos_token": null` in the converted config, which then fails to
-load; and the converter pads T5's vocabulary by repeating names, so output tokens are mapped to
-ids through the converted model's own vocabulary file.
+load; an mBART with an `MBartTokenizer` gets `"decoder_start_token": null`, so CTranslate2
+started decoding at the language code instead of </s> as transformers does; and the converter
+pads T5's vocabulary by repeating names, so output tokens are mapped to ids through the
+converted model's own vocabulary file.
 """
 
 from __future__ import annotations
@@ -115,11 +117,29 @@ def _forced_bos_token(model: Any, tokenizer: Any) -> str | None:
 
 
 def _fix_null_bos(out_dir: Path, tokenizer: Any, model: Any) -> None:
+    """Fill the start tokens the converter leaves null with the one transformers starts at.
+
+    A null `bos_token` fails to load. A null `decoder_start_token` (the converter's choice for
+    every mBART whose tokenizer is `MBartTokenizer`, after mBART-25's convention) makes the
+    target prefix, the language code, the first decoder input, where transformers feeds
+    `decoder_start_token_id` (</s>) and then the forced code: a different decoder input at
+    every step, so summaries differed from torch's (5 of 35 on a tiny trained mBART).
+    """
     config_file = out_dir / "config.json"
     config = json.loads(config_file.read_text(encoding="utf-8"))
+    start = model.config.decoder_start_token_id
+    changed = False
     if config.get("bos_token") is None:
-        start = model.config.decoder_start_token_id
         config["bos_token"] = tokenizer.convert_ids_to_tokens(int(start))
+        changed = True
+    if (
+        "decoder_start_token" in config
+        and config["decoder_start_token"] is None
+        and start is not None
+    ):
+        config["decoder_start_token"] = tokenizer.convert_ids_to_tokens(int(start))
+        changed = True
+    if changed:
         from summarist.rundir import write_json
 
         write_json(config_file, config)
@@ -130,7 +150,15 @@ def read_export_meta(path: str | Path) -> dict[str, Any]:
 
 
 class CTranslate2Backend:
-    """Generates with a `ctranslate2.Translator` over an exported directory."""
+    """Generates with a `ctranslate2.Translator` over an exported directory.
+
+    Greedy decoding, and beam search without bans, equal torch's token for token. With bans
+    (no_repeat_ngram_size, min_new_tokens) beam search differs: CTranslate2 masks the logits
+    before its log-softmax (the other tokens renormalize), transformers masks the
+    log-probabilities after it. CTranslate2 also always stops at `num_beams` finished
+    hypotheses (transformers' early_stopping=True) and leaves the decoder start token out of
+    its n-gram history. Measured and tested in tests/unit/test_backends.py; README, "Backends".
+    """
 
     name = "ctranslate2"
 

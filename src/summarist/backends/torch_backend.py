@@ -64,7 +64,12 @@ class TorchBackend:
                 generation_config=self.generation_config(settings),
                 **extra,
             )
-        return out[:, 1:].cpu().tolist()  # drop the decoder start token
+        eos = self.token_ids.get("eos_token_id")
+        eos_ids = set(eos) if isinstance(eos, list) else {eos}
+        # drop the decoder start token, and whatever follows the first EOS: beam search fills
+        # a finished beam's row up to the batch's longest output with EOS, not padding, which
+        # counted as generated tokens (and as hitting the cap, for the whole batch)
+        return [cut_after_eos(row, eos_ids) for row in out[:, 1:].cpu().tolist()]
 
     def generation_config(self, settings: GenerationSettings) -> Any:
         """The model's own GenerationConfig (token ids, forced BOS...) with `settings` applied."""
@@ -73,6 +78,14 @@ class TorchBackend:
             cfg.update(**self.token_ids)
             self._config_cache[settings] = cfg
         return self._config_cache[settings]
+
+
+def cut_after_eos(ids: list[int], eos_ids: set[Any]) -> list[int]:
+    """`ids` up to and including its first end-of-sequence token."""
+    for i, token in enumerate(ids):
+        if token in eos_ids:
+            return ids[: i + 1]
+    return ids
 
 
 def beam_cache() -> Any:
