@@ -86,7 +86,9 @@ def test_run_directory_matches_the_contract(kind: str, dialogues: Path, tmp_path
     rows = read_jsonl(run / "predictions.jsonl")
     assert len(rows) == 16
     assert {"split", "index", "source", "prediction", "references", "scores"} <= set(rows[0])
-    assert all(r["new_tokens"] <= cfg["generation"]["max_new_tokens"] for r in rows)
+    cap = cfg["generation"]["max_new_tokens"]
+    assert all(r["hit_cap"] == (r["new_tokens"] >= cap) for r in rows)
+    assert all(r["new_tokens"] > 0 for r in rows)
 
     card = (run / "README.md").read_text("utf-8")
     assert "lead-3-utterances" in card and "Intended use" in card
@@ -163,8 +165,10 @@ def test_max_new_tokens_bounds_outputs_and_warns(
     with caplog.at_level(logging.WARNING, logger="summarist"):
         run = train(config(dialogues, tmp_path / "run", "t5", max_new_tokens=3, num_beams=1))
     rows = read_jsonl(run / "predictions.jsonl")
-    assert max(r["new_tokens"] for r in rows) <= 3
+    assert all(r["hit_cap"] == (r["new_tokens"] == 3) for r in rows)
     assert any(r["hit_cap"] for r in rows)
+    # A 3-token cap cuts the summary: no prediction has more than 3 tokens' worth of words.
+    assert all(0 < len(r["prediction"].split()) <= 3 for r in rows)
     assert "stopped at max_new_tokens=3" in caplog.text
 
 
