@@ -35,7 +35,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dialogs
 
 
 def _corpus(n_train: int) -> tuple:
-    from summarist.data.config import DataConfig
+    from summarist.config.data import DataConfig
     from summarist.data.loading import load_corpus
 
     corpus = load_corpus(DataConfig([str(DATA)]))
@@ -43,8 +43,8 @@ def _corpus(n_train: int) -> tuple:
 
 
 def _train_config(a: argparse.Namespace, out: str) -> object:
-    from summarist.data.config import DataConfig
-    from summarist.training.config import TrainConfig
+    from summarist.config.data import DataConfig
+    from summarist.config.train import TrainConfig
 
     return TrainConfig(
         data=DataConfig([str(DATA)]), output_dir=out, max_steps=a.steps, batch_size=a.batch_size,

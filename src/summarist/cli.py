@@ -64,7 +64,7 @@ SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 
 def build_data_config(**kw: Any) -> Any:
     """Flags → DataConfig (validation happens in DataConfig.__post_init__)."""
-    from summarist.data.config import DataConfig, parse_ratios
+    from summarist.config.data import DataConfig, parse_ratios
 
     return DataConfig(
         data=list(kw["data"] or []),
@@ -468,7 +468,7 @@ def train(
 ) -> None:
     """Fine-tune a seq2seq model (or a BERT2BERT warm start), evaluate it next to lead-3."""
     flags = dict(locals())  # first line: only the parameters are local yet
-    from summarist.training.config import load_train_config
+    from summarist.config.train import load_train_config
     from summarist.training.loop import resume_run
     from summarist.training.loop import train as run_training
 
@@ -485,7 +485,7 @@ def train(
     typer.echo(f"run directory: {out}")
 
 
-# ---- inference (summarist.summarize, summarist.compare, summarist.backends) ----
+# ---- inference (summarist.summarize, summarist.compare_models, summarist.inference.backends) ----
 BackendOpt = Annotated[str, typer.Option(help="torch or ctranslate2 (falls back to torch).")]
 QuantizeOpt = Annotated[
     str | None,
@@ -582,7 +582,7 @@ def export(
 
     if export_format != "ctranslate2":
         raise ConfigError(f"unknown export format '{export_format}'", "use --format ctranslate2")
-    from summarist.backends.ctranslate2_backend import export_model
+    from summarist.inference.backends.ctranslate2_backend import export_model
 
     typer.echo(f"exported: {export_model(model, output, quantize, lang)}")
 
@@ -631,7 +631,7 @@ def compare(
     With --data and --split every model is also scored (ROUGE with bootstrap CIs), gets a run
     directory under --output-dir, and each pair of models gets a paired bootstrap test.
     """
-    from summarist.compare import (
+    from summarist.compare_models import (
         CompareModelsConfig,
         render_evaluation,
         render_side_by_side,

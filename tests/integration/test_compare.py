@@ -30,8 +30,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def test_compare_on_data_writes_a_run_per_model_and_paired_tests(models, tiny_corpus, tmp_path):
-    from summarist.compare import CompareModelsConfig, run_compare
-    from summarist.data.config import DataConfig
+    from summarist.compare_models import CompareModelsConfig, run_compare
+    from summarist.config.data import DataConfig
     from summarist.evaluation import ScoringConfig
 
     out = tmp_path / "runs"

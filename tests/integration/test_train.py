@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
+from summarist.config.train import TrainConfig
 from summarist.errors import ConfigError
 from summarist.rundir import read_json, read_jsonl, read_yaml
-from summarist.training.config import TrainConfig
 from summarist.training.loop import TrainingDiverged, fit, setup, train
 from tests.conftest import write_jsonl
 from tests.tiny_models import tiny_model
@@ -110,7 +110,7 @@ def test_mbart_trains_with_its_language_and_summarizes_in_it(
 ) -> None:
     from transformers import GenerationConfig
 
-    from summarist.generation import Summarizer
+    from summarist.inference.summarizer import Summarizer
 
     run = train(config(dialogues, tmp_path / "run", "mbart", max_steps=2, eval_every=0, lang="de"))
     gen = GenerationConfig.from_pretrained(run / "model")

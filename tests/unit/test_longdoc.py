@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from summarist.genconfig import GenerationSettings
-from summarist.longdoc import fit_units, pack_windows
+from summarist.config.generation import GenerationSettings
+from summarist.inference.longdoc import fit_units, pack_windows
 from tests.unit import _tiny_seq2seq as tiny
 
 LIMIT = 128
@@ -51,8 +51,8 @@ def test_overlong_unit_is_split_into_word_runs() -> None:
 def summarizer():
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
-    from summarist.backends.torch_backend import TorchBackend
-    from summarist.generation import Summarizer
+    from summarist.inference.backends.torch_backend import TorchBackend
+    from summarist.inference.summarizer import Summarizer
 
     tok = tiny.t5_tokenizer()
     model = tiny.tiny_t5()

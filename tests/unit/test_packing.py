@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from summarist.genconfig import GenerationSettings
-from summarist.generation import Summarizer, generate_batched
+from summarist.config.generation import GenerationSettings
+from summarist.inference.summarizer import Summarizer, generate_batched
 from tests.unit import _tiny_seq2seq as tiny
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
-packing = pytest.importorskip("summarist.backends.packing")
+packing = pytest.importorskip("summarist.inference.backends.packing")
 if not packing.packing_available():  # pragma: no cover - torch builds without oneDNN
     pytest.skip("this torch build has no oneDNN packed linear", allow_module_level=True)
 

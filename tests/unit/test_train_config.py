@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
+from summarist.config.train import TrainConfig, load_train_config
 from summarist.errors import ConfigError
-from summarist.training.config import TrainConfig, load_train_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

@@ -11,7 +11,7 @@ contract in `summarist.rundir`.
     render.py     terminal tables
 """
 
-from summarist.evaluation.compare import CompareConfig, compare_runs, compare_scores
+from summarist.evaluation.compare_runs import CompareConfig, compare_runs, compare_scores
 from summarist.evaluation.render import render_comparison, render_metrics
 from summarist.evaluation.rundirs import (
     PREDICTION_FIELDS,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from summarist import rundir
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
 from summarist.errors import ConfigError
 from summarist.evaluation.rundirs import (
     data_config_dict,

@@ -39,9 +39,9 @@ def save_model(s: Any) -> Path:
 def final_evaluation(s: Any) -> dict[str, Any]:
     """Beam-search evaluation of each eval split, next to the lead baseline; writes the run."""
     from summarist.baselines import run_baseline
+    from summarist.config.generation import hit_cap, warn_if_capped
     from summarist.evaluation import score_split, write_run
-    from summarist.genconfig import hit_cap, warn_if_capped
-    from summarist.generation import generate_batched
+    from summarist.inference.summarizer import generate_batched
 
     metrics_by_split: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
@@ -131,7 +131,7 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
         "## Use",
         "",
         "```python",
-        "from summarist.generation import Summarizer",
+        "from summarist.inference.summarizer import Summarizer",
         f'Summarizer.from_pretrained("{Path(s.run_dir) / MODEL_DIR}").summarize(["..."])',
         "```",
         "",

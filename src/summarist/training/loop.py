@@ -19,14 +19,19 @@ from typing import Any
 
 import numpy as np
 
+from summarist.config.generation import (
+    GenerationSettings,
+    default_max_new_tokens,
+    hit_cap,
+    warn_if_capped,
+)
+from summarist.config.train import TrainConfig
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, SummaristError
-from summarist.genconfig import GenerationSettings, default_max_new_tokens, hit_cap, warn_if_capped
 from summarist.models.loading import LoadedModel
-from summarist.preprocessing import Example
 from summarist.rundir import CONFIG, METRICS, MODEL_DIR, read_yaml, write_yaml
+from summarist.training.batches import Example
 from summarist.training.checkpoint import CHECKPOINT, Progress
-from summarist.training.config import TrainConfig
 from summarist.training.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -57,7 +62,7 @@ class Setup:
 def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
     """Fine-tune as `cfg` says; return the run directory.
 
-    >>> from summarist.data.config import DataConfig
+    >>> from summarist.config.data import DataConfig
     >>> run = train(TrainConfig(data=DataConfig(["data/"]), max_steps=100))  # doctest: +SKIP
     """
     run_dir = Path(cfg.output_dir)
@@ -99,7 +104,7 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
     from summarist.data.loading import load_corpus
     from summarist.models.loading import add_tokens, load_for_training, speaker_tags
     from summarist.models.registry import check_source_length
-    from summarist.preprocessing import tokenize_pairs
+    from summarist.training.batches import tokenize_pairs
 
     _seed_everything(cfg.seed)
     corpus = load_corpus(cfg.data)
@@ -243,8 +248,8 @@ def build_scheduler(optimizer: Any, total_steps: int, warmup_ratio: float) -> An
 def fit(s: Setup, *, resume: bool = False) -> Progress:
     import torch
 
-    from summarist.preprocessing import Seq2SeqCollator, length_grouped_batches
     from summarist.training import checkpoint as ckpt
+    from summarist.training.batches import Seq2SeqCollator, length_grouped_batches
     from summarist.training.callbacks import ProgressBar, Trackers, TrainLog
 
     cfg, model, runtime = s.cfg, s.loaded.model, s.runtime
@@ -354,7 +359,7 @@ def _train_step(
     """One optimizer step over `micro` batches; loss weighted by each batch's label tokens."""
     import torch
 
-    from summarist.preprocessing import split_by_tokens
+    from summarist.training.batches import split_by_tokens
 
     model, runtime = s.loaded.model, s.runtime
     budget = s.cfg.max_batch_tokens
@@ -419,7 +424,7 @@ def _eval_subset(s: Setup) -> Split | None:
 
 def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
     """Cheap evaluation during training: greedy decoding, ROUGE without bootstrap."""
-    from summarist.generation import generate_batched
+    from summarist.inference.summarizer import generate_batched
     from summarist.metrics.rouge import compute_rouge
 
     settings = s.settings.for_eval()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from summarist.backends.base import Backend
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ConfigError
-from summarist.genconfig import GenerationSettings
+from summarist.inference.backends.base import Backend
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def open_backend(
 
     `lang` is the language of mBART-family models (ignored by others).
     """
-    from summarist.backends import ctranslate2_backend as ct2
+    from summarist.inference.backends import ctranslate2_backend as ct2
 
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend '{backend}'", f"use one of {', '.join(BACKENDS)}")
@@ -54,8 +54,8 @@ def open_backend(
     if ct2.is_export_dir(name):
         return _open_export(name, device, quantize)
 
-    from summarist.backends.loading import load_seq2seq, prefix_for, settings_for
-    from summarist.generation import source_limit
+    from summarist.inference.backends.loading import load_seq2seq, prefix_for, settings_for
+    from summarist.inference.summarizer import source_limit
     from summarist.models.resolve import resolve_model_path
 
     model, tokenizer = load_seq2seq(name, lang=lang)
@@ -85,7 +85,7 @@ def open_backend(
         fast.workdir = tmp  # removed when the backend is garbage-collected
         return OpenedBackend(fast, tokenizer, settings, prefix, limit)
 
-    from summarist.backends.torch_backend import TorchBackend, prepare_for_inference
+    from summarist.inference.backends.torch_backend import TorchBackend, prepare_for_inference
 
     # The fp32 model is ours: converted in place, no second copy in memory.
     model = prepare_for_inference(model, quantize, on_cpu=on_cpu)
@@ -105,7 +105,7 @@ def _compute_type(quantize: str | None) -> str:
 
 
 def _open_export(path: str, device: str | None, quantize: str | None) -> OpenedBackend:
-    from summarist.backends import ctranslate2_backend as ct2
+    from summarist.inference.backends import ctranslate2_backend as ct2
     from summarist.models.resolve import load_tokenizer
 
     meta = ct2.read_export_meta(path)

@@ -11,9 +11,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ConfigError, did_you_mean
-from summarist.genconfig import GenerationSettings
 from summarist.models.resolve import DEFAULT_MODEL
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]

@@ -62,7 +62,7 @@ class CompareModelsConfig:
 
 def run_compare(cfg: CompareModelsConfig) -> dict[str, Any]:
     """Summarize with every model; with data, score, write run dirs and paired tests."""
-    from summarist.io_texts import read_texts
+    from summarist.data.texts import read_texts
 
     split = _load_split(cfg) if cfg.data is not None else None
     if cfg.input is not None:
@@ -80,7 +80,7 @@ def run_compare(cfg: CompareModelsConfig) -> dict[str, Any]:
 
 
 def _summarize_with(name: str, texts: list[str], cfg: CompareModelsConfig) -> dict[str, Any]:
-    from summarist.generation import Summarizer
+    from summarist.inference.summarizer import Summarizer
 
     summarizer = Summarizer.from_pretrained(
         name,
@@ -121,6 +121,7 @@ def _load_split(cfg: CompareModelsConfig) -> Any:
 def _evaluate(
     cfg: CompareModelsConfig, split: Any, texts: list[str], result: dict[str, Any], same: bool
 ) -> dict[str, Any]:
+    from summarist.config.generation import hit_cap
     from summarist.evaluation import (
         CompareConfig,
         ScoringConfig,
@@ -129,7 +130,6 @@ def _evaluate(
         score_split,
         write_run,
     )
-    from summarist.genconfig import hit_cap
 
     scoring = cfg.scoring or ScoringConfig()
     runs: dict[str, Path] = {}

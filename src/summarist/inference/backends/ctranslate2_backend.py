@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ModelError
-from summarist.genconfig import GenerationSettings
 
 log = logging.getLogger(__name__)
 
@@ -237,8 +237,8 @@ def export_model(
     name: str, out_dir: Path, quantize: str | None = None, lang: str | None = None
 ) -> Path:
     """`summarist export --format ctranslate2`: load `name`, convert it, return the directory."""
-    from summarist.backends.loading import load_seq2seq, prefix_for, settings_for
-    from summarist.generation import source_limit
+    from summarist.inference.backends.loading import load_seq2seq, prefix_for, settings_for
+    from summarist.inference.summarizer import source_limit
     from summarist.models.resolve import resolve_model_path
 
     model, tokenizer = load_seq2seq(name, lang=lang)

@@ -7,8 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ModelError
-from summarist.genconfig import GenerationSettings
 
 log = logging.getLogger(__name__)
 

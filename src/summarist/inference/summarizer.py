@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from summarist.backends.base import DEFAULT_BATCH_SIZE, Backend, count_new_tokens
-from summarist.genconfig import GenerationSettings
+from summarist.config.generation import GenerationSettings
+from summarist.inference.backends.base import DEFAULT_BATCH_SIZE, Backend, count_new_tokens
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def generate_batched(
 
     >>> summaries, new_tokens = generate_batched(model, tok, texts, GenerationSettings())
     """
-    from summarist.backends.torch_backend import TorchBackend
+    from summarist.inference.backends.torch_backend import TorchBackend
 
     was_training = model.training  # evaluation during training: hand the model back as found
     backend = TorchBackend(model, tokenizer, device=device)
@@ -202,7 +202,7 @@ class Summarizer:
         self.long = long
         self.overlap = source_limit // 8 if overlap is None else overlap
         self.last_traces: list[Any] = []
-        """Map-reduce traces of the long inputs of the last call (`summarist.longdoc`)."""
+        """Map-reduce traces of the long inputs of the last call (`summarist.inference.longdoc`)."""
 
     @classmethod
     def from_pretrained(
@@ -231,7 +231,7 @@ class Summarizer:
             **kwargs: batch_size (default: the backend's choice, `default_batch_size`),
                 long ("chunk" | "truncate"), overlap (tokens).
         """
-        from summarist.backends.select import open_backend
+        from summarist.inference.backends.select import open_backend
 
         opened = open_backend(
             path_or_id, backend=backend, device=device, quantize=quantize, lang=lang
@@ -321,7 +321,7 @@ class Summarizer:
         levels: list[int],
         progress: Callable[[int], None] | None,
     ) -> tuple[list[str], list[int]]:
-        from summarist.longdoc import map_reduce
+        from summarist.inference.longdoc import map_reduce
 
         long_set = set(long_ones)
         short = [i for i in range(len(texts)) if i not in long_set]
