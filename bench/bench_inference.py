@@ -86,8 +86,7 @@ def build_shape(shape: str) -> tuple[Any, Any, str]:
         from transformers import EncoderDecoderModel
 
         from summarist.models.bert2bert import wire_special_tokens
-        from summarist.models.loading import quiet_transformers
-        from summarist.models.resolve import load_tokenizer, resolve_model_path
+        from summarist.models.resolve import load_tokenizer, quiet_transformers, resolve_model_path
 
         path = resolve_model_path("minilm")
         with quiet_transformers():

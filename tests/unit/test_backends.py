@@ -248,7 +248,7 @@ def test_hub_t5_without_saved_prefix_gets_the_family_prefix(tmp_path: Path) -> N
 
 
 def test_hub_style_max_length_becomes_max_new_tokens(tmp_path: Path) -> None:
-    from summarist.inference.backends.loading import settings_for
+    from summarist.models.loading import settings_for
 
     model = tiny.tiny_bart()
     model.generation_config.max_length = 142

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from summarist.config.generation import GenerationSettings
-from summarist.inference.summarizer import generate_batched, source_limit
+from summarist.inference.summarizer import generate_batched
+from summarist.models.registry import source_limit
 from tests.unit import _tiny_seq2seq as tiny
 
 torch = pytest.importorskip("torch")

@@ -19,8 +19,6 @@ from summarist.inference.backends.base import DEFAULT_BATCH_SIZE, Backend, count
 
 log = logging.getLogger(__name__)
 
-# Tokenizers report 1e30 when they have no limit of their own.
-_NO_LIMIT = 1_000_000
 # Texts handed at once to a backend that streams its results (CTranslate2): many batches per
 # call keep every replica busy to the end of the call (one call per 32 texts left one idle
 # while the other finished: +10% summaries/s for bart-base int8 here), and results still arrive
@@ -55,6 +53,7 @@ def generate_batched(
     >>> summaries, new_tokens = generate_batched(model, tok, texts, GenerationSettings())
     """
     from summarist.inference.backends.torch_backend import TorchBackend
+    from summarist.models.registry import source_limit
 
     was_training = model.training  # evaluation during training: hand the model back as found
     backend = TorchBackend(model, tokenizer, device=device)
@@ -128,20 +127,6 @@ def encode(tokenizer: Any, texts: list[str], limit: int | None) -> list[list[int
     """Token ids per text (with the tokenizer's special tokens), cut at `limit` if given."""
     kwargs: dict[str, Any] = {"truncation": True, "max_length": limit} if limit else {}
     return list(tokenizer(texts, **kwargs)["input_ids"])
-
-
-def source_limit(model: Any, tokenizer: Any) -> int:
-    """The most source tokens the model takes: position table size or tokenizer limit."""
-    limits = []
-    config = getattr(model, "config", None)
-    encoder = getattr(config, "encoder", None) or config  # EncoderDecoderConfig nests it
-    positions = getattr(encoder, "max_position_embeddings", None)
-    if isinstance(positions, int) and positions > 0:
-        limits.append(positions)
-    model_max = getattr(tokenizer, "model_max_length", None)
-    if isinstance(model_max, int) and 0 < model_max < _NO_LIMIT:
-        limits.append(model_max)
-    return min(limits) if limits else 512
 
 
 LONG_MODES = ("chunk", "truncate")

@@ -28,7 +28,7 @@ def save_model(s: Any) -> Path:
         }
     }
     model.generation_config = s.settings.to_hf(model.generation_config)
-    from summarist.models.loading import quiet_transformers
+    from summarist.models.resolve import quiet_transformers
 
     with quiet_transformers():
         model.save_pretrained(out)

@@ -237,20 +237,19 @@ def export_model(
     name: str, out_dir: Path, quantize: str | None = None, lang: str | None = None
 ) -> Path:
     """`summarist export --format ctranslate2`: load `name`, convert it, return the directory."""
-    from summarist.inference.backends.loading import load_seq2seq, prefix_for, settings_for
-    from summarist.inference.summarizer import source_limit
-    from summarist.models.resolve import resolve_model_path
+    from summarist.models.loading import inference_defaults, load_for_inference
 
-    model, tokenizer = load_seq2seq(name, lang=lang)
+    model, tokenizer = load_for_inference(name, lang=lang)
     if not supports(model.config.model_type):
         raise unsupported_error(model.config.model_type)
+    saved = inference_defaults(model, tokenizer, name)
     return export_ctranslate2(
         model,
         tokenizer,
         out_dir,
-        prefix=prefix_for(model.config),
-        settings=settings_for(model, resolve_model_path(name)),
-        source_limit=source_limit(model, tokenizer),
+        prefix=saved.prefix,
+        settings=saved.settings,
+        source_limit=saved.source_limit,
         quantize=None if quantize in (None, "none") else quantize,
         source=name,
     )

@@ -40,7 +40,9 @@ def open_backend(
     `lang` is the language of mBART-family models (ignored by others).
     """
     from summarist.inference.backends import ctranslate2_backend as ct2
+    from summarist.models.resolve import resolve_run_dir
 
+    name = resolve_run_dir(name)  # a run directory stands for its model/
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend '{backend}'", f"use one of {', '.join(BACKENDS)}")
     if quantize not in (None, *QUANTIZE):
@@ -54,14 +56,11 @@ def open_backend(
     if ct2.is_export_dir(name):
         return _open_export(name, device, quantize)
 
-    from summarist.inference.backends.loading import load_seq2seq, prefix_for, settings_for
-    from summarist.inference.summarizer import source_limit
-    from summarist.models.resolve import resolve_model_path
+    from summarist.models.loading import inference_defaults, load_for_inference
 
-    model, tokenizer = load_seq2seq(name, lang=lang)
-    prefix = prefix_for(model.config)
-    settings = settings_for(model, resolve_model_path(name))
-    limit = source_limit(model, tokenizer)
+    model, tokenizer = load_for_inference(name, lang=lang)
+    saved = inference_defaults(model, tokenizer, name)
+    prefix, settings, limit = saved.prefix, saved.settings, saved.source_limit
     model_type = model.config.model_type
     if backend == "ctranslate2" and not ct2.supports(model_type):
         log.warning(
