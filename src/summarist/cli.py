@@ -128,8 +128,14 @@ def data_stats(
     from summarist.data.stats import run_data_stats
 
     cfg = build_data_config(**locals())
+    tokenizer = None
+    if model:
+        from summarist.models.resolve import load_tokenizer
+
+        tokenizer = load_tokenizer(model)
     stats = run_data_stats(
         cfg,
+        tokenizer=tokenizer,
         model=model,
         max_source_length=max_source_length,
         max_target_length=max_target_length,
