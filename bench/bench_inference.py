@@ -205,7 +205,7 @@ def one_round(
     labels: list[str], ct2_dir: Any, args: argparse.Namespace,
 ) -> dict:  # fmt: skip
     """One timing of the reference and of every path, in that order."""
-    from summarist.inference.summarizer import default_batch_size, run_batched
+    from summarist.inference.batching import default_batch_size, run_batched
 
     ref, ref_s, ref_mem = timed(lambda: one_at_a_time(model, tok, subset, prefix, gen))
     out: dict[str, Any] = {"ref_s": ref_s, "ref_mib": ref_mem, "paths": {}}

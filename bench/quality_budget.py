@@ -67,7 +67,7 @@ def tutorial_arm(
     from summarist.config.data import DataConfig
     from summarist.config.generation import GenerationSettings
     from summarist.data.loading import load_corpus
-    from summarist.inference.summarizer import generate_batched
+    from summarist.inference.batching import generate_batched
     from summarist.metrics.rouge import compute_rouge
     from summarist.models.loading import load_for_training
 

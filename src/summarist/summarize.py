@@ -44,8 +44,9 @@ class SummarizeConfig:
     """Overrides of the model's saved generation settings (None values are ignored)."""
 
     def __post_init__(self) -> None:
-        from summarist.data.texts import OUTPUT_FORMATS
-        from summarist.inference.summarizer import BACKENDS, LONG_MODES
+        from summarist.inference.backends.select import BACKENDS
+        from summarist.inference.outputs import OUTPUT_FORMATS
+        from summarist.inference.summarizer import LONG_MODES
 
         if self.batch_size is not None and self.batch_size < 1:
             raise ConfigError(f"--batch-size must be >= 1, got {self.batch_size}")
@@ -60,7 +61,8 @@ class SummarizeConfig:
 
 def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
     """Summarize `cfg.input` and write the result; returns the `SummaryBatch`."""
-    from summarist.data.texts import format_rows, guess_format, read_texts, summary_rows
+    from summarist.data.texts import read_texts
+    from summarist.inference.outputs import format_rows, guess_format, summary_rows
     from summarist.inference.summarizer import Summarizer
 
     inputs = read_texts(cfg.input, cfg.text_column, cfg.encoding)

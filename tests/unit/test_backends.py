@@ -97,7 +97,7 @@ def test_ctranslate2_int8_on_cpu_decodes_in_batches_of_at_most_eight(saved) -> N
 def test_ctranslate2_takes_a_window_of_texts_per_call_and_reports_each_batch(saved) -> None:
     """One call for many batches keeps both replicas busy; progress still comes per batch and
     outputs come back in input order, the same as batch-by-batch decoding."""
-    from summarist.inference.summarizer import STREAM_WINDOW, run_batched
+    from summarist.inference.batching import STREAM_WINDOW, run_batched
 
     texts = [" ".join(["word"] * (1 + i % 7)) + f" number {i}." for i in range(23)]
     fast = Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2")

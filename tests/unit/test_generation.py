@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from summarist.config.generation import GenerationSettings
-from summarist.inference.summarizer import generate_batched
+from summarist.inference.batching import generate_batched
 from summarist.models.registry import source_limit
 from tests.unit import _tiny_seq2seq as tiny
 

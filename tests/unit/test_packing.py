@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from summarist.config.generation import GenerationSettings
-from summarist.inference.summarizer import Summarizer, generate_batched
+from summarist.inference.batching import generate_batched
+from summarist.inference.summarizer import Summarizer
 from tests.unit import _tiny_seq2seq as tiny
 
 torch = pytest.importorskip("torch")

@@ -41,7 +41,7 @@ def final_evaluation(s: Any) -> dict[str, Any]:
     from summarist.baselines import run_baseline
     from summarist.config.generation import hit_cap, warn_if_capped
     from summarist.evaluation import score_split, write_run
-    from summarist.inference.summarizer import generate_batched
+    from summarist.inference.batching import generate_batched
 
     metrics_by_split: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []

@@ -424,7 +424,7 @@ def _eval_subset(s: Setup) -> Split | None:
 
 def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
     """Cheap evaluation during training: greedy decoding, ROUGE without bootstrap."""
-    from summarist.inference.summarizer import generate_batched
+    from summarist.inference.batching import generate_batched
     from summarist.metrics.rouge import compute_rouge
 
     settings = s.settings.for_eval()
