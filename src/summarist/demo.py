@@ -21,9 +21,9 @@ from rich.console import Console
 from rich.table import Table
 
 from summarist.config.data import DataConfig
+from summarist.config.train import DEFAULT_MODEL
 from summarist.data.builtin import export_aclsum
 from summarist.data.stats import render_stats, run_data_stats
-from summarist.models.resolve import DEFAULT_MODEL
 
 OUT = Path("demo-output")
 

@@ -50,8 +50,8 @@ def config(data: Path, out: Path, kind: str, **kw: object) -> TrainConfig:
                   "eval_every": 2, "log_every": 1, "learning_rate": 1e-3, "report": False,
                   "num_beams": 2}  # fmt: skip
     base.update(kw)
-    return TrainConfig(data=DataConfig([str(data)]), model=model_name(kind), output_dir=str(out),
-                       **base)  # fmt: skip
+    return TrainConfig.from_dict({"data": DataConfig([str(data)]), "model": model_name(kind),
+                                  "output_dir": str(out), **base})  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", ["t5", "bart", "mt5", "bert2bert"])

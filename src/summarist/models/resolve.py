@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from summarist.config.train import DEFAULT_MODEL
 from summarist.errors import ModelError
 from summarist.rundir import MODEL_DIR
 
@@ -25,8 +26,6 @@ OFFLINE_MODELS: dict[str, str] = {
 }
 BERT2BART_NAMES = ("minilm-bart",)
 """Offline short names that build a BART from the encoder (`summarist.models.bert2bart`)."""
-DEFAULT_MODEL = "minilm-bart"
-"""What `summarist train` and `make demo` fine-tune unless told (README, "Training")."""
 
 
 def packaged_model_dir(package: str) -> Path:

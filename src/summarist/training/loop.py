@@ -129,7 +129,7 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
         decoder_start_token_id=_start_id(loaded),
     )
     # Labels end with EOS, which generation does not count as a new token.
-    settings = cfg.generation_overrides(default_max_new_tokens([len(e.labels) for e in examples]))
+    settings = cfg.resolve_generation(default_max_new_tokens([len(e.labels) for e in examples]))
     loaded.model.generation_config = settings.to_hf(loaded.model.generation_config)
     micro_per_epoch = math.ceil(len(examples) / cfg.batch_size)
     steps_per_epoch = max(1, math.ceil(micro_per_epoch / cfg.grad_accum))
