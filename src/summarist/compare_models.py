@@ -47,6 +47,7 @@ class CompareModelsConfig:
     """Texts per batch (default: 16; 32 for greedy bf16 on CPU)."""
     long: str = "chunk"
     generation: dict[str, Any] = field(default_factory=dict)
+    """Overrides of each model's saved `GenerationSettings`, by field name (None: keep)."""
     scoring: Any = None
     """A summarist.evaluation.ScoringConfig (default settings when None)."""
 
@@ -58,6 +59,9 @@ class CompareModelsConfig:
         if self.input is None and self.data is None:
             raise ConfigError("nothing to compare on", "pass --input FILE or --data D --split S")
         self.generation = {k: v for k, v in self.generation.items() if v is not None}
+        from summarist.config.generation import GenerationSettings
+
+        GenerationSettings().with_overrides(**self.generation)  # unknown names fail here
 
 
 def run_compare(cfg: CompareModelsConfig) -> dict[str, Any]:

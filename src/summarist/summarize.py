@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ class SummarizeConfig:
     """What to summarize, with which model and how."""
 
     model: str
-    """Model directory, hub id, short name or `summarist export` directory."""
+    """Model directory, run directory (its model/), hub id, short name or `summarist export`
+    directory."""
     input: str = "-"
     """A text file, a folder of .txt files, a .jsonl/.json/.csv/.tsv table, or - for stdin."""
     output: Path | None = None
@@ -29,19 +31,26 @@ class SummarizeConfig:
     format: str | None = None
     """jsonl or text (default: from the output's suffix, else text)."""
     text_column: str | None = None
+    """Column holding the text in a table (default: detected)."""
     encoding: str = "utf-8"
+    """Encoding of the input files."""
     backend: str = "torch"
+    """torch or ctranslate2 (converted on the fly; other families fall back to torch)."""
     quantize: str | None = None
+    """int8: torch dynamic int8 on CPU, or CTranslate2 int8. bf16: bfloat16 weights (torch;
+    about 2x fp32 on CPUs with AMX/AVX512-BF16, and on GPUs). Default: none."""
     device: str | None = None
+    """cpu, cuda, ... (default: cpu)."""
     lang: str | None = None
     """Language of mBART-family models (default: the one saved with the model)."""
     batch_size: int | None = None
-    """Texts per batch (default: 16; 32 for greedy bf16 on CPU)."""
+    """Texts per batch (default: the backend's choice, 16; 32 for greedy bf16 on CPU)."""
     long: str = "chunk"
     """Inputs over the model's limit: chunk (map-reduce) or truncate (with a warning)."""
     max_source_length: int | None = None
+    """Source token limit (default: the model's)."""
     generation: dict[str, Any] = field(default_factory=dict)
-    """Overrides of the model's saved generation settings (None values are ignored)."""
+    """Overrides of the model's saved `GenerationSettings`, by field name (None: keep)."""
 
     def __post_init__(self) -> None:
         from summarist.inference.backends.select import BACKENDS
@@ -57,6 +66,7 @@ class SummarizeConfig:
         if self.format is not None and self.format not in OUTPUT_FORMATS:
             raise ConfigError(f"unknown --format '{self.format}'", "use jsonl or text")
         self.generation = {k: v for k, v in self.generation.items() if v is not None}
+        GenerationSettings().with_overrides(**self.generation)  # unknown names fail here
 
 
 def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
@@ -76,7 +86,6 @@ def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
         batch_size=cfg.batch_size,
         long=cfg.long,
     )
-    summarizer.settings.with_overrides(**cfg.generation)  # unknown names fail before the work
     with _progress(len(inputs.texts)) as advance:
         result = summarizer.summarize_detailed(inputs.texts, progress=advance, **cfg.generation)
     text = format_rows(summary_rows(inputs, result), guess_format(cfg.output, cfg.format))

@@ -75,7 +75,7 @@ class BaselineRunConfig:
     data: DataConfig
     output_dir: Path
     splits: list[str] = field(default_factory=list)
-    """Splits to run on (default: test, else validation, else the only split)."""
+    """Splits to run on (none: test, else validation, else the only split)."""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     seed: int = 0
     """Seed of random baselines."""
