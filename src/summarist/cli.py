@@ -17,7 +17,7 @@ from summarist.errors import SummaristError
 
 app = typer.Typer(
     name="summarist",
-    help="Fine-tune, evaluate and serve summarization models with one reliable command.",
+    help="Fine-tune, evaluate and run summarization models with one reliable command.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -261,7 +261,7 @@ def evaluate(
     """Score predictions (ROUGE with 95% CIs + diagnostics), re-score a run, or compare two runs."""
     from summarist.errors import ConfigError
     from summarist.evaluation import (
-        CompareConfig,
+        CompareRunsConfig,
         EvaluateConfig,
         compare_runs,
         render_comparison,
@@ -276,7 +276,7 @@ def evaluate(
             raise ConfigError(
                 "--compare needs two run directories", "summarist evaluate --compare A B"
             )
-        result = compare_runs(CompareConfig(runs[0], runs[1], split, scoring, output_dir))
+        result = compare_runs(CompareRunsConfig(runs[0], runs[1], split, scoring, output_dir))
         _print(result if as_json else render_comparison(result), as_json)
         return
     if len(runs) > 1:
@@ -300,8 +300,8 @@ def baseline_cmd(
     name: Annotated[
         str,
         typer.Argument(
-            help="lead-K, lead-K-utterances, lead-K-utterances-notags, longest-utterance, "
-            "textrank-K, random-K or oracle."
+            help="Baseline to run, with its k: lead-3, textrank-3, oracle, ... "
+            "(an unknown name lists them all)."
         ),
     ],
     data: DataOpt,
@@ -464,7 +464,7 @@ def train(
     typer.echo(f"run directory: {out}")
 
 
-# ---- inference (summarist.summarize, summarist.compare_models, summarist.inference.backends) ----
+# ---- inference (summarist.summarize, summarist.model_comparison, summarist.inference.backends) ----
 def _summarize_opt(name: str, *decls: str) -> Any:
     from summarist.summarize import SummarizeConfig
 
@@ -612,13 +612,13 @@ def compare(
     With --data and --split every model is also scored (ROUGE with bootstrap CIs), gets a run
     directory under --output-dir, and each pair of models gets a paired bootstrap test.
     """
-    from summarist.compare_models import (
+    from summarist.evaluation import ScoringConfig
+    from summarist.model_comparison import (
         CompareModelsConfig,
+        compare_models,
         render_evaluation,
         render_side_by_side,
-        run_compare,
     )
-    from summarist.evaluation import ScoringConfig
 
     cfg = CompareModelsConfig(
         models=[m for entry in [*models, *(more_models or [])] for m in entry.split(",") if m],
@@ -638,7 +638,7 @@ def compare(
         generation={"max_new_tokens": max_new_tokens, "num_beams": num_beams},
         scoring=ScoringConfig(bootstrap=bootstrap, lang=lang.split("_")[0] if lang else None),
     )
-    result = run_compare(cfg)
+    result = compare_models(cfg)
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return

@@ -52,13 +52,13 @@ def test_summarize_cli_takes_the_run_directory(run_dir: Path, tmp_path: Path) ->
 
 def test_export_and_compare_take_the_run_directory(run_dir: Path, tmp_path: Path) -> None:
     pytest.importorskip("ctranslate2")
-    from summarist.compare_models import CompareModelsConfig, run_compare
     from summarist.inference.backends.ctranslate2_backend import export_model, read_export_meta
+    from summarist.model_comparison import CompareModelsConfig, compare_models
 
     out = export_model(str(run_dir), tmp_path / "ct2")
     assert (out / "model.bin").exists() and read_export_meta(out)["prefix"] == "summarize: "
     src = tmp_path / "doc.txt"
     src.write_text(TEXT, encoding="utf-8")
-    result = run_compare(CompareModelsConfig(models=[str(run_dir), str(out)], input=str(src)))
+    result = compare_models(CompareModelsConfig(models=[str(run_dir), str(out)], input=str(src)))
     a, b = (result["models"][m]["summaries"] for m in (str(run_dir), str(out)))
     assert a == b and a[0]

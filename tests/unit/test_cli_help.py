@@ -10,12 +10,12 @@ import pytest
 import typer
 
 from summarist.cli import app
-from summarist.compare_models import CompareModelsConfig
 from summarist.config.data import DataConfig
 from summarist.config.docs import NO_DEFAULT, field_default, field_docs, show_default
 from summarist.config.generation import GenerationSettings
 from summarist.config.train import TrainConfig
 from summarist.evaluation import BaselineRunConfig, EvaluateConfig, ScoringConfig
+from summarist.model_comparison import CompareModelsConfig
 from summarist.summarize import SummarizeConfig
 
 # The configs each command builds, searched in order for a field named like the option.

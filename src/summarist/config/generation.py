@@ -1,7 +1,7 @@
 """One source of truth for generation settings.
 
 The same `GenerationSettings` drives evaluation during training (greedy, via `.for_eval()`),
-final evaluation, `summarize` and the server; it is saved as the model's
+final evaluation, `summarize` and `compare`; it is saved as the model's
 `generation_config.json`. It always sets `max_new_tokens` and clears transformers' default
 `max_length=20`, whose silent truncation is the tutorials' best-known trap
 (transformers #10032, #30361).

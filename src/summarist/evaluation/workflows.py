@@ -88,7 +88,13 @@ class BaselineRunConfig:
 
 
 def run_evaluate(cfg: EvaluateConfig) -> Path:
-    """Score a predictions file (or re-score a run directory); returns the run directory."""
+    """Score a predictions file (or re-score a run directory); returns the run directory.
+
+    >>> from summarist import DataConfig, EvaluateConfig, evaluate
+    >>> evaluate(EvaluateConfig(predictions=Path("preds.jsonl"), data=DataConfig(["dialogsum/"]),
+    ...                         output_dir=Path("runs/eval")))  # doctest: +SKIP
+    PosixPath('runs/eval')
+    """
     if cfg.run_dir is not None:
         return rescore_run(cfg.run_dir, cfg.scoring, output_dir=cfg.output_dir, report=cfg.report)
     assert cfg.predictions is not None and cfg.output_dir is not None

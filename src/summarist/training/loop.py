@@ -73,7 +73,12 @@ def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
 
 
 def resume_run(run_dir: str | Path) -> Path:
-    """Continue an interrupted run from its last checkpoint, to the same final step."""
+    """Continue an interrupted run from its last checkpoint, to the same final step.
+
+    >>> from summarist import resume
+    >>> resume("runs/dialogsum")  # doctest: +SKIP
+    PosixPath('runs/dialogsum')
+    """
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).exists():
         raise ConfigError(f"{run_dir} is not a training run (no {CONFIG})", "check --resume")
@@ -447,6 +452,7 @@ def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
 
 
 def finish(s: Setup) -> Path:
+    from summarist.evaluation.rundirs import maybe_write_report
     from summarist.training.final import final_evaluation, save_model, write_card
 
     model_dir = save_model(s)
@@ -455,21 +461,10 @@ def finish(s: Setup) -> Path:
     if not s.cfg.keep_checkpoint:
         (s.run_dir / CHECKPOINT).unlink(missing_ok=True)
     if s.cfg.report:
-        _write_report(s.run_dir)
+        maybe_write_report(s.run_dir)  # a report never fails a finished run
     if s.cfg.push_to_hub:
         _push(model_dir, s.cfg.push_to_hub)
     return s.run_dir
-
-
-def _write_report(run_dir: Path) -> None:
-    try:
-        from summarist.reports import write_report
-    except ImportError:
-        return
-    try:
-        write_report([run_dir], run_dir / "report.html")
-    except Exception as err:  # the report is a convenience; never lose a finished run over it
-        log.warning("could not write report.html: %s", err)
 
 
 def _push(model_dir: Path, repo_id: str) -> None:

@@ -4,7 +4,7 @@ CTranslate2 converts T5, mT5, BART, mBART, PEGASUS, Marian and M2M100; BERT2BERT
 (`EncoderDecoderModel`) and other families are refused with a one-line error, and
 `Summarizer` falls back to the torch backend for them.
 
-Pitfalls handled here (each seen with ctranslate2 4.8.5, see NOTES.md): BART configs built from
+Pitfalls handled here (each seen with ctranslate2 4.8.5): BART configs built from
 scratch lack `normalize_before`/`normalize_embedding`, which the converter reads; a tokenizer
 without a BOS token leaves `"bos_token": null` in the converted config, which then fails to
 load; and the converter pads T5's vocabulary by repeating names, so output tokens are mapped to

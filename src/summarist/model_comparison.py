@@ -64,8 +64,15 @@ class CompareModelsConfig:
         GenerationSettings().with_overrides(**self.generation)  # unknown names fail here
 
 
-def run_compare(cfg: CompareModelsConfig) -> dict[str, Any]:
-    """Summarize with every model; with data, score, write run dirs and paired tests."""
+def compare_models(cfg: CompareModelsConfig) -> dict[str, Any]:
+    """Summarize with every model; with data, score, write run dirs and paired tests.
+
+    >>> from summarist import CompareModelsConfig, compare_models
+    >>> out = compare_models(CompareModelsConfig(models=["runs/t5", "runs/bart"],
+    ...                                          input="dialogues.jsonl"))  # doctest: +SKIP
+    >>> out["models"]["runs/t5"]["summaries"][:1]  # doctest: +SKIP
+    ['Anna booked the train for Friday.']
+    """
     from summarist.data.texts import read_texts
 
     split = _load_split(cfg) if cfg.data is not None else None
@@ -127,7 +134,7 @@ def _evaluate(
 ) -> dict[str, Any]:
     from summarist.config.generation import hit_cap
     from summarist.evaluation import (
-        CompareConfig,
+        CompareRunsConfig,
         ScoringConfig,
         compare_runs,
         data_config_dict,
@@ -175,7 +182,7 @@ def _evaluate(
     names = list(runs)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            pairs.append(compare_runs(CompareConfig(runs[a], runs[b], split.name, scoring)))
+            pairs.append(compare_runs(CompareRunsConfig(runs[a], runs[b], split.name, scoring)))
     return {"split": split.name, "runs": {k: str(v) for k, v in runs.items()},
             "metrics": metrics, "pairs": pairs}  # fmt: skip
 
