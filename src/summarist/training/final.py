@@ -131,7 +131,7 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
         "## Use",
         "",
         "```python",
-        "from summarist.inference.summarizer import Summarizer",
+        "from summarist import Summarizer",
         f'Summarizer.from_pretrained("{Path(s.run_dir) / MODEL_DIR}").summarize(["..."])',
         "```",
         "",
