@@ -86,8 +86,7 @@ def build_shape(shape: str) -> tuple[Any, Any, str]:
         from transformers import EncoderDecoderModel
 
         from summarist.models.bert2bert import wire_special_tokens
-        from summarist.models.loading import quiet_transformers
-        from summarist.models.resolve import load_tokenizer, resolve_model_path
+        from summarist.models.resolve import load_tokenizer, quiet_transformers, resolve_model_path
 
         path = resolve_model_path("minilm")
         with quiet_transformers():
@@ -163,8 +162,8 @@ def bench_shape(shape: str, texts: list[str], args: argparse.Namespace) -> list[
     VM's memory bandwidth (which bounds the one-at-a-time loop) drifts by tens of percent over
     minutes, so a ratio is only meaningful between timings taken close together.
     """
-    from summarist.backends import ctranslate2_backend as ct2
-    from summarist.genconfig import GenerationSettings
+    from summarist.config.generation import GenerationSettings
+    from summarist.inference.backends import ctranslate2_backend as ct2
 
     model, tok, prefix = build_shape(shape)
     rows = []
@@ -206,7 +205,7 @@ def one_round(
     labels: list[str], ct2_dir: Any, args: argparse.Namespace,
 ) -> dict:  # fmt: skip
     """One timing of the reference and of every path, in that order."""
-    from summarist.generation import default_batch_size, run_batched
+    from summarist.inference.batching import default_batch_size, run_batched
 
     ref, ref_s, ref_mem = timed(lambda: one_at_a_time(model, tok, subset, prefix, gen))
     out: dict[str, Any] = {"ref_s": ref_s, "ref_mib": ref_mem, "paths": {}}
@@ -250,8 +249,12 @@ MISMATCHES: list[str] = []
 
 
 def make_backend(label: str, model: Any, tok: Any, ct2_dir: str) -> Any:
-    from summarist.backends import ctranslate2_backend as ct2
-    from summarist.backends.torch_backend import TorchBackend, prepare_for_inference, to_bf16
+    from summarist.inference.backends import ctranslate2_backend as ct2
+    from summarist.inference.backends.torch_backend import (
+        TorchBackend,
+        prepare_for_inference,
+        to_bf16,
+    )
 
     if label.endswith("batched") and label.startswith("torch"):
         # Built as `Summarizer.from_pretrained` builds it on CPU, from a copy: the reference
@@ -286,7 +289,7 @@ def rouge_check(
 ) -> dict:
     """ROUGE of fp32 vs int8 backends of a trained model on the same inputs (greedy)."""
     from summarist.evaluation import compare_scores
-    from summarist.generation import Summarizer
+    from summarist.inference.summarizer import Summarizer
     from summarist.metrics import compute_rouge
 
     variants = [("torch fp32", {}), ("torch bf16", {"quantize": "bf16"}),
@@ -327,7 +330,7 @@ def train_t5(out_dir: str, minutes: float, seed: int = 0) -> str:
     import torch
     from transformers import T5Config, T5ForConditionalGeneration
 
-    from summarist.genconfig import GenerationSettings
+    from summarist.config.generation import GenerationSettings
 
     torch.manual_seed(seed)
     random.seed(seed)

@@ -1,9 +1,12 @@
 """Training throughput, evaluation cost and peak memory: summarist's loop vs the tutorial recipe.
 
-Both arms train the same model (the offline MiniLM BERT2BERT warm start, built once per arm the
-same way, no added tokens) on the same DialogSum training examples for the same number of
-steps, with the same batch size, learning rate, seed and thread count, each in its own
-subprocess so peak RSS is per arm:
+Both arms train the same model (`--model`, built once per arm by the same
+`load_for_training`, no added tokens) on the same DialogSum training examples for the same
+number of steps, with the same batch size, learning rate, seed and thread count, each in its
+own subprocess so peak RSS is per arm. Each arm reports what it trained (name, model type,
+parameter count) and the benchmark stops with an error when the arms differ: a ratio between
+two different models is not a speed-up. By default it runs both offline warm starts,
+minilm-bart (the default model) and minilm-bert2bert, one after the other:
 
 * tutorial: `Seq2SeqTrainer` + `DataCollatorForSeq2Seq` (dynamic padding, random batches, no
   length grouping), evaluation = `trainer.evaluate()` with `predict_with_generate` on the full
@@ -15,6 +18,7 @@ Real tokens = non-padding source tokens + label tokens. Prints one JSON line per
 ratios. Needs ../shared/data/dialogsum.
 
     .venv/bin/python bench/bench_train.py --steps 40 --threads 1 --also-fp32
+    .venv/bin/python bench/bench_train.py --model minilm-bart
 
 summarist runs with its default precision (`auto`: bf16 autocast on CPUs with native bf16, as
 here; fp32 elsewhere); `--also-fp32` adds a third arm in the tutorial's precision.
@@ -34,8 +38,13 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dialogsum"
 
 
+# Public names present before and after the config layer moved (so the same benchmark can
+# measure an older checkout: PYTHONPATH=OLD/src python bench/bench_train.py).
+WARM_STARTS = ("minilm-bart", "minilm-bert2bert")
+
+
 def _corpus(n_train: int) -> tuple:
-    from summarist.data.config import DataConfig
+    from summarist.data import DataConfig
     from summarist.data.loading import load_corpus
 
     corpus = load_corpus(DataConfig([str(DATA)]))
@@ -43,15 +52,22 @@ def _corpus(n_train: int) -> tuple:
 
 
 def _train_config(a: argparse.Namespace, out: str) -> object:
-    from summarist.data.config import DataConfig
-    from summarist.training.config import TrainConfig
+    from summarist.data import DataConfig
+    from summarist.training import TrainConfig
 
-    return TrainConfig(
-        data=DataConfig([str(DATA)]), output_dir=out, max_steps=a.steps, batch_size=a.batch_size,
-        learning_rate=1e-4, new_params_lr_scale=1.0, threads=a.threads, speaker_tokens=False,
-        eval_every=0, report=False, warmup_ratio=0.0, max_new_tokens=a.max_new_tokens,
-        eval_samples=a.eval_samples, precision=a.precision,
-    )  # fmt: skip
+    # from_dict: a flat max_new_tokens is read by every version of TrainConfig
+    return TrainConfig.from_dict(dict(
+        data=DataConfig([str(DATA)]), model=a.model, output_dir=out, max_steps=a.steps,
+        batch_size=a.batch_size, learning_rate=1e-4, new_params_lr_scale=1.0, threads=a.threads,
+        speaker_tokens=False, eval_every=0, report=False, warmup_ratio=0.0,
+        max_new_tokens=a.max_new_tokens, eval_samples=a.eval_samples, precision=a.precision,
+    ))  # fmt: skip
+
+
+def _what(name: str, model: object) -> dict:
+    """What an arm trained, to check that both arms did the same work."""
+    return {"model": name, "model_type": model.config.model_type,  # type: ignore[attr-defined]
+            "parameters": sum(p.numel() for p in model.parameters())}  # type: ignore[attr-defined]  # fmt: skip
 
 
 def arm_summarist(a: argparse.Namespace) -> dict:
@@ -71,7 +87,8 @@ def arm_summarist(a: argparse.Namespace) -> dict:
     start, cpu = time.perf_counter(), time.process_time()
     scores = loop.evaluate_greedy(s, subset)
     eval_s, eval_cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {"arm": "summarist", "precision": s.runtime.precision, "train_s": train_s, "train_cpu_s": train_cpu,
+    return {"arm": "summarist", **_what(cfg.model, s.loaded.model),
+            "precision": s.runtime.precision, "train_s": train_s, "train_cpu_s": train_cpu,
             "eval_cpu_s": eval_cpu, "real_tokens": progress.tokens_seen,
             "losses": losses, "eval_s": eval_s, "eval_examples": a.eval_samples,
             "eval_rougeL": scores["rougeL"]}  # fmt: skip
@@ -96,8 +113,9 @@ def arm_tutorial(a: argparse.Namespace) -> dict:
 
     torch.set_num_threads(a.threads)
     train_split, val_split = _corpus(a.n_train)
-    loaded = load_for_training("minilm-bert2bert")
+    loaded = load_for_training(a.model)
     tok, model = loaded.tokenizer, loaded.model
+    what = _what(a.model, model)
     model.generation_config.max_new_tokens = a.max_new_tokens
     model.generation_config.max_length = None
 
@@ -148,7 +166,7 @@ def arm_tutorial(a: argparse.Namespace) -> dict:
     start, cpu = time.perf_counter(), time.process_time()
     metrics = trainer.evaluate()
     eval_s, eval_cpu = time.perf_counter() - start, time.process_time() - cpu
-    return {"arm": "tutorial", "train_s": train_s, "train_cpu_s": train_cpu,
+    return {"arm": "tutorial", **what, "train_s": train_s, "train_cpu_s": train_cpu,
             "eval_cpu_s": eval_cpu, "real_tokens": counted["tokens"],
             "losses": losses, "eval_s": eval_s, "eval_examples": n_eval,
             "full_validation": len(val_split), "eval_rougeL": metrics.get("eval_rougeL")}  # fmt: skip
@@ -156,6 +174,8 @@ def arm_tutorial(a: argparse.Namespace) -> dict:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--model", choices=WARM_STARTS,
+                   help="the model both arms train (default: each warm start in turn)")  # fmt: skip
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--threads", type=int, default=1)
@@ -183,15 +203,39 @@ def main() -> int:
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print("RESULT " + json.dumps(result))
         return 0
-    print(f"threads={a.threads} steps={a.steps} batch={a.batch_size} n_train={a.n_train}")
+    import platform
+
+    import summarist
+
+    print(f"CPU: {_cpu_model() or platform.processor()}; summarist from {summarist.__file__}")
+    for model in [a.model] if a.model else WARM_STARTS:
+        a.model = model
+        if compare_arms(a) != 0:
+            return 1
+    return 0
+
+
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return ""
+    return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "")
+
+
+def compare_arms(a: argparse.Namespace) -> int:
+    """Run every arm on `a.model` in its own process, check they trained the same, print."""
+    print(f"\n== {a.model}: threads={a.threads} steps={a.steps} batch={a.batch_size} "
+          f"n_train={a.n_train}")  # fmt: skip
     results = {}
     arms = [("tutorial", []), ("summarist", [])]
     if a.also_fp32:
         arms.append(("summarist-fp32", ["--precision", "fp32"]))
     for arm, extra in arms:
         env = {**os.environ, "OMP_NUM_THREADS": str(a.threads), "TOKENIZERS_PARALLELISM": "false"}
-        argv = [x for x in sys.argv[1:] if x != "--also-fp32"]
-        cmd = [sys.executable, __file__, "--arm", arm.split("-")[0], *argv, *extra]
+        argv = [x for x in _without_model(sys.argv[1:]) if x != "--also-fp32"]
+        cmd = [sys.executable, __file__, "--arm", arm.split("-")[0], "--model", a.model, *argv,
+               *extra]  # fmt: skip
         out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
         if line is None:
@@ -206,11 +250,31 @@ def main() -> int:
               f"eval {r['eval_s']:.1f}s on {r['eval_examples']} ex, "
               f"peak RSS {r['peak_rss_mb']:.0f} MB")  # fmt: skip
     t = results["tutorial"]
+    keys = ("model", "model_type", "parameters")
+    for arm, r in results.items():
+        if tuple(r[k] for k in keys) != tuple(t[k] for k in keys):
+            raise SystemExit(
+                f"arms differ: tutorial trained {[t[k] for k in keys]}, {arm} trained "
+                f"{[r[k] for k in keys]}; the ratios would compare different models"
+            )
+    print(f"both arms trained {a.model} ({t['model_type']}, {t['parameters']:,} parameters)")
     for arm in results:
         if arm != "tutorial":
             print(f"\n{arm} vs tutorial:")
             print(json.dumps(_ratios(t, results[arm]), indent=2))
     return 0
+
+
+def _without_model(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for x in argv:
+        if skip:
+            skip = False
+        elif x == "--model":
+            skip = True
+        elif not x.startswith("--model="):
+            out.append(x)
+    return out
 
 
 def _ratios(t: dict, s: dict) -> dict:

@@ -64,10 +64,10 @@ def tutorial_arm(
         TrainerCallback,
     )
 
-    from summarist.data.config import DataConfig
+    from summarist.config.data import DataConfig
+    from summarist.config.generation import GenerationSettings
     from summarist.data.loading import load_corpus
-    from summarist.genconfig import GenerationSettings
-    from summarist.generation import generate_batched
+    from summarist.inference.batching import generate_batched
     from summarist.metrics.rouge import compute_rouge
     from summarist.models.loading import load_for_training
 

@@ -17,7 +17,7 @@ from summarist.errors import SummaristError
 
 app = typer.Typer(
     name="summarist",
-    help="Fine-tune, evaluate and serve summarization models with one reliable command.",
+    help="Fine-tune, evaluate and run summarization models with one reliable command.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -64,7 +64,7 @@ SeedOpt = Annotated[int, typer.Option(help="Random seed.")]
 
 def build_data_config(**kw: Any) -> Any:
     """Flags → DataConfig (validation happens in DataConfig.__post_init__)."""
-    from summarist.data.config import DataConfig, parse_ratios
+    from summarist.config.data import DataConfig, parse_ratios
 
     return DataConfig(
         data=list(kw["data"] or []),
@@ -128,8 +128,14 @@ def data_stats(
     from summarist.data.stats import run_data_stats
 
     cfg = build_data_config(**locals())
+    tokenizer = None
+    if model:
+        from summarist.models.resolve import load_tokenizer
+
+        tokenizer = load_tokenizer(model)
     stats = run_data_stats(
         cfg,
+        tokenizer=tokenizer,
         model=model,
         max_source_length=max_source_length,
         max_target_length=max_target_length,
@@ -255,7 +261,7 @@ def evaluate(
     """Score predictions (ROUGE with 95% CIs + diagnostics), re-score a run, or compare two runs."""
     from summarist.errors import ConfigError
     from summarist.evaluation import (
-        CompareConfig,
+        CompareRunsConfig,
         EvaluateConfig,
         compare_runs,
         render_comparison,
@@ -270,7 +276,7 @@ def evaluate(
             raise ConfigError(
                 "--compare needs two run directories", "summarist evaluate --compare A B"
             )
-        result = compare_runs(CompareConfig(runs[0], runs[1], split, scoring, output_dir))
+        result = compare_runs(CompareRunsConfig(runs[0], runs[1], split, scoring, output_dir))
         _print(result if as_json else render_comparison(result), as_json)
         return
     if len(runs) > 1:
@@ -294,8 +300,8 @@ def baseline_cmd(
     name: Annotated[
         str,
         typer.Argument(
-            help="lead-K, lead-K-utterances, lead-K-utterances-notags, longest-utterance, "
-            "textrank-K, random-K or oracle."
+            help="Baseline to run, with its k: lead-3, textrank-3, oracle, ... "
+            "(an unknown name lists them all)."
         ),
     ],
     data: DataOpt,
@@ -312,7 +318,8 @@ def baseline_cmd(
     split_ratios: RatiosOpt = None,
     seed: SeedOpt = 42,
     split: Annotated[
-        list[str] | None, typer.Option(help="Split(s) to run on (default: test); repeatable.")
+        list[str] | None,
+        typer.Option(help="Split(s) to run on, repeatable; none given: test, else validation."),
     ] = None,
     output_dir: Annotated[
         Path | None, typer.Option("--output-dir", "-o", help="Run dir (default: runs/NAME).")
@@ -345,8 +352,29 @@ def baseline_cmd(
 
 
 # ---- training (summarist.training) ----
+# Help and defaults come from the config dataclasses' fields (summarist.config.docs), so `--help`
+# cannot drift from them. Training flags default to None: unset, a YAML preset's value stands.
 def _opt(help_: str) -> Any:
     return typer.Option(help=help_)
+
+
+def _field(cls: type, name: str, *decls: str, **kw: Any) -> Any:
+    """An option whose help is the field's one-line doc and default (`config.docs`)."""
+    from summarist.config.docs import option_help
+
+    return typer.Option(*decls, help=option_help(cls, name), **kw)
+
+
+def _train_opt(name: str, *decls: str) -> Any:
+    from summarist.config.train import TrainConfig
+
+    return _field(TrainConfig, name, *decls)
+
+
+def _gen_opt(name: str, *decls: str) -> Any:
+    from summarist.config.generation import GenerationSettings
+
+    return _field(GenerationSettings, name, *decls)
 
 
 @app.command()
@@ -360,106 +388,57 @@ def train(
             "(file, directory of split files or hub id); or `data:` in --config.",
         ),
     ] = None,
-    model: Annotated[
-        str | None,
-        _opt(
-            "Seq2seq checkpoint (hub id or directory), "
-            "minilm-bart (offline default: the packaged MiniLM as a BART, which CTranslate2 "
-            "converts), bert2bart:ENCODER, minilm-bert2bert or bert2bert:ENCODER."
-        ),
-    ] = None,
+    model: Annotated[str | None, _train_opt("model")] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML preset; flags override it.")
     ] = None,
     resume: Annotated[Path | None, _opt("Continue this run directory from its checkpoint.")] = None,
-    output_dir: Annotated[str | None, _opt("Run directory (default: runs/train).")] = None,
-    epochs: Annotated[float | None, _opt("Passes over the training split (default: 3).")] = None,
-    max_steps: Annotated[int | None, _opt("Optimizer steps (overrides --epochs).")] = None,
-    batch_size: Annotated[int | None, _opt("Examples per micro-batch (default: 8).")] = None,
-    grad_accum: Annotated[
-        int | None, _opt("Micro-batches per optimizer step (default: 1).")
-    ] = None,
-    max_batch_tokens: Annotated[
-        int | None,
-        _opt(
-            "Padded tokens per forward pass; longer batches run in pieces, same gradient "
-            "(default: 3072; 0: never split)."
-        ),
-    ] = None,
-    learning_rate: Annotated[
-        float | None,
-        _opt("Peak learning rate (default: family T5 3e-4, BERT2BERT 1e-4, others 5e-5)."),
-    ] = None,
-    new_params_lr_scale: Annotated[
-        float | None,
-        _opt("BERT2BERT: LR multiplier for the new cross-attention and head (default: 5)."),
-    ] = None,
-    max_source_length: Annotated[
-        int | None, _opt("Source tokens kept (default: 512 or the model limit).")
-    ] = None,
-    max_target_length: Annotated[int | None, _opt("Reference tokens kept (default: 128).")] = None,
-    prefix: Annotated[str | None, _opt("Input prefix (default: family T5 'summarize: ').")] = None,
-    lang: Annotated[str | None, _opt("mBART language (en, de_DE, ...).")] = None,
-    eval_samples: Annotated[
-        int | None,
-        _opt("Validation examples per evaluation during training (greedy) (default: 100)."),
-    ] = None,
-    eval_every: Annotated[
-        int | None, _opt("Steps between evaluations (default: 5 per run).")
-    ] = None,
-    log_every: Annotated[
-        int | None, _opt("Steps between train_log.jsonl lines (default: 10).")
-    ] = None,
-    save_every: Annotated[
-        int | None, _opt("Steps between checkpoints (default: each evaluation).")
-    ] = None,
-    eval_split: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--eval-split",
-            help="Split(s) for the final beam-search evaluation (default: validation, test).",
-        ),
-    ] = None,
-    final_eval_samples: Annotated[int | None, _opt("Cap examples per final split.")] = None,
-    seed: Annotated[int | None, _opt("Random seed (default: 42).")] = None,
-    threads: Annotated[
-        int | None, _opt("torch CPU threads (default: cores not busy with other jobs).")
-    ] = None,
-    precision: Annotated[str | None, _opt("auto, fp32, bf16 or fp16 (default: auto).")] = None,
-    max_minutes: Annotated[float | None, _opt("Stop training after this many minutes.")] = None,
-    max_cpu_minutes: Annotated[
-        float | None, _opt("Stop after this much CPU time (all threads).")
-    ] = None,
+    output_dir: Annotated[str | None, _train_opt("output_dir")] = None,
+    epochs: Annotated[float | None, _train_opt("epochs")] = None,
+    max_steps: Annotated[int | None, _train_opt("max_steps")] = None,
+    batch_size: Annotated[int | None, _train_opt("batch_size")] = None,
+    grad_accum: Annotated[int | None, _train_opt("grad_accum")] = None,
+    max_batch_tokens: Annotated[int | None, _train_opt("max_batch_tokens")] = None,
+    learning_rate: Annotated[float | None, _train_opt("learning_rate")] = None,
+    new_params_lr_scale: Annotated[float | None, _train_opt("new_params_lr_scale")] = None,
+    weight_decay: Annotated[float | None, _train_opt("weight_decay")] = None,
+    warmup_ratio: Annotated[float | None, _train_opt("warmup_ratio")] = None,
+    max_grad_norm: Annotated[float | None, _train_opt("max_grad_norm")] = None,
+    max_source_length: Annotated[int | None, _train_opt("max_source_length")] = None,
+    max_target_length: Annotated[int | None, _train_opt("max_target_length")] = None,
+    prefix: Annotated[str | None, _train_opt("prefix")] = None,
+    lang: Annotated[str | None, _train_opt("lang")] = None,
+    eval_samples: Annotated[int | None, _train_opt("eval_samples")] = None,
+    eval_every: Annotated[int | None, _train_opt("eval_every")] = None,
+    log_every: Annotated[int | None, _train_opt("log_every")] = None,
+    save_every: Annotated[int | None, _train_opt("save_every")] = None,
+    eval_split: Annotated[list[str] | None, _train_opt("eval_splits", "--eval-split")] = None,
+    final_eval_samples: Annotated[int | None, _train_opt("final_eval_samples")] = None,
+    eval_batch_size: Annotated[int | None, _train_opt("eval_batch_size")] = None,
+    seed: Annotated[int | None, _train_opt("seed")] = None,
+    threads: Annotated[int | None, _train_opt("threads")] = None,
+    precision: Annotated[str | None, _train_opt("precision")] = None,
+    max_minutes: Annotated[float | None, _train_opt("max_minutes")] = None,
+    max_cpu_minutes: Annotated[float | None, _train_opt("max_cpu_minutes")] = None,
     max_new_tokens: Annotated[
-        int | None, _opt("Generation cap (default: p99 of references).")
+        int | None,
+        _opt("Most tokens generated per summary (default: the references' p99, rounded up to 8)."),
     ] = None,
-    num_beams: Annotated[int | None, _opt("Beams for the final evaluation (default: 4).")] = None,
-    length_penalty: Annotated[float | None, _opt("Beam length penalty (default: 1.0).")] = None,
-    no_repeat_ngram_size: Annotated[
-        int | None, _opt("Block repeated n-grams (default: 3).")
-    ] = None,
-    min_new_tokens: Annotated[int | None, _opt("Generation floor (default: 0).")] = None,
+    num_beams: Annotated[int | None, _gen_opt("num_beams")] = None,
+    length_penalty: Annotated[float | None, _gen_opt("length_penalty")] = None,
+    no_repeat_ngram_size: Annotated[int | None, _gen_opt("no_repeat_ngram_size")] = None,
+    min_new_tokens: Annotated[int | None, _gen_opt("min_new_tokens")] = None,
     speaker_tokens: Annotated[
-        bool | None,
-        typer.Option(
-            "--speaker-tokens/--no-speaker-tokens",
-            help="Add speaker tags (#Person1#) as tokens (default: on).",
-        ),
+        bool | None, _train_opt("speaker_tokens", "--speaker-tokens/--no-speaker-tokens")
     ] = None,
     group_by_length: Annotated[
-        bool | None,
-        typer.Option(
-            "--group-by-length/--no-group-by-length", help="Length-grouped batches (default: on)."
-        ),
+        bool | None, _train_opt("group_by_length", "--group-by-length/--no-group-by-length")
     ] = None,
-    report_to: Annotated[
-        list[str] | None, typer.Option("--report-to", help="tensorboard and/or mlflow (offline).")
-    ] = None,
-    push_to_hub: Annotated[
-        str | None, _opt("Upload the model to this hub repo at the end.")
-    ] = None,
-    report: Annotated[
-        bool | None, typer.Option("--report/--no-report", help="Write report.html (default: on).")
+    report_to: Annotated[list[str] | None, _train_opt("report_to", "--report-to")] = None,
+    push_to_hub: Annotated[str | None, _train_opt("push_to_hub")] = None,
+    report: Annotated[bool | None, _train_opt("report", "--report/--no-report")] = None,
+    keep_checkpoint: Annotated[
+        bool | None, _train_opt("keep_checkpoint", "--keep-checkpoint/--no-keep-checkpoint")
     ] = None,
     preset: PresetOpt = None,
     text_column: TextColOpt = None,
@@ -468,7 +447,7 @@ def train(
 ) -> None:
     """Fine-tune a seq2seq model (or a BERT2BERT warm start), evaluate it next to lead-3."""
     flags = dict(locals())  # first line: only the parameters are local yet
-    from summarist.training.config import load_train_config
+    from summarist.config.train import load_train_config
     from summarist.training.loop import resume_run
     from summarist.training.loop import train as run_training
 
@@ -494,46 +473,37 @@ def train(
     typer.echo(f"run directory: {out}")
 
 
-# ---- inference (summarist.summarize, summarist.compare, summarist.backends) ----
-BackendOpt = Annotated[
-    str,
-    typer.Option(
-        help="torch or ctranslate2 (falls back to torch). CTranslate2 equals torch under greedy "
-        "decoding; with beams plus n-gram blocking (no_repeat_ngram_size, 3 by default) or "
-        "--min-new-tokens it renormalizes after banning tokens and torch (like transformers) "
-        "does not, so some summaries differ (README, Backends)."
-    ),
-]
-QuantizeOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="int8: torch dynamic int8 on CPU, or CTranslate2 int8. bf16: bfloat16 weights "
-        "(torch; about 2x fp32 on CPUs with AMX/AVX512-BF16, and on GPUs)."
-    ),
-]
-DeviceOpt = Annotated[str | None, typer.Option(help="cpu, cuda, ... (default: cpu).")]
-ModelLangOpt = Annotated[
-    str | None,
-    typer.Option("--lang", help="mBART language (en, de, de_DE, ...; default: the model's)."),
-]
-BatchSizeOpt = Annotated[
-    int | None,
-    typer.Option(help="Texts per generation batch (default: 16; 32 for greedy bf16 on CPU)."),
-]
-LongOpt = Annotated[
-    str, typer.Option(help="Inputs over the model limit: chunk (map-reduce) or truncate.")
-]
-MaxSourceLenOpt = Annotated[
-    int | None, typer.Option(help="Source token limit (default: the model's).")
-]
-MaxNewOpt = Annotated[int | None, typer.Option(help="Override max_new_tokens.")]
-MinNewOpt = Annotated[int | None, typer.Option(help="Override min_new_tokens.")]
-BeamsOpt = Annotated[int | None, typer.Option(help="Override num_beams (1: greedy).")]
+# ---- inference (summarist.summarize, summarist.model_comparison, summarist.inference.backends) ----
+def _summarize_opt(name: str, *decls: str) -> Any:
+    from summarist.summarize import SummarizeConfig
+
+    return _field(SummarizeConfig, name, *decls)
+
+
+def _gen_override(name: str) -> Any:
+    """A generation flag of summarize/compare: overrides the model's saved setting."""
+    from summarist.config.docs import field_docs
+    from summarist.config.generation import GenerationSettings
+
+    doc = field_docs(GenerationSettings)[name].rstrip(".")
+    return typer.Option(help=f"{doc} (default: the model's saved setting).")
+
+
+BackendOpt = Annotated[str, _summarize_opt("backend")]
+QuantizeOpt = Annotated[str | None, _summarize_opt("quantize")]
+DeviceOpt = Annotated[str | None, _summarize_opt("device")]
+ModelLangOpt = Annotated[str | None, _summarize_opt("lang", "--lang")]
+BatchSizeOpt = Annotated[int | None, _summarize_opt("batch_size")]
+LongOpt = Annotated[str, _summarize_opt("long")]
+MaxSourceLenOpt = Annotated[int | None, _summarize_opt("max_source_length")]
+MaxNewOpt = Annotated[int | None, _gen_override("max_new_tokens")]
+MinNewOpt = Annotated[int | None, _gen_override("min_new_tokens")]
+BeamsOpt = Annotated[int | None, _gen_override("num_beams")]
 
 
 @app.command()
 def summarize(
-    model: Annotated[str, typer.Option("--model", "-m", help="Model dir, hub id or export dir.")],
+    model: Annotated[str, _summarize_opt("model", "--model", "-m")],
     source: Annotated[
         str, typer.Argument(help="Text file, folder of .txt, .jsonl/.csv table, or - (stdin).")
     ] = "-",
@@ -584,7 +554,10 @@ def summarize(
 
 @app.command()
 def export(
-    model: Annotated[str, typer.Option("--model", "-m", help="Model dir or hub id.")],
+    model: Annotated[
+        str,
+        typer.Option("--model", "-m", help="Model directory, run directory or hub id."),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write.")],
     export_format: Annotated[
         str, typer.Option("--format", help="Export format: ctranslate2.")
@@ -599,7 +572,7 @@ def export(
 
     if export_format != "ctranslate2":
         raise ConfigError(f"unknown export format '{export_format}'", "use --format ctranslate2")
-    from summarist.backends.ctranslate2_backend import export_model
+    from summarist.inference.backends.ctranslate2_backend import export_model
 
     typer.echo(f"exported: {export_model(model, output, quantize, lang)}")
 
@@ -648,13 +621,13 @@ def compare(
     With --data and --split every model is also scored (ROUGE with bootstrap CIs), gets a run
     directory under --output-dir, and each pair of models gets a paired bootstrap test.
     """
-    from summarist.compare import (
+    from summarist.evaluation import ScoringConfig
+    from summarist.model_comparison import (
         CompareModelsConfig,
+        compare_models,
         render_evaluation,
         render_side_by_side,
-        run_compare,
     )
-    from summarist.evaluation import ScoringConfig
 
     cfg = CompareModelsConfig(
         models=[m for entry in [*models, *(more_models or [])] for m in entry.split(",") if m],
@@ -674,7 +647,7 @@ def compare(
         generation={"max_new_tokens": max_new_tokens, "num_beams": num_beams},
         scoring=ScoringConfig(bootstrap=bootstrap, lang=lang.split("_")[0] if lang else None),
     )
-    result = run_compare(cfg)
+    result = compare_models(cfg)
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return

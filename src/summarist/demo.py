@@ -20,10 +20,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from summarist.config.data import DataConfig
+from summarist.config.train import DEFAULT_MODEL
 from summarist.data.builtin import export_aclsum
-from summarist.data.config import DataConfig
 from summarist.data.stats import render_stats, run_data_stats
-from summarist.models.resolve import DEFAULT_MODEL
 
 OUT = Path("demo-output")
 
@@ -38,7 +38,7 @@ NEW_TEXT = (
 
 
 def demo_config(data_dir: Path, steps: int, out: Path, model: str) -> object:
-    from summarist.training.config import TrainConfig
+    from summarist.config.train import TrainConfig
 
     return TrainConfig(
         data=DataConfig([str(data_dir)]),
@@ -69,7 +69,7 @@ def scores_table(metrics: dict) -> Table:
 
 
 def main(out: Path = OUT, model: str = DEFAULT_MODEL, steps: int | None = None) -> int:
-    from summarist.generation import Summarizer
+    from summarist.inference.summarizer import Summarizer
     from summarist.rundir import read_json
     from summarist.training.loop import train
 

@@ -1,4 +1,4 @@
-"""The run-directory contract shared by train / evaluate / baseline / report / serve.
+"""The run-directory contract shared by train / evaluate / baseline / report.
 
 A run directory holds:
     config.yaml        the resolved configuration: {"kind": "train"|"baseline"|"evaluate",

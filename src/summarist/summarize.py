@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ class SummarizeConfig:
     """What to summarize, with which model and how."""
 
     model: str
-    """Model directory, hub id, short name or `summarist export` directory."""
+    """Model directory, run directory (its model/), hub id, short name or `summarist export`
+    directory."""
     input: str = "-"
     """A text file, a folder of .txt files, a .jsonl/.json/.csv/.tsv table, or - for stdin."""
     output: Path | None = None
@@ -29,23 +31,34 @@ class SummarizeConfig:
     format: str | None = None
     """jsonl or text (default: from the output's suffix, else text)."""
     text_column: str | None = None
+    """Column holding the text in a table (default: detected)."""
     encoding: str = "utf-8"
+    """Encoding of the input files."""
     backend: str = "torch"
+    """torch or ctranslate2 (converted on the fly; other families fall back to torch).
+    CTranslate2 equals torch under greedy decoding; with beams plus n-gram blocking
+    (no_repeat_ngram_size, 3 by default) or a minimum length it renormalizes after banning
+    tokens and torch (like transformers) does not, so some summaries differ (docs)."""
     quantize: str | None = None
+    """int8: torch dynamic int8 on CPU, or CTranslate2 int8. bf16: bfloat16 weights (torch;
+    about 2x fp32 on CPUs with AMX/AVX512-BF16, and on GPUs). Default: none."""
     device: str | None = None
+    """cpu, cuda, ... (default: cpu)."""
     lang: str | None = None
     """Language of mBART-family models (default: the one saved with the model)."""
     batch_size: int | None = None
-    """Texts per batch (default: 16; 32 for greedy bf16 on CPU)."""
+    """Texts per batch (default: the backend's choice, 16; 32 for greedy bf16 on CPU)."""
     long: str = "chunk"
     """Inputs over the model's limit: chunk (map-reduce) or truncate (with a warning)."""
     max_source_length: int | None = None
+    """Source token limit (default: the model's)."""
     generation: dict[str, Any] = field(default_factory=dict)
-    """Overrides of the model's saved generation settings (None values are ignored)."""
+    """Overrides of the model's saved `GenerationSettings`, by field name (None: keep)."""
 
     def __post_init__(self) -> None:
-        from summarist.generation import BACKENDS, LONG_MODES
-        from summarist.io_texts import OUTPUT_FORMATS
+        from summarist.inference.backends.select import BACKENDS
+        from summarist.inference.outputs import OUTPUT_FORMATS
+        from summarist.inference.summarizer import LONG_MODES
 
         if self.batch_size is not None and self.batch_size < 1:
             raise ConfigError(f"--batch-size must be >= 1, got {self.batch_size}")
@@ -56,12 +69,14 @@ class SummarizeConfig:
         if self.format is not None and self.format not in OUTPUT_FORMATS:
             raise ConfigError(f"unknown --format '{self.format}'", "use jsonl or text")
         self.generation = {k: v for k, v in self.generation.items() if v is not None}
+        GenerationSettings().with_overrides(**self.generation)  # unknown names fail here
 
 
 def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
     """Summarize `cfg.input` and write the result; returns the `SummaryBatch`."""
-    from summarist.generation import Summarizer
-    from summarist.io_texts import format_rows, guess_format, read_texts, summary_rows
+    from summarist.data.texts import read_texts
+    from summarist.inference.outputs import format_rows, guess_format, summary_rows
+    from summarist.inference.summarizer import Summarizer
 
     inputs = read_texts(cfg.input, cfg.text_column, cfg.encoding)
     summarizer = Summarizer.from_pretrained(
@@ -74,7 +89,6 @@ def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
         batch_size=cfg.batch_size,
         long=cfg.long,
     )
-    summarizer.settings.with_overrides(**cfg.generation)  # unknown names fail before the work
     with _progress(len(inputs.texts)) as advance:
         result = summarizer.summarize_detailed(inputs.texts, progress=advance, **cfg.generation)
     text = format_rows(summary_rows(inputs, result), guess_format(cfg.output, cfg.format))

@@ -32,9 +32,9 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def test_compare_on_data_writes_a_run_per_model_and_paired_tests(models, tiny_corpus, tmp_path):
-    from summarist.compare import CompareModelsConfig, run_compare
-    from summarist.data.config import DataConfig
+    from summarist.config.data import DataConfig
     from summarist.evaluation import ScoringConfig
+    from summarist.model_comparison import CompareModelsConfig, compare_models
 
     out = tmp_path / "runs"
     cfg = CompareModelsConfig(
@@ -44,7 +44,7 @@ def test_compare_on_data_writes_a_run_per_model_and_paired_tests(models, tiny_co
         output_dir=out,
         scoring=ScoringConfig(bootstrap=50, workers=1),
     )
-    result = run_compare(cfg)
+    result = compare_models(cfg)
     evaluation = result["evaluation"]
     assert sorted(p.name for p in out.iterdir()) == ["bart-model", "t5-model"]
     for name in ("t5-model", "bart-model"):

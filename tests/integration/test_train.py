@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
+from summarist.config.train import TrainConfig
 from summarist.errors import ConfigError
 from summarist.rundir import read_json, read_jsonl, read_yaml
-from summarist.training.config import TrainConfig
 from summarist.training.loop import TrainingDiverged, fit, setup, train
 from tests.conftest import write_jsonl
 from tests.tiny_models import tiny_model
@@ -50,8 +50,8 @@ def config(data: Path, out: Path, kind: str, **kw: object) -> TrainConfig:
                   "eval_every": 2, "log_every": 1, "learning_rate": 1e-3, "report": False,
                   "num_beams": 2}  # fmt: skip
     base.update(kw)
-    return TrainConfig(data=DataConfig([str(data)]), model=model_name(kind), output_dir=str(out),
-                       **base)  # fmt: skip
+    return TrainConfig.from_dict({"data": DataConfig([str(data)]), "model": model_name(kind),
+                                  "output_dir": str(out), **base})  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", ["t5", "bart", "mt5", "bert2bert"])
@@ -112,7 +112,7 @@ def test_mbart_trains_with_its_language_and_summarizes_in_it(
 ) -> None:
     from transformers import GenerationConfig
 
-    from summarist.generation import Summarizer
+    from summarist.inference.summarizer import Summarizer
 
     run = train(config(dialogues, tmp_path / "run", "mbart", max_steps=2, eval_every=0, lang="de"))
     gen = GenerationConfig.from_pretrained(run / "model")
@@ -324,8 +324,8 @@ def test_interrupt_then_resume_in_process(
 
 
 def test_resume_errors_say_what_is_wrong(dialogues: Path, tmp_path: Path) -> None:
+    from summarist.config.train import load_train_config
     from summarist.rundir import write_json, write_yaml
-    from summarist.training.config import load_train_config
     from summarist.training.loop import _check_run_dir, resume_run
 
     with pytest.raises(ConfigError, match="no such directory"):

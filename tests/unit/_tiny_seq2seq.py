@@ -247,7 +247,7 @@ def tiny_bert2bert() -> Any:
 
 def save(model: Any, tokenizer: Any, path: Path, **generation: Any) -> Path:
     """Save like the training engineer's code does: weights, tokenizer, generation config."""
-    from summarist.genconfig import GenerationSettings
+    from summarist.config.generation import GenerationSettings
 
     settings = GenerationSettings(**generation) if generation else GenerationSettings()
     model.generation_config = settings.to_hf(model.generation_config)

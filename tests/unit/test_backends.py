@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from summarist.errors import ModelError
-from summarist.generation import Summarizer
+from summarist.inference.summarizer import Summarizer
 from tests.unit import _tiny_seq2seq as tiny
 
 torch = pytest.importorskip("torch")
@@ -142,7 +142,7 @@ def test_mixed_lengths_in_one_batch_count_exact_tokens_and_caps(
     The expected counts come from decoding each input alone (no batch-mates, so no padding
     or EOS fill): its length, less the EOS that stopped it before the cap.
     """
-    from summarist.genconfig import hit_cap
+    from summarist.config.generation import hit_cap
 
     s = Summarizer.from_pretrained(str(saved[family]), backend=backend, quantize=quantize)
     kw = {"num_beams": num_beams, "max_new_tokens": CAP, "no_repeat_ngram_size": 0}
@@ -162,7 +162,7 @@ def test_mixed_lengths_in_one_batch_count_exact_tokens_and_caps(
 
 
 def test_export_directory_round_trip_keeps_prefix_and_settings(saved, tmp_path: Path) -> None:
-    from summarist.backends.ctranslate2_backend import export_model, read_export_meta
+    from summarist.inference.backends.ctranslate2_backend import export_model, read_export_meta
 
     out = export_model(str(saved["t5"]), tmp_path / "ct2", quantize="int8")
     meta = read_export_meta(out)
@@ -209,7 +209,7 @@ def test_ctranslate2_int8_on_cpu_decodes_in_batches_of_at_most_eight(saved) -> N
 def test_ctranslate2_takes_a_window_of_texts_per_call_and_reports_each_batch(saved) -> None:
     """One call for many batches keeps both replicas busy; progress still comes per batch and
     outputs come back in input order, the same as batch-by-batch decoding."""
-    from summarist.generation import STREAM_WINDOW, run_batched
+    from summarist.inference.batching import STREAM_WINDOW, run_batched
 
     texts = [" ".join(["word"] * (1 + i % 7)) + f" number {i}." for i in range(23)]
     fast = Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2")
@@ -252,7 +252,7 @@ def test_torch_int8_keeps_the_output_head_and_feed_forward_outputs_fp32(saved) -
     import torch
     from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
 
-    from summarist.backends.packing import PackedLinear
+    from summarist.inference.backends.packing import PackedLinear
 
     float_linear = (torch.nn.Linear, PackedLinear)  # on CPU fp32 layers are also pre-packed
     # the feed-forward output of each family, by name (the rule itself is by shape)
@@ -335,7 +335,7 @@ def test_unsupported_family_with_bf16_falls_back_to_torch_bf16(saved, caplog) ->
 
 
 def test_export_of_unsupported_family_says_so(saved, tmp_path: Path) -> None:
-    from summarist.backends.ctranslate2_backend import export_model
+    from summarist.inference.backends.ctranslate2_backend import export_model
 
     with pytest.raises(ModelError, match="CTranslate2 cannot convert 'encoder-decoder'"):
         export_model(str(saved["bert2bert"]), tmp_path / "x")
@@ -361,7 +361,7 @@ def test_hub_t5_without_saved_prefix_gets_the_family_prefix(tmp_path: Path) -> N
 
 
 def test_hub_style_max_length_becomes_max_new_tokens(tmp_path: Path) -> None:
-    from summarist.backends.loading import settings_for
+    from summarist.models.loading import settings_for
 
     model = tiny.tiny_bart()
     model.generation_config.max_length = 142
@@ -372,8 +372,8 @@ def test_hub_style_max_length_becomes_max_new_tokens(tmp_path: Path) -> None:
 
 
 def test_int8_activations_use_the_full_range_where_vnni_makes_it_exact(saved) -> None:
-    from summarist.backends.torch_backend import full_range_linear_class
     from summarist.hardware import cpu_has_vnni
+    from summarist.inference.backends.torch_backend import full_range_linear_class
 
     if not cpu_has_vnni():
         pytest.skip("this CPU has no VNNI: torch's 7-bit activations are kept")

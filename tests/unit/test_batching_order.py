@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from summarist.genconfig import GenerationSettings
-from summarist.generation import run_batched
+from summarist.config.generation import GenerationSettings
+from summarist.inference.batching import run_batched
 
 EOS, PAD = 1, 0
 CAP = 6
@@ -81,7 +81,7 @@ def test_batches_run_longest_first() -> None:
 
 
 def test_streamed_windows_are_reported_batch_by_batch(monkeypatch: pytest.MonkeyPatch) -> None:
-    from summarist import generation
+    from summarist.inference import batching as generation
 
     monkeypatch.setattr(generation, "STREAM_WINDOW", 3)  # two windows: 3 + 1 sources
     texts = ["alpha one", "bravo two!", "charlie three", "dog"]

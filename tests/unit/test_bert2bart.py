@@ -66,8 +66,8 @@ def test_minilm_bart_loads_offline_as_a_bart_with_the_warm_start_learning_rate()
 def test_a_bert2bart_export_generates_the_same_as_torch(tmp_path) -> None:
     """The point of a BART: CTranslate2 converts it, and fp32 greedy output equals torch's."""
     pytest.importorskip("ctranslate2")
-    from summarist.genconfig import GenerationSettings
-    from summarist.generation import Summarizer
+    from summarist.config.generation import GenerationSettings
+    from summarist.inference.summarizer import Summarizer
 
     bert, tok = _tiny_bert(), tiny.minilm_tokenizer()
     tok.bos_token, tok.eos_token = tok.cls_token, tok.sep_token

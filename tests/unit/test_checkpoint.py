@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from summarist.data.config import DataConfig
+from summarist.config.train import TrainConfig
 from summarist.rundir import read_jsonl, write_jsonl
 from summarist.training.callbacks import TrainLog
-from summarist.training.config import TrainConfig
 from tests.conftest import write_jsonl as write_rows
 
 torch = pytest.importorskip("torch")
@@ -77,14 +76,14 @@ def _config(data: Path, out: Path, **kw: object) -> TrainConfig:
                   "learning_rate": 1e-3, "report": False, "num_beams": 1, "max_new_tokens": 4,
                   "eval_splits": ["validation"]}  # fmt: skip
     base.update(kw)
-    return TrainConfig(data=DataConfig([str(data)]), model=str(tiny_model("t5")),
-                       output_dir=str(out), **base)  # fmt: skip
+    return TrainConfig.from_dict({"data": [str(data)], "model": str(tiny_model("t5")),
+                                  "output_dir": str(out), **base})  # fmt: skip
 
 
 def test_each_epoch_gets_its_own_batch_order(
     data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from summarist import preprocessing
+    from summarist.training import batches as preprocessing
     from summarist.training.loop import fit, setup
 
     epochs: list[int] = []

@@ -11,7 +11,7 @@ from summarist import rundir
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError
 from summarist.evaluation import (
-    CompareConfig,
+    CompareRunsConfig,
     EvaluateConfig,
     ScoringConfig,
     compare_runs,
@@ -148,7 +148,9 @@ def test_compare_runs(tmp_path: Path, split: Split) -> None:
     good = _run(tmp_path, "good", split, list(split.summaries))
     bad = _run(tmp_path, "bad", split, ["nothing to see"] * 6)
     result = compare_runs(
-        CompareConfig(good, bad, scoring=ScoringConfig(bootstrap=200), output_dir=tmp_path / "cmp")
+        CompareRunsConfig(
+            good, bad, scoring=ScoringConfig(bootstrap=200), output_dir=tmp_path / "cmp"
+        )
     )
     r1 = result["rouge"]["rouge1"]
     assert r1["a"] == 100.0 and r1["diff"] == pytest.approx(r1["a"] - r1["b"])
@@ -157,7 +159,7 @@ def test_compare_runs(tmp_path: Path, split: Split) -> None:
     other = Split("test", split.texts[:5], split.references[:5])
     short = _run(tmp_path, "short", other, list(other.summaries))
     with pytest.raises(DataError, match="different examples"):
-        compare_runs(CompareConfig(good, short))
+        compare_runs(CompareRunsConfig(good, short))
 
 
 def test_run_evaluate_on_self_contained_chinese_rows(tmp_path: Path) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from summarist.genconfig import GenerationSettings, hit_cap
-from summarist.generation import generate_batched, source_limit
+from summarist.config.generation import GenerationSettings, hit_cap
+from summarist.inference.batching import generate_batched
+from summarist.models.registry import source_limit
 from tests.unit import _tiny_seq2seq as tiny
 
 torch = pytest.importorskip("torch")
@@ -100,7 +101,7 @@ def test_bert2bert_starts_at_cls_and_stops_at_sep() -> None:
 
 @pytest.mark.parametrize("family", ["t5", "bart", "bert2bert"])
 def test_beam_search_cache_without_cross_reorder_changes_nothing(family, monkeypatch) -> None:
-    from summarist.backends import torch_backend
+    from summarist.inference.backends import torch_backend
 
     tok = tiny.minilm_tokenizer() if family == "bert2bert" else tiny.t5_tokenizer()
     build = {"t5": tiny.tiny_t5, "bart": tiny.tiny_bart, "bert2bert": tiny.tiny_bert2bert}
@@ -128,7 +129,7 @@ def test_empty_texts_get_empty_summaries_without_generating() -> None:
 
 
 def test_batches_are_length_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
-    from summarist.backends import torch_backend
+    from summarist.inference.backends import torch_backend
 
     seen: list[list[int]] = []
     original = torch_backend.TorchBackend.generate_ids
@@ -145,7 +146,7 @@ def test_batches_are_length_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_counts_exclude_padding_and_the_early_eos() -> None:
-    from summarist.backends.base import count_new_tokens
+    from summarist.inference.backends.base import count_new_tokens
 
     assert count_new_tokens([5, 6, 1, 0, 0], pad_id=0, max_new_tokens=8) == 2
     assert count_new_tokens([5, 6, 7, 1], pad_id=0, max_new_tokens=4) == 4

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from summarist.backends.base import count_new_tokens
-from summarist.genconfig import GenerationSettings, hit_cap
+from summarist.config.generation import GenerationSettings, hit_cap
+from summarist.inference.backends.base import count_new_tokens
 
 EOS, PAD = 1, 0
 
@@ -34,7 +34,7 @@ def test_hit_cap_flags_outputs_that_used_every_step() -> None:
 
 def test_torch_backend_drops_the_decoder_start_token() -> None:
     pytest.importorskip("torch")
-    from summarist.backends.torch_backend import TorchBackend
+    from summarist.inference.backends.torch_backend import TorchBackend
     from tests.unit import _tiny_seq2seq as tiny
 
     tok = tiny.t5_tokenizer()
@@ -77,7 +77,7 @@ class _FakeTranslator:
 def test_ctranslate2_forces_eos_on_outputs_that_reach_the_cap() -> None:
     """BART/PEGASUS force EOS at the last step in transformers; CTranslate2 does not, so the
     backend puts it there itself, and counts then agree with the torch backend's."""
-    from summarist.backends.ctranslate2_backend import CTranslate2Backend
+    from summarist.inference.backends.ctranslate2_backend import CTranslate2Backend
 
     vocab = {"</s>": 2, "a": 10, "b": 11, "c": 12, "d": 13}
     backend = object.__new__(CTranslate2Backend)  # no model: a fake translator answers

@@ -14,7 +14,7 @@ from transformers.generation.logits_process import (  # noqa: E402
     NoRepeatNGramLogitsProcessor,
 )
 
-from summarist.backends.logits import (  # noqa: E402
+from summarist.inference.backends.logits import (  # noqa: E402
     InPlaceMinLength,
     InPlaceNoRepeatNGram,
     in_place_equivalent,

@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from summarist.genconfig import GenerationSettings
-from summarist.longdoc import fit_units, pack_windows
+from summarist.config.generation import GenerationSettings
+from summarist.inference.longdoc import fit_units, pack_windows
 from tests.unit import _tiny_seq2seq as tiny
 
 LIMIT = 128
@@ -51,8 +51,8 @@ def test_overlong_unit_is_split_into_word_runs() -> None:
 def summarizer():
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
-    from summarist.backends.torch_backend import TorchBackend
-    from summarist.generation import Summarizer
+    from summarist.inference.backends.torch_backend import TorchBackend
+    from summarist.inference.summarizer import Summarizer
 
     tok = tiny.t5_tokenizer()
     model = tiny.tiny_t5()
@@ -73,7 +73,7 @@ def test_twenty_page_document_is_map_reduced_within_limits(summarizer) -> None:
     doc = twenty_pages()
     assert len(doc.split()) >= 10_000
     result = summarizer.summarize_detailed([doc, "Anna: short one.\nBen: yes."])
-    (trace,) = summarizer.last_traces
+    (trace,) = [t for t in result.traces if t is not None]  # per text; None: it fitted
     overhead = summarizer.count_tokens([""])[0]
 
     assert result.levels == [trace.depth, 0]
@@ -113,3 +113,24 @@ def test_empty_inputs_warn_and_return_empty(summarizer, caplog) -> None:
         out = summarizer.summarize(["", "Anna: hi.", "   "])
     assert out[0] == "" and out[2] == "" and out[1]
     assert any("2 of 3 inputs are empty" in r.getMessage() for r in caplog.records)
+
+
+def test_one_summarizer_serves_two_threads_without_mixing_results(summarizer) -> None:
+    """Stateless per call: traces and settings of one caller never reach the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    long_doc, short = twenty_pages(60), "Anna: short one.\nBen: yes."
+    greedy4 = GenerationSettings(max_new_tokens=4, min_new_tokens=4, num_beams=1)
+    alone_long = summarizer.summarize_detailed([long_doc, short])
+    alone_short = summarizer.summarize_detailed([short], greedy4)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        calls = [pool.submit(summarizer.summarize_detailed, [long_doc, short]) for _ in range(2)]
+        calls += [pool.submit(summarizer.summarize_detailed, [short], greedy4) for _ in range(2)]
+        got = [c.result() for c in calls]
+    for result in got[:2]:
+        assert result.summaries == alone_long.summaries
+        assert result.traces[0] is not None and result.traces[1] is None
+        assert result.traces[0].depth == alone_long.traces[0].depth
+    for result in got[2:]:
+        assert result.summaries == alone_short.summaries and result.traces == []
+        assert result.new_tokens == [4]

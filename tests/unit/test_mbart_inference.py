@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from summarist.errors import ConfigError
-from summarist.generation import Summarizer
+from summarist.inference.summarizer import Summarizer
 from tests.unit import _tiny_seq2seq as tiny
 
 TEXTS = [

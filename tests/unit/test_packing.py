@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from summarist.genconfig import GenerationSettings
-from summarist.generation import Summarizer, generate_batched
+from summarist.config.generation import GenerationSettings
+from summarist.inference.batching import generate_batched
+from summarist.inference.summarizer import Summarizer
 from tests.unit import _tiny_seq2seq as tiny
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
-packing = pytest.importorskip("summarist.backends.packing")
+packing = pytest.importorskip("summarist.inference.backends.packing")
 if not packing.packing_available():  # pragma: no cover - torch builds without oneDNN
     pytest.skip("this torch build has no oneDNN packed linear", allow_module_level=True)
 
@@ -92,7 +93,9 @@ def test_a_misbehaving_packed_op_is_detected_and_not_used(monkeypatch: pytest.Mo
 @pytest.mark.parametrize("quantize", [None, "bf16", "int8"])
 def test_summarizer_on_cpu_packs_its_model(tmp_path: Path, quantize: str | None) -> None:
     tok = tiny.t5_tokenizer()
-    path = tiny.save(tiny.tiny_t5(), tok, tmp_path / "t5", max_new_tokens=12, num_beams=1)
+    path = tiny.save(
+        tiny.tiny_t5(), tok, tmp_path / "t5", max_new_tokens=12, min_new_tokens=12, num_beams=1
+    )
     s = Summarizer.from_pretrained(str(path), quantize=quantize)
     packed = [m for m in s.backend.model.modules() if isinstance(m, packing.PackedLinear)]
     assert packed, "the CPU backend packs its linear layers"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
+from summarist.config.train import TrainConfig, load_train_config
 from summarist.errors import ConfigError
-from summarist.training.config import TrainConfig, load_train_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -19,7 +19,7 @@ def test_precedence_defaults_then_yaml_then_flags(tmp_path: Path) -> None:
     cfg = load_train_config(preset, {"batch_size": 16, "epochs": None})
     assert cfg.batch_size == 16  # flag beats YAML
     assert cfg.epochs == 2  # YAML beats default; an unset flag (None) does not override
-    assert cfg.num_beams == 2
+    assert cfg.generation.num_beams == 2
     assert cfg.grad_accum == TrainConfig.grad_accum  # default
     assert cfg.data.data == ["corpus/"]
     flagged = load_train_config(preset, {"data": DataConfig(["other/"])})
@@ -80,3 +80,34 @@ def test_every_shipped_preset_loads_and_shows_its_command(preset: Path) -> None:
 
 def test_presets_exist() -> None:
     assert len(list(CONFIGS.glob("*.yaml"))) >= 3
+
+
+def test_generation_is_nested_and_flat_keys_of_old_configs_still_load(tmp_path: Path) -> None:
+    from summarist.config.generation import GenerationSettings
+
+    # A run's config.yaml from before `generation:` was nested: flat settings as asked for, and
+    # the resolved `generation` the run used (max_new_tokens from the references' p99).
+    old_run = {"kind": "train", "data": {"data": ["x/"]}, "max_new_tokens": None,
+               "min_new_tokens": 0, "num_beams": 2, "length_penalty": 1.0,
+               "no_repeat_ngram_size": 3, "eval_batch_size": 32,
+               "generation": {**GenerationSettings().to_dict(), "max_new_tokens": 40},
+               "resolved": {}}  # fmt: skip
+    cfg = TrainConfig.from_dict(old_run)
+    assert cfg.generation == GenerationSettings(num_beams=2)
+    assert cfg.max_new_tokens_from_references is True
+    assert cfg.resolve_generation(48).max_new_tokens == 48
+    pinned = TrainConfig.from_dict({**old_run, "max_new_tokens": 12})
+    assert pinned.max_new_tokens_from_references is False
+    assert pinned.resolve_generation(48).max_new_tokens == 12
+
+    preset = tmp_path / "p.yaml"
+    preset.write_text("data: x/\ngeneration:\n  num_beams: 3\n  length_penalty: 2.0\n", "utf-8")
+    cfg = load_train_config(preset, {"num_beams": 5})
+    assert (cfg.generation.num_beams, cfg.generation.length_penalty) == (5, 2.0)
+    assert cfg.max_new_tokens_from_references is True
+    fixed = load_train_config(preset, {"max_new_tokens": 20})
+    assert fixed.generation.max_new_tokens == 20 and not fixed.max_new_tokens_from_references
+    again = TrainConfig.from_dict(fixed.to_dict())
+    assert again == fixed
+    with pytest.raises(ConfigError, match="num_beam.*did you mean 'num_beams'"):
+        TrainConfig.from_dict({"data": "x/", "generation": {"num_beam": 2}})

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
+from summarist.config.train import TrainConfig
 from summarist.training.checkpoint import Progress, load_checkpoint, save_checkpoint
-from summarist.training.config import TrainConfig
 from summarist.training.loop import _out_of_budget, build_optimizer, build_scheduler
 from tests.tiny_models import tiny_model
 
@@ -111,7 +111,7 @@ def test_labels_lose_a_leading_start_token_in_every_family() -> None:
     with: kept, the model learns to emit [CLS] twice (it did, as `minilm-bart`)."""
     from types import SimpleNamespace
 
-    from summarist.preprocessing import tokenize_pairs
+    from summarist.training.batches import tokenize_pairs
     from summarist.training.loop import _start_id
     from tests.unit import _tiny_seq2seq as tiny
 

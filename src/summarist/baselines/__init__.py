@@ -1,7 +1,7 @@
 """Extractive baselines as one table: name → spec. No model, no torch, no NLTK data.
 
-Names carry their k: `lead-3`, `lead-3-utterances`, `lead-3-utterances-notags`,
-`longest-utterance`, `textrank-3`, `random-3`, `oracle` (or `oracle-3` for at most 3 sentences).
+Names carry their k (`EXAMPLE_NAMES`: `lead-3`, `textrank-3`, ...); `oracle-3` is the oracle
+with at most 3 sentences.
 
 >>> run_baseline("lead-2", ["One. Two. Three."])
 ['One.\\nTwo.']
@@ -61,6 +61,17 @@ BASELINES: dict[str, BaselineSpec] = {
     ),
 }
 
+EXAMPLE_NAMES = (
+    "lead-3",
+    "lead-3-utterances",
+    "lead-3-utterances-notags",
+    "longest-utterance",
+    "textrank-3",
+    "random-3",
+    "oracle",
+)
+"""One name per baseline, with its usual k (the list error messages offer)."""
+
 _NAME_RE = re.compile(r"^(?P<head>[a-z]+(?:-[a-z]+)*?)(?:-(?P<k>\d+))?(?P<tail>(?:-[a-z]+)*)$")
 
 
@@ -69,18 +80,9 @@ def parse_baseline_name(name: str) -> tuple[str, int | None]:
     m = _NAME_RE.match(name.strip().lower())
     family = (m["head"] + m["tail"]) if m else name
     if not m or family not in BASELINES:
-        examples = [
-            "lead-3",
-            "lead-3-utterances",
-            "lead-3-utterances-notags",
-            "longest-utterance",
-            "textrank-3",
-            "random-3",
-            "oracle",
-        ]
         raise ConfigError(
-            f"unknown baseline '{name}'{did_you_mean(name, examples)}",
-            f"choose one of {', '.join(examples)}",
+            f"unknown baseline '{name}'{did_you_mean(name, EXAMPLE_NAMES)}",
+            f"choose one of {', '.join(EXAMPLE_NAMES)}",
         )
     spec = BASELINES[family]
     k = int(m["k"]) if m["k"] else spec.default_k

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from summarist.config.data import DataConfig
 from summarist.data.columns import Preset, find_preset, get_preset, resolve_columns
-from summarist.data.config import DataConfig
 from summarist.data.corpus import Corpus, Split, canonical_split
 from summarist.data.prepare import prepare
 from summarist.data.readers import EXTENSIONS, Row, read_table

@@ -11,7 +11,7 @@ import random
 import re
 from collections import Counter
 
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
 from summarist.data.corpus import Corpus, Split
 from summarist.errors import ConfigError, DataError
 

@@ -43,7 +43,7 @@ def read_table(
         )
     if suffix == ".parquet":
         return _read_parquet(path)
-    text = _decode(path, encoding)
+    text = decode_file(path, encoding)
     if suffix == ".jsonl":
         return _read_json_lines(text, path)
     if suffix == ".json":
@@ -56,8 +56,15 @@ def read_table(
     return _read_delimited(text, path, "\t" if suffix == ".tsv" else ",", header, names)
 
 
-def _decode(path: Path, encoding: str) -> str:
-    data = path.read_bytes()
+def decode_file(path: Path, encoding: str) -> str:
+    """The text of `path` in `encoding` (a UTF-8 BOM dropped); one-line errors for unreadable,
+    binary or wrongly-encoded files."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"cannot read {path}: {err.strerror or err}") from err
+    if b"\x00" in data[:8192]:
+        raise DataError(f"{path} looks binary, not text", "pass a .txt, .jsonl or .csv file")
     enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
         return data.decode(enc)

@@ -165,20 +165,20 @@ def plot_lengths(stats_corpus: Corpus, path: Path, tokenizer: Any = None) -> Pat
 def run_data_stats(
     cfg: Any,
     *,
+    tokenizer: Any = None,
     model: str | None = None,
     max_source_length: int | None = None,
     max_target_length: int | None = None,
     plot: Path | None = None,
 ) -> dict[str, Any]:
-    """Load `cfg`'s corpus and compute its stats (and the optional histogram PNG)."""
+    """Load `cfg`'s corpus and compute its stats (and the optional histogram PNG).
+
+    `tokenizer` (with `model`, its name for the report) counts tokens; the caller loads it, so
+    the data layer needs no model code.
+    """
     from summarist.data.loading import load_corpus
 
     corpus = load_corpus(cfg)
-    tokenizer = None
-    if model:
-        from summarist.models.resolve import load_tokenizer
-
-        tokenizer = load_tokenizer(model)
     stats = compute_stats(
         corpus,
         tokenizer=tokenizer,

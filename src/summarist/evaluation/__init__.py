@@ -11,8 +11,8 @@ contract in `summarist.rundir`.
     render.py     terminal tables
 """
 
-from summarist.evaluation.compare import CompareConfig, compare_runs, compare_scores
 from summarist.evaluation.render import render_comparison, render_metrics
+from summarist.evaluation.run_comparison import CompareRunsConfig, compare_runs, compare_scores
 from summarist.evaluation.rundirs import (
     PREDICTION_FIELDS,
     data_config_dict,
@@ -41,7 +41,7 @@ __all__ = [
     "ID_COLUMNS",
     "PREDICTION_FIELDS",
     "BaselineRunConfig",
-    "CompareConfig",
+    "CompareRunsConfig",
     "EvaluateConfig",
     "ScoringConfig",
     "compare_runs",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from summarist import rundir
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError
 

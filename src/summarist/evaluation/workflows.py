@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from summarist import rundir
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
 from summarist.errors import ConfigError
 from summarist.evaluation.rundirs import (
     data_config_dict,
@@ -75,7 +75,7 @@ class BaselineRunConfig:
     data: DataConfig
     output_dir: Path
     splits: list[str] = field(default_factory=list)
-    """Splits to run on (default: test, else validation, else the only split)."""
+    """Splits to run on (none: test, else validation, else the only split)."""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     seed: int = 0
     """Seed of random baselines."""
@@ -88,7 +88,13 @@ class BaselineRunConfig:
 
 
 def run_evaluate(cfg: EvaluateConfig) -> Path:
-    """Score a predictions file (or re-score a run directory); returns the run directory."""
+    """Score a predictions file (or re-score a run directory); returns the run directory.
+
+    >>> from summarist import DataConfig, EvaluateConfig, evaluate
+    >>> evaluate(EvaluateConfig(predictions=Path("preds.jsonl"), data=DataConfig(["dialogsum/"]),
+    ...                         output_dir=Path("runs/eval")))  # doctest: +SKIP
+    PosixPath('runs/eval')
+    """
     if cfg.run_dir is not None:
         return rescore_run(cfg.run_dir, cfg.scoring, output_dir=cfg.output_dir, report=cfg.report)
     assert cfg.predictions is not None and cfg.output_dir is not None

@@ -1,28 +1,35 @@
-"""Load any seq2seq checkpoint (or build a BERT2BERT warm start) with its tokenizer and family.
+"""The one model loader: for training and for inference, sharing the family checks.
 
 `load_for_training("t5-small")`, `load_for_training("./my-bart")`,
 `load_for_training("bert2bert:bert-base-uncased")`, `load_for_training("minilm-bert2bert")`
 and `load_for_training("minilm-bart")` (the offline default: the same encoder as a BART, which
 CTranslate2 converts; `bert2bart:ENCODER` for others) all return a `LoadedModel`.
+`load_for_inference(name)` loads a trained model (directory, run directory, hub id) with the
+prefix, generation settings and source limit saved with it. Both refuse encoder-only
+checkpoints, wire an `EncoderDecoderModel`'s special tokens and set mBART languages the same way.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ModelError
-from summarist.models.registry import Family, family_for, mbart_code
+from summarist.models.registry import Family, family_for, mbart_code, source_limit
 from summarist.models.resolve import (
     BERT2BART_NAMES,
     BERT2BART_PREFIX,
     BERT2BERT_PREFIX,
     OFFLINE_MODELS,
-    _from_pretrained,
+    load_pretrained,
+    load_tokenizer,
+    quiet_transformers,
     resolve_model_path,
 )
 
@@ -30,6 +37,7 @@ log = logging.getLogger(__name__)
 
 # Speaker tags such as DialogSum's `#Person1#`; tokenizers split them into ~5 pieces.
 SPEAKER_TAG = re.compile(r"#[A-Za-z]+\d*#")
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 
 
 @dataclass
@@ -40,21 +48,13 @@ class LoadedModel:
     name: str
 
 
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' loading report (the MISSING/UNEXPECTED table) for one block."""
-    from transformers.utils import logging as hf_logging
+@dataclass
+class InferenceDefaults:
+    """What a saved model says about its own use: input prefix, generation, source limit."""
 
-    before = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(before)
-        if bars:
-            hf_logging.enable_progress_bar()
+    prefix: str
+    settings: GenerationSettings
+    source_limit: int
 
 
 def is_bart_warm_start(name: str) -> bool:
@@ -73,13 +73,12 @@ def is_warm_start(name: str, model_type: str | None) -> bool:
 
 def load_for_training(name: str, *, lang: str | None = None) -> LoadedModel:
     """Model + tokenizer + family for a hub id, local directory, short name or `bert2bert:X`."""
-    from transformers import AutoConfig, AutoModelForSeq2SeqLM
+    from transformers import AutoConfig
 
-    from summarist.models.bert2bert import build_bert2bert, wire_special_tokens
-    from summarist.models.resolve import load_tokenizer
+    from summarist.models.bert2bert import build_bert2bert
 
     path = resolve_model_path(name)
-    config = _from_pretrained(AutoConfig.from_pretrained, path, name)
+    config = load_pretrained(AutoConfig.from_pretrained, path, name)
     tokenizer = load_tokenizer(name)
     if is_bart_warm_start(name):
         from summarist.models.bert2bart import WARM_START_LEARNING_RATE, build_bert2bart
@@ -96,19 +95,117 @@ def load_for_training(name: str, *, lang: str | None = None) -> LoadedModel:
     if is_warm_start(name, config.model_type):
         model = build_bert2bert(path, tokenizer)
     else:
-        if config.model_type == "bert" or getattr(config, "is_encoder_decoder", True) is False:
-            raise ModelError(
-                f"'{name}' is an encoder-only ({config.model_type}) checkpoint, not seq2seq",
-                f"warm-start a seq2seq model from it with --model bert2bert:{name}",
-            )
-        with quiet_transformers():
-            model = _from_pretrained(AutoModelForSeq2SeqLM.from_pretrained, path, name)
-        if config.model_type == "encoder-decoder":
-            wire_special_tokens(model, tokenizer)
+        refuse_encoder_only(config, name, for_training=True)
+        model = load_seq2seq_weights(path, name, config, tokenizer, rewire=True)
     family = family_for(model.config)
     if family.needs_lang_codes:
         set_language(model, tokenizer, lang or "en")
     return LoadedModel(model, tokenizer, family, name)
+
+
+def load_for_inference(name: str, *, lang: str | None = None) -> tuple[Any, Any]:
+    """(model in eval mode, tokenizer) for a trained model: directory, run directory, hub id or
+    short name; one-line errors.
+
+    mBART-family models get their language codes (`lang`, else the saved target language).
+
+    >>> model, tokenizer = load_for_inference("runs/dialogsum")  # doctest: +SKIP
+    """
+    from transformers import AutoConfig
+
+    path = resolve_model_path(name)
+    check_not_bare_adapter(path, name)
+    config = load_pretrained(AutoConfig.from_pretrained, path, name)
+    refuse_encoder_only(config, name, for_training=False)
+    tokenizer = load_tokenizer(name)
+    model = load_seq2seq_weights(path, name, config, tokenizer)
+    if family_for(model.config).needs_lang_codes:
+        language_for_inference(model, tokenizer, lang, name)
+    return model.eval(), tokenizer
+
+
+def refuse_encoder_only(config: Any, name: str, *, for_training: bool) -> None:
+    """An encoder-only checkpoint (BERT, ...) cannot summarize: say what to do instead."""
+    if config.model_type == "encoder-decoder" or getattr(config, "is_encoder_decoder", False):
+        return
+    if for_training:
+        raise ModelError(
+            f"'{name}' is an encoder-only ({config.model_type}) checkpoint, not seq2seq",
+            f"warm-start a seq2seq model from it with --model bert2bert:{name}",
+        )
+    raise ModelError(
+        f"'{name}' is not a trained summarization (encoder-decoder) model "
+        f"but a {config.model_type} checkpoint",
+        f"train one first (summarist train --model {name}) and pass its model/ directory",
+    )
+
+
+def load_seq2seq_weights(
+    path: str, name: str, config: Any, tokenizer: Any, *, rewire: bool = False
+) -> Any:
+    """`AutoModelForSeq2SeqLM` weights; an `EncoderDecoderModel` gets its special tokens wired
+    (for training always, for inference when none were saved)."""
+    from transformers import AutoModelForSeq2SeqLM
+
+    from summarist.models.bert2bert import wire_special_tokens
+
+    with quiet_transformers():
+        model = load_pretrained(AutoModelForSeq2SeqLM.from_pretrained, path, name)
+    unwired = model.config.decoder_start_token_id is None
+    if config.model_type == "encoder-decoder" and (rewire or unwired):
+        wire_special_tokens(model, tokenizer)
+    return model
+
+
+def inference_defaults(model: Any, tokenizer: Any, name: str) -> InferenceDefaults:
+    """Prefix, generation settings and source limit saved with `name` (or its family's)."""
+    return InferenceDefaults(
+        prefix_for(model.config),
+        settings_for(model, resolve_model_path(name)),
+        source_limit(model, tokenizer),
+    )
+
+
+def check_not_bare_adapter(path: str, name: str) -> None:
+    """A PEFT adapter directory holds no base weights: say which base it needs."""
+    folder = Path(path)
+    adapter = folder / "adapter_config.json"
+    if not adapter.exists() or any((folder / f).exists() for f in WEIGHT_FILES):
+        return
+    base = json.loads(adapter.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    raise ModelError(
+        f"'{name}' is an adapter (adapter_config.json) without base model weights",
+        f"merge it into its base ({base or 'unknown base'}) and save the merged model, "
+        "then pass that directory",
+    )
+
+
+def prefix_for(config: Any) -> str:
+    """The input prefix saved with the model, else its family's (T5: 'summarize: ')."""
+    params = getattr(config, "task_specific_params", None) or {}
+    saved = (params.get("summarization") or {}).get("prefix")
+    if isinstance(saved, str):
+        return saved
+    return family_for(config).prefix
+
+
+def settings_for(model: Any, path: str) -> GenerationSettings:
+    """Generation defaults saved with the model (generation_config.json).
+
+    Hub checkpoints often bound length with `max_length`/`min_length` only (bart-large-cnn:
+    142/56); these become max/min_new_tokens (less the decoder start token) instead of
+    falling back to an unrelated default. The legacy default max_length=20 is ignored.
+    """
+    file = Path(path) / "generation_config.json"
+    if file.exists():
+        data = json.loads(file.read_text(encoding="utf-8"))
+    else:
+        data = model.generation_config.to_dict()
+    if data.get("max_new_tokens") is None and data.get("max_length") not in (None, 20):
+        data["max_new_tokens"] = max(1, int(data["max_length"]) - 1)
+        if data.get("min_length"):
+            data["min_new_tokens"] = min(data["max_new_tokens"], int(data["min_length"]) - 1)
+    return GenerationSettings.from_dict(data)
 
 
 def set_language(model: Any, tokenizer: Any, lang: str) -> None:

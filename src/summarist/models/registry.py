@@ -84,6 +84,19 @@ def position_limit(config: Any, family: Family) -> int | None:
 
 
 DEFAULT_SOURCE_LENGTH = 512
+# Tokenizers report 1e30 when they have no limit of their own.
+NO_LIMIT = 1_000_000
+
+
+def source_limit(model: Any, tokenizer: Any) -> int:
+    """The most source tokens a loaded model takes: its position limit, capped by the
+    tokenizer's own limit (relative-position T5: the tokenizer's; neither: 512)."""
+    config = model.config
+    limits = [n for n in (position_limit(config, family_for(config)),) if n is not None]
+    model_max = getattr(tokenizer, "model_max_length", None)
+    if isinstance(model_max, int) and 0 < model_max < NO_LIMIT:
+        limits.append(model_max)
+    return min(limits) if limits else DEFAULT_SOURCE_LENGTH
 
 
 def check_source_length(max_source_length: int | None, config: Any, family: Family) -> int:

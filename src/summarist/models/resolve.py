@@ -6,11 +6,15 @@ so in one line instead of hanging in retries.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from summarist.config.train import DEFAULT_MODEL
 from summarist.errors import ModelError
+from summarist.rundir import MODEL_DIR
 
 BERT2BERT_PREFIX = "bert2bert:"
 BERT2BART_PREFIX = "bert2bart:"
@@ -22,8 +26,6 @@ OFFLINE_MODELS: dict[str, str] = {
 }
 BERT2BART_NAMES = ("minilm-bart",)
 """Offline short names that build a BART from the encoder (`summarist.models.bert2bart`)."""
-DEFAULT_MODEL = "minilm-bart"
-"""What `summarist train` and `make demo` fine-tune unless told (README, "Training")."""
 
 
 def packaged_model_dir(package: str) -> Path:
@@ -37,8 +39,26 @@ def packaged_model_dir(package: str) -> Path:
     return Path(module.get_model_path())
 
 
+def resolve_run_dir(name: str) -> str:
+    """A training run directory (`runs/x`) → its model (`runs/x/model`); anything else unchanged.
+
+    A run directory holds `config.yaml` and `model/` but no weights of its own, so wherever a
+    model is expected the run can stand for it.
+
+    >>> resolve_run_dir("runs/dialogsum-t5")  # doctest: +SKIP
+    'runs/dialogsum-t5/model'
+    """
+    folder = Path(name).expanduser()
+    inner = folder / MODEL_DIR
+    if inner.is_dir() and not (folder / "config.json").exists():
+        return str(Path(name) / MODEL_DIR)
+    return name
+
+
 def resolve_model_path(name: str) -> str:
-    """Short name → packaged directory; `bert2bert:X`/`bert2bart:X` → X; else unchanged."""
+    """Short name → packaged directory; `bert2bert:X`/`bert2bart:X` → X; run dir → its model/;
+    else unchanged."""
+    name = resolve_run_dir(name)
     for prefix in (BERT2BERT_PREFIX, BERT2BART_PREFIX):
         if name.startswith(prefix):
             name = name[len(prefix) :]
@@ -56,10 +76,28 @@ def load_tokenizer(name: str, **kwargs: Any) -> Any:
     from transformers import AutoTokenizer
 
     path = resolve_model_path(name)
-    return _from_pretrained(AutoTokenizer.from_pretrained, path, name, **kwargs)
+    return load_pretrained(AutoTokenizer.from_pretrained, path, name, **kwargs)
 
 
-def _from_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' loading report (the MISSING/UNEXPECTED table) for one block."""
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(before)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
+    """`loader(path)` (a transformers `from_pretrained`), offline-aware, with one-line errors."""
     local = is_local(path)
     if not local and (name.startswith((".", "/", "~")) or path.count("/") > 1):
         raise ModelError(f"model directory not found: {name}", "check the path given to --model")

@@ -1,6 +1,6 @@
 """Fine-tuning: `TrainConfig` (typed, YAML presets) and `train(config) -> run directory`."""
 
-from summarist.training.config import TrainConfig, load_train_config
+from summarist.config.train import TrainConfig, load_train_config
 
 __all__ = ["TrainConfig", "load_train_config", "train"]
 

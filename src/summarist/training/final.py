@@ -28,7 +28,7 @@ def save_model(s: Any) -> Path:
         }
     }
     model.generation_config = s.settings.to_hf(model.generation_config)
-    from summarist.models.loading import quiet_transformers
+    from summarist.models.resolve import quiet_transformers
 
     # Into a temp folder swapped in whole: a resumed run saves again over its first model.
     with atomic_dir(out) as tmp, quiet_transformers():
@@ -40,9 +40,9 @@ def save_model(s: Any) -> Path:
 def final_evaluation(s: Any) -> dict[str, Any]:
     """Beam-search evaluation of each eval split, next to the lead baseline; writes the run."""
     from summarist.baselines import run_baseline
+    from summarist.config.generation import hit_cap, warn_if_capped
     from summarist.evaluation import score_split, write_run
-    from summarist.genconfig import hit_cap, warn_if_capped
-    from summarist.generation import generate_batched
+    from summarist.inference.batching import generate_batched
 
     metrics_by_split: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
@@ -132,7 +132,7 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
         "## Use",
         "",
         "```python",
-        "from summarist.generation import Summarizer",
+        "from summarist import Summarizer",
         f'Summarizer.from_pretrained("{Path(s.run_dir) / MODEL_DIR}").summarize(["..."])',
         "```",
         "",

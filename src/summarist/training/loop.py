@@ -19,11 +19,16 @@ from typing import Any
 
 import numpy as np
 
+from summarist.config.generation import (
+    GenerationSettings,
+    default_max_new_tokens,
+    hit_cap,
+    warn_if_capped,
+)
+from summarist.config.train import TrainConfig
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, SummaristError
-from summarist.genconfig import GenerationSettings, default_max_new_tokens, hit_cap, warn_if_capped
 from summarist.models.loading import LoadedModel
-from summarist.preprocessing import Example
 from summarist.rundir import (
     CARD,
     CONFIG,
@@ -33,8 +38,8 @@ from summarist.rundir import (
     remove_temp_files,
     write_yaml,
 )
+from summarist.training.batches import Example
 from summarist.training.checkpoint import CHECKPOINT, Progress
-from summarist.training.config import TrainConfig
 from summarist.training.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -65,7 +70,7 @@ class Setup:
 def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
     """Fine-tune as `cfg` says; return the run directory.
 
-    >>> from summarist.data.config import DataConfig
+    >>> from summarist.config.data import DataConfig
     >>> run = train(TrainConfig(data=DataConfig(["data/"]), max_steps=100))  # doctest: +SKIP
     """
     run_dir = Path(cfg.output_dir)
@@ -86,6 +91,10 @@ def resume_run(run_dir: str | Path, *, threads: int | None = None) -> Path:
     Raises:
         ConfigError: `run_dir` is not a training run, or has nothing to resume.
         CheckpointError: the checkpoint is unreadable or was saved with other settings.
+
+    >>> from summarist import resume
+    >>> resume("runs/dialogsum")  # doctest: +SKIP
+    PosixPath('runs/dialogsum')
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -146,7 +155,7 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
     from summarist.data.loading import load_corpus
     from summarist.models.loading import add_tokens, load_for_training, speaker_tags
     from summarist.models.registry import check_source_length
-    from summarist.preprocessing import tokenize_pairs
+    from summarist.training.batches import tokenize_pairs
 
     _seed_everything(cfg.seed)
     corpus = load_corpus(cfg.data)
@@ -171,7 +180,7 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
         decoder_start_token_id=_start_id(loaded),
     )
     # Labels end with EOS, which generation does not count as a new token.
-    settings = cfg.generation_overrides(default_max_new_tokens([len(e.labels) for e in examples]))
+    settings = cfg.resolve_generation(default_max_new_tokens([len(e.labels) for e in examples]))
     loaded.model.generation_config = settings.to_hf(loaded.model.generation_config)
     micro_per_epoch = math.ceil(len(examples) / cfg.batch_size)
     steps_per_epoch = max(1, math.ceil(micro_per_epoch / cfg.grad_accum))
@@ -290,8 +299,8 @@ def build_scheduler(optimizer: Any, total_steps: int, warmup_ratio: float) -> An
 def fit(s: Setup, *, resume: bool = False) -> Progress:
     import torch
 
-    from summarist.preprocessing import Seq2SeqCollator, length_grouped_batches
     from summarist.training import checkpoint as ckpt
+    from summarist.training.batches import Seq2SeqCollator, length_grouped_batches
     from summarist.training.callbacks import ProgressBar, Trackers, TrainLog
 
     cfg, model, runtime = s.cfg, s.loaded.model, s.runtime
@@ -402,7 +411,13 @@ def _trajectory_settings(s: Setup) -> dict[str, Any]:
     """The resolved settings a checkpoint's training path depends on (saved with it)."""
     import json
 
+    from dataclasses import asdict
+
     out = {k: v for k, v in s.cfg.to_dict().items() if k not in _RESUMABLE_CHANGES}
+    # Generation as resolved (max_new_tokens from the references' p99, when it was asked for):
+    # the run saves the resolved value to config.yaml, which a resume reads back.
+    out.pop("max_new_tokens_from_references", None)
+    out = {**out, "generation": asdict(s.settings)}
     out = {**out, "precision": s.runtime.precision, "total_steps": s.total_steps}
     return json.loads(json.dumps(out))  # tuples as lists, as config.yaml gives them back
 
@@ -421,7 +436,7 @@ def _train_step(
     """One optimizer step over `micro` batches; loss weighted by each batch's label tokens."""
     import torch
 
-    from summarist.preprocessing import split_by_tokens
+    from summarist.training.batches import split_by_tokens
 
     model, runtime = s.loaded.model, s.runtime
     budget = s.cfg.max_batch_tokens
@@ -486,7 +501,7 @@ def _eval_subset(s: Setup) -> Split | None:
 
 def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
     """Cheap evaluation during training: greedy decoding, ROUGE without bootstrap."""
-    from summarist.generation import generate_batched
+    from summarist.inference.batching import generate_batched
     from summarist.metrics.rouge import compute_rouge
 
     settings = s.settings.for_eval()
@@ -509,6 +524,7 @@ def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
 
 
 def finish(s: Setup) -> Path:
+    from summarist.evaluation.rundirs import maybe_write_report
     from summarist.training.final import final_evaluation, save_model, write_card
 
     model_dir = save_model(s)
@@ -517,21 +533,10 @@ def finish(s: Setup) -> Path:
     if not s.cfg.keep_checkpoint:
         (s.run_dir / CHECKPOINT).unlink(missing_ok=True)
     if s.cfg.report:
-        _write_report(s.run_dir)
+        maybe_write_report(s.run_dir)  # a report never fails a finished run
     if s.cfg.push_to_hub:
         _push(model_dir, s.cfg.push_to_hub)
     return s.run_dir
-
-
-def _write_report(run_dir: Path) -> None:
-    try:
-        from summarist.reports import write_report
-    except ImportError:
-        return
-    try:
-        write_report([run_dir], run_dir / "report.html")
-    except Exception as err:  # the report is a convenience; never lose a finished run over it
-        log.warning("could not write report.html: %s", err)
 
 
 def _push(model_dir: Path, repo_id: str) -> None:

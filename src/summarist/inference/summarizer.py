@@ -1,9 +1,9 @@
-"""Batched generation and the `Summarizer` (from_pretrained → summarize).
+"""The `Summarizer`: a model ready to use (from_pretrained → summarize), stateless per call.
 
-The tutorials' loop tokenizes one text, calls `model.generate`, decodes, and repeats. Here
-texts are tokenized once, sorted by length so each batch pads little, generated in batches
-under `torch.inference_mode()`, and put back in input order. The same loop serves every
-backend (torch fp32/bf16/int8, CTranslate2).
+Prefix, source limit and saved generation settings are applied; inputs over the limit are
+summarized by map-reduce (`summarist.inference.longdoc`) or truncated. Everything a call
+produces (summaries, token counts, map-reduce traces, wall time) comes back in its
+`SummaryBatch`, so one instance can serve several callers at once.
 """
 
 from __future__ import annotations
@@ -11,141 +11,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from summarist.backends.base import DEFAULT_BATCH_SIZE, Backend, count_new_tokens
-from summarist.genconfig import GenerationSettings
+from summarist.config.generation import GenerationSettings
+from summarist.inference.backends.base import Backend
+from summarist.inference.batching import default_batch_size, run_batched
+
+if TYPE_CHECKING:
+    from summarist.inference.longdoc import LongDocTrace
 
 log = logging.getLogger(__name__)
 
-# Tokenizers report 1e30 when they have no limit of their own.
-_NO_LIMIT = 1_000_000
-# Texts handed at once to a backend that streams its results (CTranslate2): many batches per
-# call keep every replica busy to the end of the call (one call per 32 texts left one idle
-# while the other finished: +10% summaries/s for bart-base int8 here), and results still arrive
-# batch by batch for the progress bar.
-STREAM_WINDOW = 256
-
-
-def default_batch_size(backend: Backend, settings: GenerationSettings) -> int:
-    """Texts per batch when the user did not say: the backend's preference, else 16."""
-    preferred = getattr(backend, "preferred_batch_size", None)
-    return int(preferred(settings)) if preferred is not None else DEFAULT_BATCH_SIZE
-
-
-def generate_batched(
-    model: Any,
-    tokenizer: Any,
-    texts: list[str],
-    settings: GenerationSettings,
-    *,
-    batch_size: int = 16,
-    prefix: str = "",
-    max_source_length: int | None = None,
-    device: Any = None,
-) -> tuple[list[str], list[int]]:
-    """Summaries in input order and the number of generated tokens of each.
-
-    Works for any `AutoModelForSeq2SeqLM` (T5, BART, mT5, PEGASUS, ...) and for a BERT2BERT
-    `EncoderDecoderModel` (decoding starts at [CLS] and stops at [SEP] unless its config says
-    otherwise). Inputs longer than `max_source_length` (default: the model's limit) are
-    truncated here; `Summarizer` chunks them instead.
-
-    >>> summaries, new_tokens = generate_batched(model, tok, texts, GenerationSettings())
-    """
-    from summarist.backends.torch_backend import TorchBackend
-
-    was_training = model.training  # evaluation during training: hand the model back as found
-    backend = TorchBackend(model, tokenizer, device=device)
-    limit = max_source_length or source_limit(model, tokenizer)
-    try:
-        return run_batched(
-            backend, tokenizer, texts, settings, batch_size=batch_size, prefix=prefix, limit=limit
-        )
-    finally:
-        model.train(was_training)
-
-
-def run_batched(
-    backend: Backend,
-    tokenizer: Any,
-    texts: Sequence[str],
-    settings: GenerationSettings,
-    *,
-    batch_size: int = 16,
-    prefix: str = "",
-    limit: int | None = None,
-    on_batch: Callable[[int], None] | None = None,
-) -> tuple[list[str], list[int]]:
-    """Encode, length-sort, batch through `backend`, decode, restore order.
-
-    Empty (whitespace-only) texts get an empty summary and 0 tokens without reaching the model.
-    `on_batch(n)` is called after each batch with its size (progress bars).
-    """
-    if batch_size < 1:
-        from summarist.errors import ConfigError
-
-        raise ConfigError(f"batch size must be >= 1, got {batch_size}", "--batch-size 16")
-    summaries = [""] * len(texts)
-    counts = [0] * len(texts)
-    todo = [i for i, t in enumerate(texts) if t.strip()]
-    if not todo:
-        return summaries, counts
-    encoded = encode(tokenizer, [prefix + texts[i] for i in todo], limit)
-    # Longest first: the slowest batch runs while memory is fresh, and batches pad little.
-    order = sorted(range(len(todo)), key=lambda k: -len(encoded[k]))
-    pad = tokenizer.pad_token_id
-
-    def finish(chunk: list[int], outputs: list[list[int]]) -> None:
-        decoded = tokenizer.batch_decode(outputs, skip_special_tokens=True)
-        for k, ids, text in zip(chunk, outputs, decoded, strict=True):
-            summaries[todo[k]] = text.strip()
-            counts[todo[k]] = count_new_tokens(ids, pad, settings.max_new_tokens)
-        if on_batch is not None:
-            on_batch(len(chunk))
-
-    stream = getattr(backend, "stream_ids", None)
-    if stream is None:
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            finish(chunk, backend.generate_ids([encoded[k] for k in chunk], settings))
-        return summaries, counts
-    for start in range(0, len(order), STREAM_WINDOW):
-        window = order[start : start + STREAM_WINDOW]
-        results = stream([encoded[k] for k in window], settings, batch_size=batch_size)
-        done: list[list[int]] = []
-        reported = 0
-        for ids in results:  # in input order, as they complete: progress stays live
-            done.append(ids)
-            if len(done) - reported == batch_size or len(done) == len(window):
-                finish(window[reported : len(done)], done[reported:])
-                reported = len(done)
-    return summaries, counts
-
-
-def encode(tokenizer: Any, texts: list[str], limit: int | None) -> list[list[int]]:
-    """Token ids per text (with the tokenizer's special tokens), cut at `limit` if given."""
-    kwargs: dict[str, Any] = {"truncation": True, "max_length": limit} if limit else {}
-    return list(tokenizer(texts, **kwargs)["input_ids"])
-
-
-def source_limit(model: Any, tokenizer: Any) -> int:
-    """The most source tokens the model takes: position table size or tokenizer limit."""
-    limits = []
-    config = getattr(model, "config", None)
-    encoder = getattr(config, "encoder", None) or config  # EncoderDecoderConfig nests it
-    positions = getattr(encoder, "max_position_embeddings", None)
-    if isinstance(positions, int) and positions > 0:
-        limits.append(positions)
-    model_max = getattr(tokenizer, "model_max_length", None)
-    if isinstance(model_max, int) and 0 < model_max < _NO_LIMIT:
-        limits.append(model_max)
-    return min(limits) if limits else 512
-
-
 LONG_MODES = ("chunk", "truncate")
-BACKENDS = ("torch", "ctranslate2")
 
 
 @dataclass
@@ -158,6 +36,10 @@ class SummaryBatch:
     levels: list[int]
     """Map-reduce levels per text: 0 when the text fitted the model."""
     seconds: float
+    """Wall time of the whole call."""
+    traces: list[LongDocTrace | None] = field(default_factory=list)
+    """Per text, how map-reduce split and merged it (`summarist.inference.longdoc`); None for
+    texts that fitted the model (an empty list when none were long)."""
 
     @property
     def per_second(self) -> float:
@@ -167,9 +49,14 @@ class SummaryBatch:
 class Summarizer:
     """A summarization model ready to use: prefix, limits and generation defaults applied.
 
-    >>> s = Summarizer.from_pretrained("runs/dialogsum-t5/model")
-    >>> s.summarize(["#Person1#: Hi ... #Person2#: ..."])
+    Nothing changes between calls: per-call settings go in, per-call results (with
+    map-reduce traces) come out, so threads may share one instance.
+
+    >>> s = Summarizer.from_pretrained("runs/dialogsum-t5")  # doctest: +SKIP
+    >>> s.summarize(["#Person1#: Hi ... #Person2#: ..."])  # doctest: +SKIP
     ['Person1 and Person2 ...']
+    >>> batch = s.summarize_detailed(texts, GenerationSettings(num_beams=1))  # doctest: +SKIP
+    >>> batch.summaries, batch.new_tokens, batch.seconds  # doctest: +SKIP
     """
 
     def __init__(
@@ -201,8 +88,6 @@ class Summarizer:
         """Texts per batch; None: the backend's choice (`default_batch_size`)."""
         self.long = long
         self.overlap = source_limit // 8 if overlap is None else overlap
-        self.last_traces: list[Any] = []
-        """Map-reduce traces of the long inputs of the last call (`summarist.longdoc`)."""
 
     @classmethod
     def from_pretrained(
@@ -219,7 +104,9 @@ class Summarizer:
         """Load a model directory, hub id, short name or CTranslate2 export.
 
         Args:
-            path_or_id: where the model is; a `summarist export` directory is used as is.
+            path_or_id: where the model is: a model directory, a training run directory
+                (its `model/` is used), a hub id or short name; a `summarist export`
+                directory is used as is.
             device: "cpu", "cuda", ... (default: the model's, i.e. CPU).
             backend: "torch" or "ctranslate2" (converted on the fly when the family allows;
                 other families fall back to torch with a warning).
@@ -231,7 +118,7 @@ class Summarizer:
             **kwargs: batch_size (default: the backend's choice, `default_batch_size`),
                 long ("chunk" | "truncate"), overlap (tokens).
         """
-        from summarist.backends.select import open_backend
+        from summarist.inference.backends.select import open_backend
 
         opened = open_backend(
             path_or_id, backend=backend, device=device, quantize=quantize, lang=lang
@@ -267,26 +154,33 @@ class Summarizer:
     def summarize_detailed(
         self,
         texts: Sequence[str],
+        settings: GenerationSettings | None = None,
         *,
         progress: Callable[[int], None] | None = None,
         **overrides: Any,
     ) -> SummaryBatch:
-        """Like `summarize`, with token counts, map-reduce depth and wall time."""
-        settings = self.settings.with_overrides(**overrides)
+        """Summaries of `texts` with token counts, map-reduce depth and traces, and wall time.
+
+        The call a server makes: `settings` (default: the model's saved ones) and `overrides`
+        (max_new_tokens=, num_beams=...) apply to this call only.
+        """
+        settings = (settings or self.settings).with_overrides(**overrides)
         texts = list(texts)
         _check_texts(texts)
         start = time.perf_counter()
         source_tokens = self.count_tokens(texts)
         long_ones = [i for i, n in enumerate(source_tokens) if n > self.source_limit]
         levels = [0] * len(texts)
+        traces: list[LongDocTrace | None] = []
         if long_ones and self.long == "truncate":
             _warn_truncated([source_tokens[i] for i in long_ones], len(texts), self.source_limit)
         if not long_ones or self.long == "truncate":
             summaries, counts = self._run(texts, settings, progress)
         else:
-            summaries, counts = self._run_long(texts, long_ones, settings, levels, progress)
+            summaries, counts, traces = self._run_long(texts, long_ones, settings, progress)
+            levels = [0 if t is None else t.depth for t in traces]
         seconds = time.perf_counter() - start
-        return SummaryBatch(summaries, counts, source_tokens, levels, seconds)
+        return SummaryBatch(summaries, counts, source_tokens, levels, seconds, traces)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Source tokens per text as the model sees it (prefix and special tokens included)."""
@@ -318,15 +212,15 @@ class Summarizer:
         texts: list[str],
         long_ones: list[int],
         settings: GenerationSettings,
-        levels: list[int],
         progress: Callable[[int], None] | None,
-    ) -> tuple[list[str], list[int]]:
-        from summarist.longdoc import map_reduce
+    ) -> tuple[list[str], list[int], list[LongDocTrace | None]]:
+        from summarist.inference.longdoc import map_reduce
 
         long_set = set(long_ones)
         short = [i for i in range(len(texts)) if i not in long_set]
         summaries = [""] * len(texts)
         counts = [0] * len(texts)
+        per_text: list[LongDocTrace | None] = [None] * len(texts)
         got, got_counts = self._run([texts[i] for i in short], settings, progress)
         for i, s, n in zip(short, got, got_counts, strict=True):
             summaries[i], counts[i] = s, n
@@ -343,11 +237,10 @@ class Summarizer:
             overlap=self.overlap,
         )
         for i, s, n, trace in zip(long_ones, long_summaries, long_counts, traces, strict=True):
-            summaries[i], counts[i], levels[i] = s, n, trace.depth
+            summaries[i], counts[i], per_text[i] = s, n, trace
         if progress is not None:
             progress(len(long_ones))
-        self.last_traces = traces
-        return summaries, counts
+        return summaries, counts, per_text
 
 
 def _check_texts(texts: list[str]) -> None:

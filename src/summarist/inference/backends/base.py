@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from summarist.genconfig import GenerationSettings
+from summarist.config.generation import GenerationSettings
 
 DEFAULT_BATCH_SIZE = 16
 """Texts per batch when neither the user nor the backend (`preferred_batch_size`) chooses."""

@@ -1,4 +1,4 @@
-"""Texts to summarize in, summaries out: plain text, a folder of .txt, jsonl/json, csv/tsv.
+"""Texts to summarize: plain text, a folder of .txt, jsonl/json, csv/tsv/parquet, or stdin.
 
 read_texts("report.txt")                  one document
 read_texts("-")                           one document from stdin
@@ -8,16 +8,14 @@ read_texts("rows.jsonl", "dialogue")      one document per row (column auto-dete
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from summarist.data.readers import decode_file, read_table
 from summarist.errors import ColumnError, DataError, did_you_mean
 
 TABLE_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet")
-OUTPUT_FORMATS = ("jsonl", "text")
 
 
 @dataclass
@@ -38,39 +36,18 @@ def read_texts(source: str, text_column: str | None = None, encoding: str = "utf
         return _read_folder(path, encoding)
     if path.suffix.lower() in TABLE_SUFFIXES:
         return _read_table(path, text_column, encoding)
-    return InputTexts([_read_text_file(path, encoding)], [path.name], str(path))
-
-
-def _read_text_file(path: Path, encoding: str) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise DataError(f"cannot read {path}: {err.strerror or err}") from err
-    if b"\x00" in data[:8192]:
-        raise DataError(f"{path} looks binary, not text", "pass a .txt, .jsonl or .csv file")
-    try:
-        return data.decode("utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding)
-    except UnicodeDecodeError as err:
-        raise DataError(
-            f"{path} is not valid {encoding} (byte offset {err.start})",
-            "pass its encoding with --encoding (e.g. latin-1)",
-        ) from err
-    except LookupError as err:
-        raise DataError(f"unknown encoding '{encoding}'", "use e.g. utf-8 or latin-1") from err
+    return InputTexts([decode_file(path, encoding)], [path.name], str(path))
 
 
 def _read_folder(path: Path, encoding: str) -> InputTexts:
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".txt")
     if not files:
         raise DataError(f"no .txt files in {path}", "put one document per .txt file there")
-    return InputTexts(
-        [_read_text_file(f, encoding) for f in files], [f.name for f in files], str(path)
-    )
+    return InputTexts([decode_file(f, encoding) for f in files], [f.name for f in files], str(path))
 
 
 def _read_table(path: Path, text_column: str | None, encoding: str) -> InputTexts:
     from summarist.data.columns import TEXT_CANDIDATES
-    from summarist.data.readers import read_table
 
     try:
         rows = read_table(path, encoding=encoding)
@@ -105,42 +82,3 @@ def _read_table(path: Path, text_column: str | None, encoding: str) -> InputText
     id_column = next((c for c in ("id", "fname", "doc_id") if c in columns), None)
     ids = [str(r.get(id_column, i)) if id_column else str(i) for i, r in enumerate(rows)]
     return InputTexts(texts, ids, str(path))
-
-
-def summary_rows(inputs: InputTexts, result: Any) -> list[dict[str, Any]]:
-    """One output row per input: id, summary and what it took."""
-    return [
-        {
-            "id": doc_id,
-            "summary": summary,
-            "new_tokens": new,
-            "source_tokens": src,
-            "map_reduce_levels": lvl,
-        }
-        for doc_id, summary, new, src, lvl in zip(
-            inputs.ids,
-            result.summaries,
-            result.new_tokens,
-            result.source_tokens,
-            result.levels,
-            strict=True,
-        )
-    ]
-
-
-def format_rows(rows: list[dict[str, Any]], fmt: str) -> str:
-    """jsonl (one object per line) or text (one summary per line)."""
-    if fmt not in OUTPUT_FORMATS:
-        raise DataError(f"unknown output format '{fmt}'", f"use one of {', '.join(OUTPUT_FORMATS)}")
-    if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    return "".join(" ".join(r["summary"].split()) + "\n" for r in rows)
-
-
-def guess_format(output: Path | None, fmt: str | None) -> str:
-    """--format if given, else from the output's suffix (.jsonl/.json → jsonl), else text."""
-    if fmt:
-        return fmt
-    if output is not None and output.suffix.lower() in (".jsonl", ".json"):
-        return "jsonl"
-    return "text"

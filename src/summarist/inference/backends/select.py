@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from summarist.backends.base import Backend
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ConfigError
-from summarist.genconfig import GenerationSettings
+from summarist.inference.backends.base import Backend
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,10 @@ def open_backend(
 
     `lang` is the language of mBART-family models (ignored by others).
     """
-    from summarist.backends import ctranslate2_backend as ct2
+    from summarist.inference.backends import ctranslate2_backend as ct2
+    from summarist.models.resolve import resolve_run_dir
 
+    name = resolve_run_dir(name)  # a run directory stands for its model/
     if backend not in BACKENDS:
         raise ConfigError(f"unknown backend '{backend}'", f"use one of {', '.join(BACKENDS)}")
     if quantize not in (None, *QUANTIZE):
@@ -54,14 +56,11 @@ def open_backend(
     if ct2.is_export_dir(name):
         return _open_export(name, device, quantize)
 
-    from summarist.backends.loading import load_seq2seq, prefix_for, settings_for
-    from summarist.generation import source_limit
-    from summarist.models.resolve import resolve_model_path
+    from summarist.models.loading import inference_defaults, load_for_inference
 
-    model, tokenizer = load_seq2seq(name, lang=lang)
-    prefix = prefix_for(model.config)
-    settings = settings_for(model, resolve_model_path(name))
-    limit = source_limit(model, tokenizer)
+    model, tokenizer = load_for_inference(name, lang=lang)
+    saved = inference_defaults(model, tokenizer, name)
+    prefix, settings, limit = saved.prefix, saved.settings, saved.source_limit
     model_type = model.config.model_type
     if backend == "ctranslate2" and not ct2.supports(model_type):
         log.warning(
@@ -85,7 +84,7 @@ def open_backend(
         fast.workdir = tmp  # removed when the backend is garbage-collected
         return OpenedBackend(fast, tokenizer, settings, prefix, limit)
 
-    from summarist.backends.torch_backend import TorchBackend, prepare_for_inference
+    from summarist.inference.backends.torch_backend import TorchBackend, prepare_for_inference
 
     # The fp32 model is ours: converted in place, no second copy in memory.
     model = prepare_for_inference(model, quantize, on_cpu=on_cpu)
@@ -105,7 +104,7 @@ def _compute_type(quantize: str | None) -> str:
 
 
 def _open_export(path: str, device: str | None, quantize: str | None) -> OpenedBackend:
-    from summarist.backends import ctranslate2_backend as ct2
+    from summarist.inference.backends import ctranslate2_backend as ct2
     from summarist.models.resolve import load_tokenizer
 
     meta = ct2.read_export_meta(path)

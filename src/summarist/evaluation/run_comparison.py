@@ -34,7 +34,7 @@ def compare_scores(
 
 
 @dataclass
-class CompareConfig:
+class CompareRunsConfig:
     """`summarist evaluate --compare RUN_A RUN_B`."""
 
     run_a: Path
@@ -58,11 +58,15 @@ def _pick_common_split(a: dict[str, Any], b: dict[str, Any], wanted: str | None)
     return default_split(common) if len(common) > 1 else common[0]
 
 
-def compare_runs(cfg: CompareConfig) -> dict[str, Any]:
+def compare_runs(cfg: CompareRunsConfig) -> dict[str, Any]:
     """Paired bootstrap between two runs on the same examples (re-scored with the same settings).
 
     The p-value is two-sided: twice the share of resamples in which the difference has the
     opposite sign of (or equals zero unlike) the observed one, capped at 1.
+
+    >>> from summarist import CompareRunsConfig, compare_runs
+    >>> compare_runs(CompareRunsConfig(Path("runs/a"), Path("runs/b")))["split"]  # doctest: +SKIP
+    'test'
     """
     rows_a, rows_b = read_run_rows(cfg.run_a), read_run_rows(cfg.run_b)
     name = _pick_common_split(rows_a, rows_b, cfg.split)

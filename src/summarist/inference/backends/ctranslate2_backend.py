@@ -4,7 +4,7 @@ CTranslate2 converts T5, mT5, BART, mBART, PEGASUS, Marian and M2M100; BERT2BERT
 (`EncoderDecoderModel`) and other families are refused with a one-line error, and
 `Summarizer` falls back to the torch backend for them.
 
-Pitfalls handled here (each seen with ctranslate2 4.8.5, see NOTES.md): BART configs built from
+Pitfalls handled here (each seen with ctranslate2 4.8.5): BART configs built from
 scratch lack `normalize_before`/`normalize_embedding`, which the converter reads; a tokenizer
 without a BOS token leaves `"bos_token": null` in the converted config, which then fails to
 load; an mBART with an `MBartTokenizer` gets `"decoder_start_token": null`, so CTranslate2
@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ModelError
-from summarist.genconfig import GenerationSettings
 
 log = logging.getLogger(__name__)
 
@@ -265,20 +265,19 @@ def export_model(
     name: str, out_dir: Path, quantize: str | None = None, lang: str | None = None
 ) -> Path:
     """`summarist export --format ctranslate2`: load `name`, convert it, return the directory."""
-    from summarist.backends.loading import load_seq2seq, prefix_for, settings_for
-    from summarist.generation import source_limit
-    from summarist.models.resolve import resolve_model_path
+    from summarist.models.loading import inference_defaults, load_for_inference
 
-    model, tokenizer = load_seq2seq(name, lang=lang)
+    model, tokenizer = load_for_inference(name, lang=lang)
     if not supports(model.config.model_type):
         raise unsupported_error(model.config.model_type)
+    saved = inference_defaults(model, tokenizer, name)
     return export_ctranslate2(
         model,
         tokenizer,
         out_dir,
-        prefix=prefix_for(model.config),
-        settings=settings_for(model, resolve_model_path(name)),
-        source_limit=source_limit(model, tokenizer),
+        prefix=saved.prefix,
+        settings=saved.settings,
+        source_limit=saved.source_limit,
         quantize=None if quantize in (None, "none") else quantize,
         source=name,
     )

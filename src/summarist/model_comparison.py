@@ -47,6 +47,7 @@ class CompareModelsConfig:
     """Texts per batch (default: 16; 32 for greedy bf16 on CPU)."""
     long: str = "chunk"
     generation: dict[str, Any] = field(default_factory=dict)
+    """Overrides of each model's saved `GenerationSettings`, by field name (None: keep)."""
     scoring: Any = None
     """A summarist.evaluation.ScoringConfig (default settings when None)."""
 
@@ -58,11 +59,21 @@ class CompareModelsConfig:
         if self.input is None and self.data is None:
             raise ConfigError("nothing to compare on", "pass --input FILE or --data D --split S")
         self.generation = {k: v for k, v in self.generation.items() if v is not None}
+        from summarist.config.generation import GenerationSettings
+
+        GenerationSettings().with_overrides(**self.generation)  # unknown names fail here
 
 
-def run_compare(cfg: CompareModelsConfig) -> dict[str, Any]:
-    """Summarize with every model; with data, score, write run dirs and paired tests."""
-    from summarist.io_texts import read_texts
+def compare_models(cfg: CompareModelsConfig) -> dict[str, Any]:
+    """Summarize with every model; with data, score, write run dirs and paired tests.
+
+    >>> from summarist import CompareModelsConfig, compare_models
+    >>> out = compare_models(CompareModelsConfig(models=["runs/t5", "runs/bart"],
+    ...                                          input="dialogues.jsonl"))  # doctest: +SKIP
+    >>> out["models"]["runs/t5"]["summaries"][:1]  # doctest: +SKIP
+    ['Anna booked the train for Friday.']
+    """
+    from summarist.data.texts import read_texts
 
     split = _load_split(cfg) if cfg.data is not None else None
     if cfg.input is not None:
@@ -80,7 +91,7 @@ def run_compare(cfg: CompareModelsConfig) -> dict[str, Any]:
 
 
 def _summarize_with(name: str, texts: list[str], cfg: CompareModelsConfig) -> dict[str, Any]:
-    from summarist.generation import Summarizer
+    from summarist.inference.summarizer import Summarizer
 
     summarizer = Summarizer.from_pretrained(
         name,
@@ -121,15 +132,15 @@ def _load_split(cfg: CompareModelsConfig) -> Any:
 def _evaluate(
     cfg: CompareModelsConfig, split: Any, texts: list[str], result: dict[str, Any], same: bool
 ) -> dict[str, Any]:
+    from summarist.config.generation import hit_cap
     from summarist.evaluation import (
-        CompareConfig,
+        CompareRunsConfig,
         ScoringConfig,
         compare_runs,
         data_config_dict,
         score_split,
         write_run,
     )
-    from summarist.genconfig import hit_cap
 
     scoring = cfg.scoring or ScoringConfig()
     runs: dict[str, Path] = {}
@@ -171,7 +182,7 @@ def _evaluate(
     names = list(runs)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            pairs.append(compare_runs(CompareConfig(runs[a], runs[b], split.name, scoring)))
+            pairs.append(compare_runs(CompareRunsConfig(runs[a], runs[b], split.name, scoring)))
     return {"split": split.name, "runs": {k: str(v) for k, v in runs.items()},
             "metrics": metrics, "pairs": pairs}  # fmt: skip
 

@@ -7,8 +7,8 @@ import logging
 import warnings
 from typing import Any
 
-from summarist.backends.base import DEFAULT_BATCH_SIZE
-from summarist.genconfig import GenerationSettings
+from summarist.config.generation import GenerationSettings
+from summarist.inference.backends.base import DEFAULT_BATCH_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class TorchBackend:
         self.token_ids = special_token_ids(model, tokenizer)
         self._config_cache: dict[GenerationSettings, Any] = {}
         self.bf16_on_cpu = self.device.type == "cpu" and _model_dtype(model) == torch.bfloat16
-        from summarist.backends.logits import use_in_place_processors
+        from summarist.inference.backends.logits import use_in_place_processors
 
         use_in_place_processors(self.model)  # same scores, without a copy per processor per step
 
@@ -252,7 +252,7 @@ def prepare_for_inference(
     elif copy and on_cpu:  # packing below replaces layers: keep the caller's model intact
         model = copying.deepcopy(model)
     if on_cpu:
-        from summarist.backends.packing import pack_linear_layers
+        from summarist.inference.backends.packing import pack_linear_layers
 
         packed = pack_linear_layers(model)  # int8: only the fp32 output head is left to pack
         log.debug("packed %d linear layers for CPU inference", packed)

@@ -1,24 +1,28 @@
 """`TrainConfig`: every training setting, typed, with YAML presets.
 
 Precedence is defaults < YAML preset (`--config`) < command-line flags. Field names are the
-YAML keys and, with dashes, the CLI flags. The resolved config is saved as the run's
-`config.yaml`, which `--resume RUN_DIR` reads back.
+YAML keys and, with dashes, the CLI flags; decoding lives in the nested `generation:`
+(`GenerationSettings`), whose fields are also accepted flat (`num_beams: 2`), the layout of
+configs saved before it was nested. The resolved config is saved as the run's `config.yaml`,
+which `--resume RUN_DIR` reads back.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from summarist.data.config import DataConfig
+from summarist.config.data import DataConfig
+from summarist.config.generation import GenerationSettings
 from summarist.errors import ConfigError, did_you_mean
-from summarist.genconfig import GenerationSettings
-from summarist.models.resolve import DEFAULT_MODEL
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 TRACKERS = ("tensorboard", "mlflow")
+DEFAULT_MODEL = "minilm-bart"
+"""What `summarist train` and `make demo` fine-tune unless told (README, "Training")."""
+GENERATION_FIELDS = tuple(f.name for f in fields(GenerationSettings))
 
 
 @dataclass
@@ -46,8 +50,11 @@ class TrainConfig:
     new_params_lr_scale: float = 5.0
     """BERT2BERT: learning-rate multiplier for the freshly initialised cross-attention/head."""
     weight_decay: float = 0.01
+    """AdamW weight decay (not applied to biases and LayerNorms)."""
     warmup_ratio: float = 0.05
+    """Share of the steps spent warming the learning rate up from 0."""
     max_grad_norm: float = 1.0
+    """Gradient clipping norm."""
     max_source_length: int | None = None
     """Source tokens kept (default: 512 or the model's position limit if lower)."""
     max_target_length: int = 128
@@ -76,21 +83,23 @@ class TrainConfig:
     final_eval_samples: int | None = None
     """Cap on examples per split in the final evaluation (default: all)."""
     seed: int = 42
+    """Random seed (weights of new layers, shuffling, dropout)."""
     threads: int | None = None
     """torch CPU threads (default: the cores not busy with other jobs at start)."""
     precision: Precision = "auto"
-    """auto: bf16 on GPUs that support it, fp32 on CPU; fp16 is refused for T5."""
+    """auto: bf16 where the hardware computes it natively (GPUs from Ampere on, CPUs with
+    AMX/AVX512-BF16), else fp32; fp16 is refused for T5."""
     max_minutes: float | None = None
     """Stop training after this many wall-clock minutes (then evaluate and save as usual)."""
     max_cpu_minutes: float | None = None
     """Stop after this much CPU time (all threads; robust on a shared machine)."""
-    # Generation (the one GenerationSettings; max_new_tokens defaults to the references' p99).
-    max_new_tokens: int | None = None
-    min_new_tokens: int = 0
-    num_beams: int = 4
-    length_penalty: float = 1.0
-    no_repeat_ngram_size: int = 3
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    """Decoding for the final evaluation and the saved model (greedy during training)."""
+    max_new_tokens_from_references: bool | None = None
+    """Set generation.max_new_tokens to the training references' p99, rounded up to 8 (default:
+    yes unless --max-new-tokens is given)."""
     eval_batch_size: int = 32
+    """Texts per generation batch when evaluating."""
     report_to: list[str] = field(default_factory=list)
     """Trackers: tensorboard, mlflow (both offline, under the run directory)."""
     push_to_hub: str | None = None
@@ -103,8 +112,13 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if isinstance(self.data, dict):
             self.data = DataConfig(**self.data)
+        if isinstance(self.generation, dict):
+            self.generation = GenerationSettings.from_dict(self.generation)
+        if self.max_new_tokens_from_references is None:
+            default = GenerationSettings.max_new_tokens
+            self.max_new_tokens_from_references = self.generation.max_new_tokens == default
         positive = ("batch_size", "grad_accum", "max_target_length", "log_every",
-                    "eval_batch_size", "num_beams")  # fmt: skip
+                    "eval_batch_size")  # fmt: skip
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{_flag(name)} must be >= 1, got {getattr(self, name)}")
@@ -140,25 +154,19 @@ class TrainConfig:
                 )
         if self.threads is not None and self.threads < 1:
             raise ConfigError("--threads must be >= 1")
-        self.generation_overrides()  # validates the generation fields
 
-    def generation_overrides(self, max_new_tokens: int | None = None) -> GenerationSettings:
-        """The run's GenerationSettings (max_new_tokens from the config or the given default)."""
-        return GenerationSettings(
-            max_new_tokens=next(
-                n
-                for n in (self.max_new_tokens, max_new_tokens, GenerationSettings.max_new_tokens)
-                if n is not None
-            ),
-            min_new_tokens=self.min_new_tokens,
-            num_beams=self.num_beams,
-            length_penalty=self.length_penalty,
-            no_repeat_ngram_size=self.no_repeat_ngram_size,
-        )
+    def resolve_generation(self, references_p99: int | None = None) -> GenerationSettings:
+        """The run's GenerationSettings: `generation`, with max_new_tokens from the references
+        (`references_p99`) when `max_new_tokens_from_references`."""
+        if self.max_new_tokens_from_references and references_p99 is not None:
+            settings = self.generation
+            return replace(settings, max_new_tokens=references_p99)
+        return self.generation
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["data"] = asdict(self.data)
+        out["generation"] = self.generation.to_dict()
         if out["data"].get("split_ratios") is not None:
             out["data"]["split_ratios"] = list(out["data"]["split_ratios"])
         return out
@@ -168,8 +176,8 @@ class TrainConfig:
         raw = dict(raw)
         raw.pop("kind", None)
         raw.pop("summarist_version", None)
-        for key in ("generation", "resolved"):  # written by the run, not settings
-            raw.pop(key, None)
+        raw.pop("resolved", None)  # written by the run, not settings
+        raw = _nest_generation(raw)
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - names)
         if unknown:
@@ -181,6 +189,36 @@ class TrainConfig:
             raise ConfigError("no data given", "pass --data PATH or set `data:` in the YAML")
         raw["data"] = _data_config(raw["data"])
         return cls(**raw)
+
+
+def _nest_generation(raw: dict[str, Any]) -> dict[str, Any]:
+    """Flat generation keys (`num_beams: 2`, the layout before `generation:` was nested, still
+    fine in presets) move into `generation`; a run's saved config of that layout also holds
+    the resolved `generation` it used, which the flat keys (the settings asked for) replace."""
+    flat = {k: raw.pop(k) for k in GENERATION_FIELDS if k in raw}
+    nested = raw.get("generation") or {}
+    if isinstance(nested, GenerationSettings):
+        nested = nested.to_dict()
+    if not isinstance(nested, dict):
+        raise ConfigError(f"`generation:` must be a mapping of settings, not {nested!r}")
+    unknown = sorted(set(nested) - set(GENERATION_FIELDS))
+    if unknown:
+        raise ConfigError(
+            f"unknown generation setting '{unknown[0]}'"
+            f"{did_you_mean(unknown[0], GENERATION_FIELDS)}",
+            f"known: {', '.join(GENERATION_FIELDS)}",
+        )
+    if flat:
+        old_layout_run = raw.get("max_new_tokens_from_references") is None and "generation" in raw
+        nested = {} if old_layout_run else dict(nested)
+        nested.update({k: v for k, v in flat.items() if v is not None})
+        if "max_new_tokens_from_references" not in raw:
+            raw["max_new_tokens_from_references"] = flat.get("max_new_tokens") is None
+    elif "generation" in raw and "max_new_tokens_from_references" not in raw:
+        raw["max_new_tokens_from_references"] = nested.get("max_new_tokens") is None
+    if "generation" in raw or flat:
+        raw["generation"] = GenerationSettings.from_dict(nested)
+    return raw
 
 
 def _flag(name: str) -> str:
@@ -233,7 +271,14 @@ def load_train_config(
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected a mapping of settings at the top level")
         raw.update(loaded)
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            raw[key] = value
+    raw = _nest_generation(raw)
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    generation_flags = {k: flags.pop(k) for k in GENERATION_FIELDS if k in flags}
+    raw.update(flags)
+    if generation_flags:
+        base = raw.get("generation") or GenerationSettings()
+        raw["generation"] = base.with_overrides(**generation_flags)
+        if "max_new_tokens" in generation_flags:
+            raw["max_new_tokens_from_references"] = False
+        raw.setdefault("max_new_tokens_from_references", True)
     return TrainConfig.from_dict(raw)

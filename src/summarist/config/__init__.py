@@ -1,0 +1,1 @@
+"""Every typed config in one place: generation, data, training."""

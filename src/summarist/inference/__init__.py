@@ -1,0 +1,1 @@
+"""The inference core: `Summarizer`, batching, long-document map-reduce, backends."""
