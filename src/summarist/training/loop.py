@@ -410,7 +410,6 @@ _RESUMABLE_CHANGES = frozenset({"output_dir", "threads", "report", "report_to", 
 def _trajectory_settings(s: Setup) -> dict[str, Any]:
     """The resolved settings a checkpoint's training path depends on (saved with it)."""
     import json
-
     from dataclasses import asdict
 
     out = {k: v for k, v in s.cfg.to_dict().items() if k not in _RESUMABLE_CHANGES}
