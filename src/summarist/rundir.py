@@ -1,4 +1,4 @@
-"""The run-directory contract shared by train / evaluate / baseline / report.
+"""The run-directory contract shared by train / evaluate / baseline / report / serve.
 
 A run directory holds:
     config.yaml        the resolved configuration: {"kind": "train"|"baseline"|"evaluate",
@@ -26,14 +26,18 @@ SplitMetrics (ROUGE on a 0-100 scale, each with a seeded bootstrap 95% CI):
      "diagnostics": {...},             # prediction lengths, novel n-grams, repetition, ...
      "baselines": {"lead-3": {"rouge1": {...}, ...}}   # optional, same split, same settings
     }
-Every file is written to a temporary name and renamed, so an interrupted run never leaves a
-half-written file behind.
+Every file is written to a temporary name beside it (`.NAME.*.tmp`), fsynced and renamed over
+it, and model/ is filled as a temp folder and swapped in whole, so an interrupted write leaves
+the previous complete file. Only `kill -9` (or power loss) mid-write leaves the temp file:
+readers never open it, and the next `summarist train` into the directory deletes it.
+train_log.jsonl alone is appended to; its readers skip a torn last line.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -47,6 +51,7 @@ METRICS = "metrics.json"
 PREDICTIONS = "predictions.jsonl"
 TRAIN_LOG = "train_log.jsonl"
 MODEL_DIR = "model"
+CARD = "README.md"
 
 
 @contextmanager
@@ -68,6 +73,86 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
+
+
+@contextmanager
+def atomic_dir(path: Path) -> Iterator[Path]:
+    """Yield an empty temp folder beside `path`; on success it replaces `path` in one rename.
+
+    For writers that fill a folder with several files (`save_pretrained`): an exception, Ctrl-C
+    or `kill -9` while they write leaves the previous complete `path` in place. Where the
+    kernel can swap two names at once (Linux renameat2) no moment lacks `path`; elsewhere the
+    old folder is renamed aside first, for the instant between two renames.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        for file in tmp.rglob("*"):
+            if file.is_file():
+                with open(file, "rb") as fh:
+                    os.fsync(fh.fileno())
+        if not path.exists():
+            os.rename(tmp, path)
+        elif not _exchange(tmp, path):
+            aside = Path(
+                tempfile.mkdtemp(prefix=f".{path.name}.old.", suffix=".tmp", dir=path.parent)
+            )
+            os.rename(path, aside / path.name)
+            os.rename(tmp, path)
+            tmp = aside
+        _fsync_dir(path.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the failed attempt, or the old folder
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable (a no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_temp_files(run_dir: Path) -> list[Path]:
+    """Delete the temp files and folders (`.NAME.*.tmp`) a write cut by `kill -9` left behind.
+
+    Readers never open them (they read fixed names); call this only from the run's one writer.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return []
+    debris = sorted(run_dir.glob(".*.tmp"))
+    for path in debris:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return debris
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
@@ -118,3 +203,64 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
                 break
             raise
     return rows
+
+
+RUN_FILES = (CONFIG, METRICS, PREDICTIONS)
+"""Any one of these marks a folder as a run directory that a new run may overwrite."""
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The existing file among `path`'s parents (a folder cannot be made below it), if any."""
+    for parent in Path(path).absolute().parents:
+        if parent.exists():
+            return parent if not parent.is_dir() else None
+    return None
+
+
+def check_output_dir(path: Path, flag: str, owns: tuple[str, ...] = RUN_FILES) -> Path:
+    """Refuse, before any work, an output folder that is a file or holds someone else's files.
+
+    A folder is ours to overwrite when it is empty or holds one of the `owns` names (a run
+    directory for run writers, `model.bin` for a CTranslate2 export).
+    """
+    from summarist.errors import ConfigError
+
+    path = Path(path)
+    blocker = path if path.exists() and not path.is_dir() else _file_in_the_way(path)
+    if blocker is not None:
+        raise ConfigError(
+            f"{flag} {path}: {blocker} is a file, not a directory",
+            f"pass a new or empty directory to {flag}",
+        )
+    if path.is_dir():
+        names = sorted(p.name for p in path.iterdir())
+        if names and not any((path / name).exists() for name in owns):
+            listing = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            raise ConfigError(
+                f"{flag} {path} holds other files ({listing})",
+                f"pass a new or empty directory to {flag}, or remove what is there",
+            )
+    return path
+
+
+def check_output_file(path: Path, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """Refuse, before any work, an output file path that is a folder, lies below a file, or has
+    the wrong suffix."""
+    from summarist.errors import ConfigError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(
+            f"{flag} {path} is a directory", f"pass a file name, e.g. {flag} {path / 'out'}"
+        )
+    blocker = _file_in_the_way(path)
+    if blocker is not None:
+        raise ConfigError(
+            f"{flag} {path}: {blocker} is a file, not a directory", f"pick another {flag} path"
+        )
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ConfigError(
+            f"{flag} {path} must end in {' or '.join(suffixes)}",
+            f"e.g. {flag} {path.with_suffix(suffixes[0])}",
+        )
+    return path

@@ -137,11 +137,21 @@ def _read_json_document(text: str, path: Path) -> list[Row]:
 def _read_delimited(
     text: str, path: Path, delimiter: str, header: bool, names: list[str] | None
 ) -> list[Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an unterminated quote is an error, not one field swallowing the rest of the file
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         records = list(reader)
     except csv.Error as err:
-        raise DataError(f"{path}:{reader.line_num}: malformed {delimiter!r} row ({err})") from err
+        if "end of data" in str(err):
+            raise DataError(
+                f'{path}: a quote (") opened in a field is never closed, so the rest of the '
+                "file would be one field",
+                'close the quote, or write a literal quote inside a quoted field as ""',
+            ) from err
+        raise DataError(
+            f"{path}:{reader.line_num}: malformed {delimiter!r} row ({err})",
+            'quote fields that contain the delimiter; write a quote inside one as ""',
+        ) from err
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
         return []

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarist.data.corpus import Split
-from summarist.errors import ConfigError, DataError
+from summarist.errors import ConfigError, DataError, check_choice
 from summarist.metrics import compute_diagnostics, compute_rouge
 from summarist.metrics.rouge import MULTI_REF_RULES
 from summarist.metrics.sentences import SPLITTERS
+from summarist.metrics.tokenizers import check_lang
 
 logger = logging.getLogger(__name__)
 
@@ -38,19 +39,15 @@ class ScoringConfig:
     """Sentence splitter for rougeLsum: punkt (NLTK Punkt, English), pysbd, or newline."""
 
     def __post_init__(self) -> None:
-        if self.multi_ref not in MULTI_REF_RULES:
-            raise ConfigError(
-                f"--multi-ref must be one of {', '.join(MULTI_REF_RULES)}, not '{self.multi_ref}'"
-            )
+        check_choice("--multi-ref", self.multi_ref, MULTI_REF_RULES)
         if self.bootstrap < 0:
             raise ConfigError("--bootstrap must be >= 0")
         if not 0 < self.confidence < 1:
             raise ConfigError("--confidence must be between 0 and 1, e.g. 0.95")
-        if self.sentence_splitter not in SPLITTERS:
-            raise ConfigError(
-                f"--sentence-splitter must be one of {', '.join(SPLITTERS)}, "
-                f"not '{self.sentence_splitter}'"
-            )
+        check_choice("--sentence-splitter", self.sentence_splitter, SPLITTERS)
+        if self.workers is not None and self.workers < 1:
+            raise ConfigError(f"--workers must be >= 1, got {self.workers}", "or leave it unset")
+        check_lang(self.lang)
 
 
 def example_ids(split: Split) -> list[Any] | None:

@@ -64,6 +64,8 @@ class EvaluateConfig:
             raise ConfigError(
                 "--output-dir is required with --predictions", "pass --output-dir OUT"
             )
+        if self.output_dir is not None:
+            rundir.check_output_dir(self.output_dir, "--output-dir")
 
 
 @dataclass
@@ -85,6 +87,7 @@ class BaselineRunConfig:
         from summarist.baselines import parse_baseline_name
 
         parse_baseline_name(self.name)  # fail before loading any data
+        rundir.check_output_dir(self.output_dir, "--output-dir")
 
 
 def run_evaluate(cfg: EvaluateConfig) -> Path:

@@ -130,10 +130,36 @@ def detect_tokenizer(texts: list[str]) -> str:
     return "rouge-score"
 
 
+# A language code with optional region/script parts: en, zh, yue, en_XX (mBART), zh-Hans, pt_BR.
+_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
+
+
+def check_lang(lang: str | None) -> str | None:
+    """`lang` if `tokenizer_for_lang` understands it, else a one-line ConfigError."""
+    if lang in (None, "", "auto", "english", *TOKENIZERS) or _LANG_RE.match(lang or ""):
+        return lang
+    from summarist.errors import ConfigError
+
+    raise ConfigError(
+        f"unknown --lang '{lang}'",
+        "use a language code (en, zh, ja, de, en_XX, ...), auto, rouge-score or unicode",
+    )
+
+
 def tokenizer_for_lang(lang: str | None, texts: list[str]) -> str:
-    """Map `--lang` (None/auto = detect; en → rouge-score; zh/ja/ko/other → unicode)."""
+    """The ROUGE tokenizer for `--lang`: the one place that decides, on every path.
+
+    None/auto detects from `texts`; English (`en`, `en_XX`, `en-GB`, `english`) gets
+    rouge-score's tokenizer, any other language the unicode one; a tokenizer name is kept.
+    Region and script parts are ignored, so an mBART code scores like its language.
+
+    >>> tokenizer_for_lang("en_XX", []), tokenizer_for_lang("zh_CN", []), tokenizer_for_lang("en", [])
+    ('rouge-score', 'unicode', 'rouge-score')
+    """
+    check_lang(lang)
     if lang in (None, "", "auto"):
         return detect_tokenizer(texts)
     if lang in TOKENIZERS:
         return lang
-    return "rouge-score" if lang.lower() in ("en", "english") else "unicode"
+    base = re.split(r"[_-]", lang)[0].lower()
+    return "rouge-score" if base in ("en", "english") else "unicode"
