@@ -191,6 +191,9 @@ SplitterOpt = Annotated[
     str, typer.Option(help="Sentence splitter for rougeLsum: punkt, pysbd or newline.")
 ]
 ReportOpt = Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")]
+StemmerOpt = Annotated[
+    bool, typer.Option("--stemmer/--no-stemmer", help="Porter-stem words before matching.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -205,6 +208,7 @@ def _scoring_config(**kw: Any) -> Any:
         seed=kw["bootstrap_seed"],
         workers=kw["workers"],
         sentence_splitter=kw["sentence_splitter"],
+        stemmer=kw.get("stemmer", True),
     )
 
 
@@ -255,6 +259,7 @@ def evaluate(
     bootstrap_seed: BootstrapSeedOpt = 0,
     workers: WorkersOpt = None,
     sentence_splitter: SplitterOpt = "punkt",
+    stemmer: StemmerOpt = True,
     report: ReportOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -332,6 +337,7 @@ def baseline_cmd(
     bootstrap_seed: BootstrapSeedOpt = 0,
     workers: WorkersOpt = None,
     sentence_splitter: SplitterOpt = "punkt",
+    stemmer: StemmerOpt = True,
     report: ReportOpt = True,
     as_json: JsonOpt = False,
 ) -> None:

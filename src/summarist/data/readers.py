@@ -134,13 +134,12 @@ def _read_json_document(text: str, path: Path) -> list[Row]:
     return list(doc)
 
 
-def _read_delimited(
-    text: str, path: Path, delimiter: str, header: bool, names: list[str] | None
-) -> list[Row]:
-    # strict: an unterminated quote is an error, not one field swallowing the rest of the file
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+def _parse_delimited(text: str, path: Path, delimiter: str) -> list[list[str]]:
+    """Rows of a csv/tsv text. A quote that is never closed is an error (the lenient parser
+    would silently make the rest of the file one field); other stray quotes, common in real
+    tsv files (CSL), are read leniently as before."""
     try:
-        records = list(reader)
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as err:
         if "end of data" in str(err):
             raise DataError(
@@ -148,10 +147,20 @@ def _read_delimited(
                 "file would be one field",
                 'close the quote, or write a literal quote inside a quoted field as ""',
             ) from err
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as err:
         raise DataError(
             f"{path}:{reader.line_num}: malformed {delimiter!r} row ({err})",
             'quote fields that contain the delimiter; write a quote inside one as ""',
         ) from err
+
+
+def _read_delimited(
+    text: str, path: Path, delimiter: str, header: bool, names: list[str] | None
+) -> list[Row]:
+    records = _parse_delimited(text, path, delimiter)
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
         return []

@@ -37,6 +37,9 @@ class ScoringConfig:
     """Scoring processes (None: automatic)."""
     sentence_splitter: str = "punkt"
     """Sentence splitter for rougeLsum: punkt (NLTK Punkt, English), pysbd, or newline."""
+    stemmer: bool = True
+    """Porter-stem words before matching, as rouge-score's use_stemmer=True (some papers
+    report without it: --no-stemmer)."""
 
     def __post_init__(self) -> None:
         check_choice("--multi-ref", self.multi_ref, MULTI_REF_RULES)
@@ -71,6 +74,7 @@ def score_split(
     workers: int | None = None,
     new_tokens: list[int] | None = None,
     sentence_splitter: str = "punkt",
+    use_stemmer: bool = True,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Score `predictions` against `split`'s references.
 
@@ -107,6 +111,7 @@ def score_split(
         seed=seed,
         workers=workers,
         sentence_splitter=sentence_splitter,
+        use_stemmer=use_stemmer,
     )
     metrics: dict[str, Any] = {
         "n": n,
@@ -143,6 +148,7 @@ def scoring_kwargs(s: ScoringConfig) -> dict[str, Any]:
         "confidence": s.confidence,
         "workers": s.workers,
         "sentence_splitter": s.sentence_splitter,
+        "use_stemmer": s.stemmer,
     }
 
 

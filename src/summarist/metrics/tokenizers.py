@@ -21,7 +21,7 @@ _ALNUM_RE = re.compile(r"[a-z0-9]+")
 _VALID_RE = re.compile(r"^[a-z0-9]+$")
 # Han (incl. extensions A/B+ and compatibility), Hiragana, Katakana, Hangul syllables/jamo, CJK
 # punctuation excluded. Each such character is one token (the usual choice for Chinese ROUGE).
-_CJK_CLASS = (
+CJK_CLASS = (
     "\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
     "\uac00-\ud7af\u1100-\u11ff\U00020000-\U0002ebef"
 )
@@ -32,8 +32,8 @@ _MARKS = (
     "\u0900-\u0963\u0966-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u1ab0-\u1aff\u1dc0-\u1dff"
     "\u20d0-\u20ff\ufe20-\ufe2f"
 )
-_CJK_RE = re.compile(f"[{_CJK_CLASS}]")
-_UNICODE_TOKEN_RE = re.compile(f"[{_CJK_CLASS}]|(?:[^\\W_{_CJK_CLASS}]|[{_MARKS}])+")
+_CJK_RE = re.compile(f"[{CJK_CLASS}]")
+_UNICODE_TOKEN_RE = re.compile(f"[{CJK_CLASS}]|(?:[^\\W_{CJK_CLASS}]|[{_MARKS}])+")
 _ASCII_WORD_RE = re.compile(r"^[a-z0-9]+$")
 
 
