@@ -70,7 +70,7 @@ class CompareModelsConfig:
         if self.data is not None:
             from summarist.rundir import check_output_dir
 
-            check_output_dir(self.output_dir, "--output-dir", owns=())
+            check_output_dir(self.output_dir, "--output-dir", owns=(), of_runs=True)
         self.generation = {k: v for k, v in self.generation.items() if v is not None}
         from summarist.config.generation import GenerationSettings
 

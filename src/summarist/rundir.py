@@ -217,11 +217,14 @@ def _file_in_the_way(path: Path) -> Path | None:
     return None
 
 
-def check_output_dir(path: Path, flag: str, owns: tuple[str, ...] = RUN_FILES) -> Path:
+def check_output_dir(
+    path: Path, flag: str, owns: tuple[str, ...] = RUN_FILES, *, of_runs: bool = False
+) -> Path:
     """Refuse, before any work, an output folder that is a file or holds someone else's files.
 
     A folder is ours to overwrite when it is empty or holds one of the `owns` names (a run
-    directory for run writers, `model.bin` for a CTranslate2 export).
+    directory for run writers, `model.bin` for a CTranslate2 export), or with `of_runs` when
+    everything in it is a run directory (`compare --data` writes one per model).
     """
     from summarist.errors import ConfigError
 
@@ -234,7 +237,10 @@ def check_output_dir(path: Path, flag: str, owns: tuple[str, ...] = RUN_FILES) -
         )
     if path.is_dir():
         names = sorted(p.name for p in path.iterdir())
-        if names and not any((path / name).exists() for name in owns):
+        ours = any((path / name).exists() for name in owns) or (
+            of_runs and all(any((path / n / f).exists() for f in RUN_FILES) for n in names)
+        )
+        if names and not ours:
             listing = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
             raise ConfigError(
                 f"{flag} {path} holds other files ({listing})",

@@ -28,17 +28,17 @@ class InputTexts:
 def read_texts(source: str, text_column: str | None = None, encoding: str = "utf-8") -> InputTexts:
     """Read the texts to summarize from a file, a folder of .txt files or stdin ("-").
 
-    Empty or whitespace-only texts are refused: a model asked to summarize nothing writes a
-    fluent summary of nothing, which reads as if it came from the input.
+    An input with nothing but empty or whitespace-only texts is refused: a model asked to
+    summarize nothing writes a fluent summary of nothing, which reads as if it came from the
+    input. A table with some empty rows is summarized, its empty rows flagged in the output.
     """
     inputs = _read_any(source, text_column, encoding)
-    empty = [i for i, text in enumerate(inputs.texts) if not text.strip()]
-    if empty:
-        which = "is empty" if len(inputs.texts) == 1 else (
-            f"has {len(empty)} empty texts of {len(inputs.texts)} (first: {inputs.ids[empty[0]]})"
-        )  # fmt: skip
+    if not any(text.strip() for text in inputs.texts):
+        which = (
+            "is empty" if len(inputs.texts) == 1 else f"has only empty texts ({len(inputs.texts)})"
+        )
         raise DataError(
-            f"input {inputs.source} {which}", "give it text to summarize, or drop the empty rows"
+            f"input {inputs.source} {which}", "give it text to summarize (or check --text-column)"
         )
     return inputs
 
