@@ -191,6 +191,9 @@ SplitterOpt = Annotated[
     str, typer.Option(help="Sentence splitter for rougeLsum: punkt, pysbd or newline.")
 ]
 ReportOpt = Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html.")]
+StemmerOpt = Annotated[
+    bool, typer.Option("--stemmer/--no-stemmer", help="Porter-stem words before matching.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -205,6 +208,7 @@ def _scoring_config(**kw: Any) -> Any:
         seed=kw["bootstrap_seed"],
         workers=kw["workers"],
         sentence_splitter=kw["sentence_splitter"],
+        stemmer=kw.get("stemmer", True),
     )
 
 
@@ -255,6 +259,7 @@ def evaluate(
     bootstrap_seed: BootstrapSeedOpt = 0,
     workers: WorkersOpt = None,
     sentence_splitter: SplitterOpt = "punkt",
+    stemmer: StemmerOpt = True,
     report: ReportOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -332,6 +337,7 @@ def baseline_cmd(
     bootstrap_seed: BootstrapSeedOpt = 0,
     workers: WorkersOpt = None,
     sentence_splitter: SplitterOpt = "punkt",
+    stemmer: StemmerOpt = True,
     report: ReportOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
@@ -568,10 +574,9 @@ def export(
     lang: ModelLangOpt = None,
 ) -> None:
     """Convert a model for a fast inference backend (CTranslate2, optionally int8)."""
-    from summarist.errors import ConfigError
+    from summarist.errors import check_choice
 
-    if export_format != "ctranslate2":
-        raise ConfigError(f"unknown export format '{export_format}'", "use --format ctranslate2")
+    check_choice("--format", export_format, ("ctranslate2",))
     from summarist.inference.backends.ctranslate2_backend import export_model
 
     typer.echo(f"exported: {export_model(model, output, quantize, lang)}")
@@ -645,7 +650,7 @@ def compare(
         batch_size=batch_size,
         long=long,
         generation={"max_new_tokens": max_new_tokens, "num_beams": num_beams},
-        scoring=ScoringConfig(bootstrap=bootstrap, lang=lang.split("_")[0] if lang else None),
+        scoring=ScoringConfig(bootstrap=bootstrap, lang=lang),
     )
     result = compare_models(cfg)
     if as_json:
@@ -692,17 +697,47 @@ def _configure_logging(level: int) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
-def main() -> None:
-    """Entry point: run the app, turning SummaristError into one line and exit code 2."""
-    if "--debug" in sys.argv[1:]:
+def _command_path(args: list[str]) -> str:
+    """`summarist data stats` for `data stats --data x`: where the --help for an error is."""
+    words = ["summarist"]
+    for arg in args:
+        if arg.startswith("-"):
+            continue
+        words.append(arg)
+        if arg != "data":
+            break
+    return " ".join(words)
+
+
+# typer >= 0.25 vendors click (typer._click): its exception base, reached without a private import
+_CLICK_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app; input errors (ours and click's) print one line, exit code 2."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if "--debug" in args:
         _state["debug"] = True
     try:
-        app()
+        code = app(args=args, prog_name="summarist", standalone_mode=False)
     except SummaristError as err:
         if _state["debug"]:
             raise
-        typer.echo(f"error: {err.one_line()}", err=True)
+        hint = "" if err.hint else f"; see '{_command_path(args)} --help'"
+        typer.echo(f"error: {err.one_line()}{hint}", err=True)
         sys.exit(err.exit_code)
-    except KeyboardInterrupt:
+    except _CLICK_ERROR as err:
+        if type(err).__name__ == "NoArgsIsHelpError":  # `summarist` alone: the help, as before
+            err.show()  # type: ignore[attr-defined]
+            sys.exit(err.exit_code)  # type: ignore[attr-defined]
+        # click's own usage errors (bad option value, missing option) in the same one-line form
+        command = err.ctx.command_path if getattr(err, "ctx", None) else "summarist"
+        message = " ".join(err.format_message().split())
+        typer.echo(f"error: {message}; see '{command} --help'", err=True)
+        sys.exit(err.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

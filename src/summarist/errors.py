@@ -52,3 +52,18 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
         if word.lower() in lowered:
             matches = [lowered[word.lower()]]
     return f"; did you mean '{matches[0]}'?" if matches else ""
+
+
+def check_choice(flag: str, value: str, choices: Iterable[str]) -> str:
+    """`value` if it is one of `choices`, else a ConfigError naming the flag and the closest one.
+
+    >>> check_choice("--dedupe", "pair", ("pair", "source", "none"))
+    'pair'
+    """
+    options = list(choices)
+    if value not in options:
+        raise ConfigError(
+            f"unknown {flag} '{value}'{did_you_mean(value, options)}",
+            f"use one of {', '.join(options)}",
+        )
+    return value

@@ -58,6 +58,19 @@ class CompareModelsConfig:
             raise ConfigError("--models lists a model twice")
         if self.input is None and self.data is None:
             raise ConfigError("nothing to compare on", "pass --input FILE or --data D --split S")
+        if self.input is not None and self.data is not None:
+            raise ConfigError(
+                "--input and --data given", "compare on one: --input FILE, or --data D --split S"
+            )
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"--limit must be >= 1, got {self.limit}", "or drop --limit")
+        from summarist.inference.backends.select import check_backend_options
+
+        check_backend_options(self.backend, self.quantize, self.device)
+        if self.data is not None:
+            from summarist.rundir import check_output_dir
+
+            check_output_dir(self.output_dir, "--output-dir", owns=(), of_runs=True)
         self.generation = {k: v for k, v in self.generation.items() if v is not None}
         from summarist.config.generation import GenerationSettings
 
@@ -82,6 +95,10 @@ def compare_models(cfg: CompareModelsConfig) -> dict[str, Any]:
     else:
         texts, ids = list(split.texts), [str(i) for i in range(len(split))]
     result: dict[str, Any] = {"texts": texts, "ids": ids, "models": {}}
+    from summarist.models.resolve import check_local_model
+
+    for name in cfg.models:
+        check_local_model(name)
     for name in cfg.models:
         result["models"][name] = _summarize_with(name, texts, cfg)
     if split is not None:

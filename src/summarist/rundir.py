@@ -1,4 +1,4 @@
-"""The run-directory contract shared by train / evaluate / baseline / report.
+"""The run-directory contract shared by train / evaluate / baseline / report / serve.
 
 A run directory holds:
     config.yaml        the resolved configuration: {"kind": "train"|"baseline"|"evaluate",
@@ -203,3 +203,70 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
                 break
             raise
     return rows
+
+
+RUN_FILES = (CONFIG, METRICS, PREDICTIONS)
+"""Any one of these marks a folder as a run directory that a new run may overwrite."""
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The existing file among `path`'s parents (a folder cannot be made below it), if any."""
+    for parent in Path(path).absolute().parents:
+        if parent.exists():
+            return parent if not parent.is_dir() else None
+    return None
+
+
+def check_output_dir(
+    path: Path, flag: str, owns: tuple[str, ...] = RUN_FILES, *, of_runs: bool = False
+) -> Path:
+    """Refuse, before any work, an output folder that is a file or holds someone else's files.
+
+    A folder is ours to overwrite when it is empty or holds one of the `owns` names (a run
+    directory for run writers, `model.bin` for a CTranslate2 export), or with `of_runs` when
+    everything in it is a run directory (`compare --data` writes one per model).
+    """
+    from summarist.errors import ConfigError
+
+    path = Path(path)
+    blocker = path if path.exists() and not path.is_dir() else _file_in_the_way(path)
+    if blocker is not None:
+        raise ConfigError(
+            f"{flag} {path}: {blocker} is a file, not a directory",
+            f"pass a new or empty directory to {flag}",
+        )
+    if path.is_dir():
+        names = sorted(p.name for p in path.iterdir())
+        ours = any((path / name).exists() for name in owns) or (
+            of_runs and all(any((path / n / f).exists() for f in RUN_FILES) for n in names)
+        )
+        if names and not ours:
+            listing = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            raise ConfigError(
+                f"{flag} {path} holds other files ({listing})",
+                f"pass a new or empty directory to {flag}, or remove what is there",
+            )
+    return path
+
+
+def check_output_file(path: Path, flag: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """Refuse, before any work, an output file path that is a folder, lies below a file, or has
+    the wrong suffix."""
+    from summarist.errors import ConfigError
+
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(
+            f"{flag} {path} is a directory", f"pass a file name, e.g. {flag} {path / 'out'}"
+        )
+    blocker = _file_in_the_way(path)
+    if blocker is not None:
+        raise ConfigError(
+            f"{flag} {path}: {blocker} is a file, not a directory", f"pick another {flag} path"
+        )
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ConfigError(
+            f"{flag} {path} must end in {' or '.join(suffixes)}",
+            f"e.g. {flag} {path.with_suffix(suffixes[0])}",
+        )
+    return path

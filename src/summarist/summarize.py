@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from summarist.config.generation import GenerationSettings
-from summarist.errors import ConfigError
+from summarist.errors import ConfigError, check_choice
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +56,24 @@ class SummarizeConfig:
     """Overrides of the model's saved `GenerationSettings`, by field name (None: keep)."""
 
     def __post_init__(self) -> None:
-        from summarist.inference.backends.select import BACKENDS
+        from summarist.inference.backends.select import check_backend_options
         from summarist.inference.outputs import OUTPUT_FORMATS
         from summarist.inference.summarizer import LONG_MODES
+        from summarist.rundir import check_output_file
 
         if self.batch_size is not None and self.batch_size < 1:
-            raise ConfigError(f"--batch-size must be >= 1, got {self.batch_size}")
-        if self.long not in LONG_MODES:
-            raise ConfigError(f"unknown --long '{self.long}'", f"use {' or '.join(LONG_MODES)}")
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"unknown --backend '{self.backend}'", f"use {', '.join(BACKENDS)}")
-        if self.format is not None and self.format not in OUTPUT_FORMATS:
-            raise ConfigError(f"unknown --format '{self.format}'", "use jsonl or text")
+            raise ConfigError(f"--batch-size must be >= 1, got {self.batch_size}", "e.g. 16")
+        if self.max_source_length is not None and self.max_source_length < 1:
+            raise ConfigError(
+                f"--max-source-length must be >= 1, got {self.max_source_length}",
+                "drop it to use the model's limit",
+            )
+        check_choice("--long", self.long, LONG_MODES)
+        check_backend_options(self.backend, self.quantize, self.device)
+        if self.format is not None:
+            check_choice("--format", self.format, OUTPUT_FORMATS)
+        if self.output is not None:
+            check_output_file(self.output, "--output")
         self.generation = {k: v for k, v in self.generation.items() if v is not None}
         GenerationSettings().with_overrides(**self.generation)  # unknown names fail here
 

@@ -311,7 +311,7 @@ def test_bf16_with_ctranslate2_on_cpu_is_a_one_line_error(saved) -> None:
 
     with pytest.raises(ConfigError, match="bf16 on GPUs only"):
         Summarizer.from_pretrained(str(saved["t5"]), backend="ctranslate2", quantize="bf16")
-    with pytest.raises(ConfigError, match="unknown quantization 'fp8'"):
+    with pytest.raises(ConfigError, match="unknown --quantize 'fp8'"):
         Summarizer.from_pretrained(str(saved["t5"]), quantize="fp8")
 
 

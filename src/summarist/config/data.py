@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from summarist.errors import ConfigError
+from summarist.errors import ConfigError, check_choice
 
 Dedupe = Literal["pair", "source", "none"]
 
@@ -55,8 +55,7 @@ class DataConfig:
             raise ConfigError("--min-summary-words must be >= 0")
         if self.max_source_words is not None and self.max_source_words < 1:
             raise ConfigError("--max-source-words must be >= 1")
-        if self.dedupe not in ("pair", "source", "none"):
-            raise ConfigError(f"--dedupe must be pair, source or none, not '{self.dedupe}'")
+        check_choice("--dedupe", self.dedupe, ("pair", "source", "none"))
         if self.split_ratios is not None:
             ratios = tuple(float(r) for r in self.split_ratios)
             if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:

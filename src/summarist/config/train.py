@@ -135,6 +135,8 @@ class TrainConfig:
             raise ConfigError(f"--epochs must be > 0, got {self.epochs}", "e.g. --epochs 3")
         if self.learning_rate is not None and not 0 < self.learning_rate <= 1:
             raise ConfigError(f"--learning-rate {self.learning_rate} is out of range", "e.g. 5e-5")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ConfigError(f"--warmup-ratio {self.warmup_ratio} is out of range", "e.g. 0.05")
         if self.eval_samples < 0:
             raise ConfigError("--eval-samples must be >= 0")
         if self.precision not in PRECISIONS:
@@ -188,7 +190,29 @@ class TrainConfig:
         if "data" not in raw:
             raise ConfigError("no data given", "pass --data PATH or set `data:` in the YAML")
         raw["data"] = _data_config(raw["data"])
+        for f in fields(cls):
+            if f.name in raw:
+                _check_type(f.name, raw[f.name], str(f.type))
         return cls(**raw)
+
+
+_SCALARS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,),
+                                         "str": (str,)}  # fmt: skip
+
+
+_KINDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
+
+
+def _check_type(name: str, value: Any, annotation: str) -> None:
+    """A YAML value of the wrong type (`max_steps: many`) fails here, naming the key."""
+    base = annotation.replace(" | None", "").strip()
+    if base not in _SCALARS or (value is None and "None" in annotation):
+        return
+    if (isinstance(value, bool) and base != "bool") or not isinstance(value, _SCALARS[base]):
+        raise ConfigError(
+            f"setting '{name}' must be {_KINDS[base]}, not {value!r}",
+            f"fix `{name}:` in the YAML (or the --{name.replace('_', '-')} flag)",
+        )
 
 
 def _nest_generation(raw: dict[str, Any]) -> dict[str, Any]:
@@ -262,14 +286,24 @@ def load_train_config(
         path = Path(yaml_path)
         if not path.exists():
             raise ConfigError(f"config file not found: {path}", "check the path given to --config")
+        if path.is_dir():
+            raise ConfigError(
+                f"--config {path} is a directory", "pass a YAML file, e.g. configs/x.yaml"
+            )
         try:
             loaded = read_yaml(path)
         except Exception as err:  # yaml.YAMLError and friends: one line, not a traceback
-            raise ConfigError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+            raise ConfigError(
+                f"{path}: not valid YAML ({str(err).splitlines()[0]})",
+                "fix the file (a YAML mapping of settings, e.g. `max_steps: 100`)",
+            ) from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+            raise ConfigError(
+                f"{path}: expected a mapping of settings at the top level",
+                "write `key: value` lines, e.g. `model: t5-small`",
+            )
         raw.update(loaded)
     raw = _nest_generation(raw)
     flags = {k: v for k, v in (overrides or {}).items() if v is not None}

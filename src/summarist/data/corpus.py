@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from summarist.errors import DataError, did_you_mean
@@ -82,8 +82,9 @@ class Corpus:
         if name in self.splits:
             return self.splits[name]
         if self.single_file and len(self.splits) == 1:
-            # One file without a split layout: whatever the caller asks for is that file.
-            return next(iter(self.splits.values()))
+            # One file without a split layout: whatever the caller asks for is that file, and
+            # it is scored and labelled as the split asked for (`--split test`), not as "train".
+            return replace(next(iter(self.splits.values())), name=canon)
         raise DataError(
             f"split '{name}' not found in {self.source or 'the data'}"
             f"{did_you_mean(name, self.splits)}",

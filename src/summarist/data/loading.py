@@ -114,6 +114,8 @@ def rows_to_split(
         where=where,
         require_summary=cfg.require_summary,
     )
+    for col in (cmap.text, *cmap.summaries):
+        _check_text_column(rows, col, where)
     texts = [_as_text(r.get(cmap.text)) for r in rows]
     references = []
     for r in rows:
@@ -189,6 +191,21 @@ def _columns_of(rows: list[Row]) -> list[str]:
     for r in rows[:1000]:
         cols.update(dict.fromkeys(r))
     return list(cols)
+
+
+def _check_text_column(rows: list[Row], column: str, where: str) -> None:
+    """Text columns hold strings (or lists of strings, or nothing): a number or an object
+    there means the wrong column was picked or the file is not what it seems."""
+    for i, row in enumerate(rows):
+        value = row.get(column)
+        items = value if isinstance(value, list) else [value]
+        bad = next((v for v in items if v is not None and not isinstance(v, str)), None)
+        if bad is not None:
+            raise DataError(
+                f"{where}: column '{column}' holds {type(bad).__name__} values, not text "
+                f"(row {i + 1}: {str(bad)[:40]!r})",
+                "pick the text columns with --text-column / --summary-column, or fix the file",
+            )
 
 
 def _as_text(value: Any) -> str:

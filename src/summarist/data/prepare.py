@@ -60,6 +60,12 @@ def prepare(corpus: Corpus, cfg: DataConfig) -> Corpus:
         report = {n: {**base, "kept": len(s)} for n, s in splits.items()}
     for name in splits:
         report[name].setdefault("leaked", 0)
+    if cfg.drop_leaked and "train" not in splits:
+        raise ConfigError(
+            f"--drop-leaked compares against train, but {corpus.source} has no train split "
+            f"(only {', '.join(splits)})",
+            "pass the folder with train.* as well, or drop --drop-leaked",
+        )
     if "train" in splits:
         train_keys = {normalize(t) for t in splits["train"].texts}
         for name in EVAL_SPLITS:

@@ -134,14 +134,33 @@ def _read_json_document(text: str, path: Path) -> list[Row]:
     return list(doc)
 
 
+def _parse_delimited(text: str, path: Path, delimiter: str) -> list[list[str]]:
+    """Rows of a csv/tsv text. A quote that is never closed is an error (the lenient parser
+    would silently make the rest of the file one field); other stray quotes, common in real
+    tsv files (CSL), are read leniently as before."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as err:
+        if "end of data" in str(err):
+            raise DataError(
+                f'{path}: a quote (") opened in a field is never closed, so the rest of the '
+                "file would be one field",
+                'close the quote, or write a literal quote inside a quoted field as ""',
+            ) from err
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as err:
+        raise DataError(
+            f"{path}:{reader.line_num}: malformed {delimiter!r} row ({err})",
+            'quote fields that contain the delimiter; write a quote inside one as ""',
+        ) from err
+
+
 def _read_delimited(
     text: str, path: Path, delimiter: str, header: bool, names: list[str] | None
 ) -> list[Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        records = list(reader)
-    except csv.Error as err:
-        raise DataError(f"{path}:{reader.line_num}: malformed {delimiter!r} row ({err})") from err
+    records = _parse_delimited(text, path, delimiter)
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
         return []

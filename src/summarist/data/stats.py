@@ -177,7 +177,15 @@ def run_data_stats(
     the data layer needs no model code.
     """
     from summarist.data.loading import load_corpus
+    from summarist.errors import ConfigError
+    from summarist.rundir import check_output_file
 
+    for flag, value in (("--max-source-length", max_source_length),
+                        ("--max-target-length", max_target_length)):  # fmt: skip
+        if value is not None and value < 1:
+            raise ConfigError(f"{flag} must be >= 1, got {value}", f"drop {flag} or pass e.g. 512")
+    if plot:
+        check_output_file(plot, "--plot", (".png",))
     corpus = load_corpus(cfg)
     stats = compute_stats(
         corpus,

@@ -26,7 +26,24 @@ class InputTexts:
 
 
 def read_texts(source: str, text_column: str | None = None, encoding: str = "utf-8") -> InputTexts:
-    """Read the texts to summarize from a file, a folder of .txt files or stdin ("-")."""
+    """Read the texts to summarize from a file, a folder of .txt files or stdin ("-").
+
+    An input with nothing but empty or whitespace-only texts is refused: a model asked to
+    summarize nothing writes a fluent summary of nothing, which reads as if it came from the
+    input. A table with some empty rows is summarized, its empty rows flagged in the output.
+    """
+    inputs = _read_any(source, text_column, encoding)
+    if not any(text.strip() for text in inputs.texts):
+        which = (
+            "is empty" if len(inputs.texts) == 1 else f"has only empty texts ({len(inputs.texts)})"
+        )
+        raise DataError(
+            f"input {inputs.source} {which}", "give it text to summarize (or check --text-column)"
+        )
+    return inputs
+
+
+def _read_any(source: str, text_column: str | None, encoding: str) -> InputTexts:
     if source == "-":
         return InputTexts([sys.stdin.read()], ["stdin"], "stdin")
     path = Path(source).expanduser()
@@ -54,7 +71,7 @@ def _read_table(path: Path, text_column: str | None, encoding: str) -> InputText
     except OSError as err:
         raise DataError(f"cannot read {path}: {err.strerror or err}") from err
     if not rows:
-        raise DataError(f"{path} has no rows")
+        raise DataError(f"{path} has no rows", "pass a table with one text per row")
     columns = list(rows[0])
     column = text_column or next((c for c in TEXT_CANDIDATES if c in columns), None)
     if column is None:

@@ -72,12 +72,20 @@ def read_predictions(path: Path) -> list[dict[str, Any]]:
     Accepts JSON lines (objects with a `prediction`, `summary`, `text`, `pred` or `output` field,
     or bare JSON strings) or plain text with one prediction per line.
     """
+    from summarist.data.readers import decode_file
+
     path = Path(path)
+    if path.is_dir():
+        raise DataError(
+            f"--predictions {path} is a directory",
+            "pass the predictions file (.jsonl or one per line); to re-score a run: "
+            "summarist evaluate RUN_DIR",
+        )
     if not path.is_file():
         raise DataError(f"predictions file not found: {path}", "pass --predictions FILE")
-    text = path.read_text(encoding="utf-8")
+    text = decode_file(path, "utf-8")
     if path.suffix in (".jsonl", ".json", ".ndjson"):
-        rows = [_prediction_row(r, path, i) for i, r in enumerate(rundir.read_jsonl(path))]
+        rows = [_prediction_row(r, path, i) for i, r in enumerate(_json_lines(text, path))]
     else:
         rows = [{"prediction": line} for line in text.splitlines()]
     if not rows:
@@ -85,11 +93,30 @@ def read_predictions(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _json_lines(text: str, path: Path) -> list[Any]:
+    import json
+
+    out = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise DataError(
+                    f"{path}:{lineno}: malformed JSON line ({err.msg})",
+                    "fix that line, or pass plain text with one prediction per line as .txt",
+                ) from None
+    return out
+
+
 def _prediction_row(raw: Any, path: Path, i: int) -> dict[str, Any]:
     if isinstance(raw, str):
         return {"prediction": raw}
     if not isinstance(raw, dict):
-        raise DataError(f"{path} line {i + 1} is not a JSON object or string")
+        raise DataError(
+            f"{path} line {i + 1} is not a JSON object or string",
+            'write one {"prediction": "..."} object or one "..." string per line',
+        )
     for key in PREDICTION_FIELDS:
         if key in raw and isinstance(raw[key], str):
             return {**raw, "prediction": raw[key]}
@@ -129,6 +156,8 @@ def default_split(names: Sequence[str]) -> str:
 def read_run_rows(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
     """A run directory's predictions.jsonl rows grouped by split, in index order."""
     path = Path(run_dir) / rundir.PREDICTIONS
+    if not Path(run_dir).exists():
+        raise DataError(f"run directory not found: {run_dir}", "check the path")
     if not path.is_file():
         raise DataError(
             f"{run_dir} is not a run directory (no {rundir.PREDICTIONS})",

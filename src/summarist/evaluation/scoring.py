@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarist.data.corpus import Split
-from summarist.errors import ConfigError, DataError
+from summarist.errors import ConfigError, DataError, check_choice
 from summarist.metrics import compute_diagnostics, compute_rouge
 from summarist.metrics.rouge import MULTI_REF_RULES
 from summarist.metrics.sentences import SPLITTERS
+from summarist.metrics.tokenizers import check_lang
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +37,20 @@ class ScoringConfig:
     """Scoring processes (None: automatic)."""
     sentence_splitter: str = "punkt"
     """Sentence splitter for rougeLsum: punkt (NLTK Punkt, English), pysbd, or newline."""
+    stemmer: bool = True
+    """Porter-stem words before matching, as rouge-score's use_stemmer=True (some papers
+    report without it: --no-stemmer)."""
 
     def __post_init__(self) -> None:
-        if self.multi_ref not in MULTI_REF_RULES:
-            raise ConfigError(
-                f"--multi-ref must be one of {', '.join(MULTI_REF_RULES)}, not '{self.multi_ref}'"
-            )
+        check_choice("--multi-ref", self.multi_ref, MULTI_REF_RULES)
         if self.bootstrap < 0:
             raise ConfigError("--bootstrap must be >= 0")
         if not 0 < self.confidence < 1:
             raise ConfigError("--confidence must be between 0 and 1, e.g. 0.95")
-        if self.sentence_splitter not in SPLITTERS:
-            raise ConfigError(
-                f"--sentence-splitter must be one of {', '.join(SPLITTERS)}, "
-                f"not '{self.sentence_splitter}'"
-            )
+        check_choice("--sentence-splitter", self.sentence_splitter, SPLITTERS)
+        if self.workers is not None and self.workers < 1:
+            raise ConfigError(f"--workers must be >= 1, got {self.workers}", "or leave it unset")
+        check_lang(self.lang)
 
 
 def example_ids(split: Split) -> list[Any] | None:
@@ -74,6 +74,7 @@ def score_split(
     workers: int | None = None,
     new_tokens: list[int] | None = None,
     sentence_splitter: str = "punkt",
+    use_stemmer: bool = True,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Score `predictions` against `split`'s references.
 
@@ -110,6 +111,7 @@ def score_split(
         seed=seed,
         workers=workers,
         sentence_splitter=sentence_splitter,
+        use_stemmer=use_stemmer,
     )
     metrics: dict[str, Any] = {
         "n": n,
@@ -146,6 +148,7 @@ def scoring_kwargs(s: ScoringConfig) -> dict[str, Any]:
         "confidence": s.confidence,
         "workers": s.workers,
         "sentence_splitter": s.sentence_splitter,
+        "use_stemmer": s.stemmer,
     }
 
 

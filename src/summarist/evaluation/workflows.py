@@ -64,6 +64,8 @@ class EvaluateConfig:
             raise ConfigError(
                 "--output-dir is required with --predictions", "pass --output-dir OUT"
             )
+        if self.output_dir is not None:
+            rundir.check_output_dir(self.output_dir, "--output-dir")
 
 
 @dataclass
@@ -85,6 +87,7 @@ class BaselineRunConfig:
         from summarist.baselines import parse_baseline_name
 
         parse_baseline_name(self.name)  # fail before loading any data
+        rundir.check_output_dir(self.output_dir, "--output-dir")
 
 
 def run_evaluate(cfg: EvaluateConfig) -> Path:
@@ -103,7 +106,7 @@ def run_evaluate(cfg: EvaluateConfig) -> Path:
         from summarist.data.loading import load_corpus
 
         corpus = load_corpus(cfg.data)
-        split = corpus.split(cfg.split or default_split(corpus.names()))
+        split = corpus.split(cfg.split or split_to_score(corpus))
     else:
         split = split_from_rows(rows, cfg.split or str(rows[0].get("split") or "test"))
     predictions = [r["prediction"] for r in rows]
@@ -134,6 +137,14 @@ def run_evaluate(cfg: EvaluateConfig) -> Path:
     return out
 
 
+def split_to_score(corpus: Any) -> str:
+    """The split scored when none is named: test, else validation, else the only one; a
+    single un-split file is scored as `test` (it is what the user evaluates on)."""
+    if corpus.single_file and len(corpus.splits) == 1:
+        return "test"
+    return default_split(corpus.names())
+
+
 @contextmanager
 def _progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A transient rich progress bar on stderr (silent when stderr is not a terminal)."""
@@ -155,7 +166,7 @@ def run_baseline_eval(cfg: BaselineRunConfig) -> Path:
     from summarist.data.loading import load_corpus
 
     corpus = load_corpus(cfg.data)
-    names = cfg.splits or [default_split(corpus.names())]
+    names = cfg.splits or [split_to_score(corpus)]
     metrics_by_split: dict[str, Any] = {}
     all_rows: list[dict[str, Any]] = []
     for name in names:

@@ -11,7 +11,8 @@ HF tutorials' bug). Here every text is split before scoring, with nothing downlo
 
 Line breaks are always kept as boundaries and each line is split further: a dialogue is one
 utterance per line, and an utterance may hold several sentences. The punkt and pysbd splitters
-also end a sentence after the full-width terminators 。！？ (Chinese, Japanese).
+also end a sentence after the full-width terminators 。！？ and at an ASCII `.` between two CJK
+characters (Chinese, Japanese).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+
+from summarist.metrics.tokenizers import CJK_CLASS
 
 SPLITTERS = ("punkt", "pysbd", "newline")
 
@@ -57,8 +60,11 @@ def _line_splitter(name: str) -> Callable[[str], list[str]]:
     raise ValueError(f"unknown sentence splitter {name!r}; choose one of {', '.join(SPLITTERS)}")
 
 
-# Full-width sentence terminators (Chinese/Japanese), which English Punkt does not know.
-_CJK_END_RE = re.compile(r"(?<=[。！？])")
+# Chinese/Japanese sentence ends, which English Punkt does not know: the full-width terminators,
+# and an ASCII period between two CJK characters, as in scientific abstracts typed with ASCII
+# punctuation (CSL: "设计方法.仿真结果表明"). Decimals and Latin abbreviations have no CJK
+# character on both sides, so they are never split.
+_CJK_END_RE = re.compile(f"(?<=[。！？])|(?<=[{CJK_CLASS}]\\.)(?=[{CJK_CLASS}])")
 
 
 @lru_cache(maxsize=100_000)

@@ -21,7 +21,7 @@ _ALNUM_RE = re.compile(r"[a-z0-9]+")
 _VALID_RE = re.compile(r"^[a-z0-9]+$")
 # Han (incl. extensions A/B+ and compatibility), Hiragana, Katakana, Hangul syllables/jamo, CJK
 # punctuation excluded. Each such character is one token (the usual choice for Chinese ROUGE).
-_CJK_CLASS = (
+CJK_CLASS = (
     "\u3040-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
     "\uac00-\ud7af\u1100-\u11ff\U00020000-\U0002ebef"
 )
@@ -32,8 +32,8 @@ _MARKS = (
     "\u0900-\u0963\u0966-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u1ab0-\u1aff\u1dc0-\u1dff"
     "\u20d0-\u20ff\ufe20-\ufe2f"
 )
-_CJK_RE = re.compile(f"[{_CJK_CLASS}]")
-_UNICODE_TOKEN_RE = re.compile(f"[{_CJK_CLASS}]|(?:[^\\W_{_CJK_CLASS}]|[{_MARKS}])+")
+_CJK_RE = re.compile(f"[{CJK_CLASS}]")
+_UNICODE_TOKEN_RE = re.compile(f"[{CJK_CLASS}]|(?:[^\\W_{CJK_CLASS}]|[{_MARKS}])+")
 _ASCII_WORD_RE = re.compile(r"^[a-z0-9]+$")
 
 
@@ -130,10 +130,36 @@ def detect_tokenizer(texts: list[str]) -> str:
     return "rouge-score"
 
 
+# A language code with optional region/script parts: en, zh, yue, en_XX (mBART), zh-Hans, pt_BR.
+_LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*$")
+
+
+def check_lang(lang: str | None) -> str | None:
+    """`lang` if `tokenizer_for_lang` understands it, else a one-line ConfigError."""
+    if lang in (None, "", "auto", "english", *TOKENIZERS) or _LANG_RE.match(lang or ""):
+        return lang
+    from summarist.errors import ConfigError
+
+    raise ConfigError(
+        f"unknown --lang '{lang}'",
+        "use a language code (en, zh, ja, de, en_XX, ...), auto, rouge-score or unicode",
+    )
+
+
 def tokenizer_for_lang(lang: str | None, texts: list[str]) -> str:
-    """Map `--lang` (None/auto = detect; en → rouge-score; zh/ja/ko/other → unicode)."""
+    """The ROUGE tokenizer for `--lang`: the one place that decides, on every path.
+
+    None/auto detects from `texts`; English (`en`, `en_XX`, `en-GB`, `english`) gets
+    rouge-score's tokenizer, any other language the unicode one; a tokenizer name is kept.
+    Region and script parts are ignored, so an mBART code scores like its language.
+
+    >>> tokenizer_for_lang("en_XX", []), tokenizer_for_lang("zh_CN", []), tokenizer_for_lang("en", [])
+    ('rouge-score', 'unicode', 'rouge-score')
+    """
+    check_lang(lang)
     if lang in (None, "", "auto"):
         return detect_tokenizer(texts)
     if lang in TOKENIZERS:
         return lang
-    return "rouge-score" if lang.lower() in ("en", "english") else "unicode"
+    base = re.split(r"[_-]", lang)[0].lower()
+    return "rouge-score" if base in ("en", "english") else "unicode"

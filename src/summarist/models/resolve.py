@@ -13,8 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from summarist.config.train import DEFAULT_MODEL
-from summarist.errors import ModelError
-from summarist.rundir import MODEL_DIR
+from summarist.errors import ModelError, did_you_mean
+from summarist.rundir import METRICS, MODEL_DIR, PREDICTIONS
+
+
+def _local_names() -> list[str]:
+    """Folders here and under runs/ (the usual places a mistyped --model path points into)."""
+    names = []
+    for base in (Path("."), Path("runs")):
+        if base.is_dir():
+            names += [str(p) for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return names[:200]
+
 
 BERT2BERT_PREFIX = "bert2bert:"
 BERT2BART_PREFIX = "bert2bart:"
@@ -96,9 +106,45 @@ def quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+def check_model_dir(path: str, name: str) -> None:
+    """One-line errors for a local path that holds no model: a file, an empty folder, a scored
+    run directory (evaluate/baseline write no model) or a folder of something else."""
+    folder = Path(path).expanduser()
+    if folder.is_file():
+        raise ModelError(
+            f"--model {name} is a file, not a model directory",
+            "pass the folder that holds config.json (e.g. runs/NAME or runs/NAME/model)",
+        )
+    if not folder.is_dir() or (folder / "config.json").is_file():
+        return
+    if (folder / METRICS).is_file() or (folder / PREDICTIONS).is_file():
+        raise ModelError(
+            f"--model {name} is a run directory with no model (evaluate and baseline runs "
+            "hold scores only)",
+            "pass a training run directory (with model/) or a model folder",
+        )
+    found = ", ".join(sorted(p.name for p in folder.iterdir())[:4]) or "empty"
+    raise ModelError(
+        f"no model in {name} (no config.json; found: {found})",
+        f"pass a model folder, a training run directory, or a model name such as {DEFAULT_MODEL}",
+    )
+
+
+def check_local_model(name: str) -> None:
+    """The one-line errors of `load_pretrained` for a local path, without loading anything
+    (so that a command given several models fails before the first slow load)."""
+    path = resolve_model_path(name)
+    if is_local(path):
+        check_model_dir(path, name)
+    elif name.startswith((".", "/", "~")) or path.count("/") > 1:
+        raise ModelError(f"model directory not found: {name}", "check the path given to --model")
+
+
 def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
     """`loader(path)` (a transformers `from_pretrained`), offline-aware, with one-line errors."""
     local = is_local(path)
+    if local:
+        check_model_dir(path, name)
     if not local and (name.startswith((".", "/", "~")) or path.count("/") > 1):
         raise ModelError(f"model directory not found: {name}", "check the path given to --model")
     if not local:
@@ -111,9 +157,10 @@ def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
         return loader(path, **kwargs)
     except OSError as err:
         if not local and kwargs.get("local_files_only"):
+            close = did_you_mean(name, [*OFFLINE_MODELS, *_local_names()])
             raise ModelError(
                 f"model '{name}' needs the Hugging Face Hub, which is not reachable, "
-                "and it is not in the local cache",
+                f"and it is not in the local cache{close}",
                 "connect once to download it, or pass a local directory "
                 f"(offline default: --model {DEFAULT_MODEL})",
             ) from err

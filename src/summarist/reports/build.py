@@ -35,6 +35,7 @@ def write_report(run_dirs: list[Path], out: Path, *, title: str | None = None) -
     """
     start = time.perf_counter()
     runs = load_runs([Path(p) for p in run_dirs])
+    rundir.check_output_file(Path(out), "--out", (".html", ".htm"))
     text = render_report(runs, title=title)
     path = rundir.write_text_atomic(Path(out), text)
     logger.info("report: %s (%.0f KB, %.1fs)", path, len(text) / 1024, time.perf_counter() - start)

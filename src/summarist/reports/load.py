@@ -69,6 +69,11 @@ def load_runs(paths: list[Path]) -> list[Run]:
 
 def load_run(path: Path) -> Run:
     """Read one run directory; raise DataError only when it is not a run directory at all."""
+    if path.is_file():
+        raise DataError(
+            f"{path} is a file, not a run directory",
+            "pass a directory written by summarist train, evaluate or baseline",
+        )
     if not path.is_dir():
         raise DataError(
             f"run directory not found: {path}",

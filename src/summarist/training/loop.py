@@ -26,7 +26,7 @@ from summarist.config.generation import (
     warn_if_capped,
 )
 from summarist.config.train import TrainConfig
-from summarist.data.corpus import Split
+from summarist.data.corpus import Split, canonical_split
 from summarist.errors import ConfigError, SummaristError
 from summarist.models.loading import LoadedModel
 from summarist.rundir import (
@@ -34,6 +34,7 @@ from summarist.rundir import (
     CONFIG,
     METRICS,
     MODEL_DIR,
+    check_output_dir,
     read_yaml,
     remove_temp_files,
     write_yaml,
@@ -123,6 +124,13 @@ def resume_run(run_dir: str | Path, *, threads: int | None = None) -> Path:
 
 
 def _check_run_dir(run_dir: Path, resume: bool) -> None:
+    check_output_dir(run_dir, "--output-dir", owns=(CONFIG, CHECKPOINT, MODEL_DIR))
+    kind = (read_yaml(run_dir / CONFIG) or {}).get("kind") if (run_dir / CONFIG).is_file() else None
+    if kind not in (None, "train"):
+        raise ConfigError(
+            f"--output-dir {run_dir} already holds a '{kind}' run",
+            "choose another --output-dir for the training run",
+        )
     if resume:
         checkpoint = (run_dir / CHECKPOINT).exists()
         # The card comes after metrics.json; a kept checkpoint (--keep-checkpoint) stays.
@@ -187,6 +195,9 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
     eval_every = cfg.eval_every if cfg.eval_every is not None else max(1, total // 5)
     save_every = cfg.save_every or eval_every or max(1, total // 5)
+    for name in cfg.eval_splits:
+        if canonical_split(name) is None and name not in corpus.splits:
+            corpus.split(name)  # the error names the splits there are, with a "did you mean"
     splits = {name: sp for name in cfg.eval_splits if (sp := _optional_split(corpus, name))}
     if not splits:
         log.warning(
@@ -511,7 +522,7 @@ def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
     )  # fmt: skip
     capped = hit_cap(counts, settings.max_new_tokens)
     share = warn_if_capped(capped, settings.max_new_tokens, where="evaluation during training")
-    summary = compute_rouge(preds, split.references, bootstrap=0).summary()
+    summary = compute_rouge(preds, split.references, bootstrap=0, lang=s.cfg.lang).summary()
     scores = {k: round(v["fmeasure"]["mid"], 3) for k, v in summary.items()}
     scores["hit_cap_share"] = round(share, 4)
     scores["distinct_share"] = round(len(set(preds)) / max(1, len(preds)), 4)

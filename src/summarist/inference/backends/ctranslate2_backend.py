@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from summarist.config.generation import GenerationSettings
-from summarist.errors import ModelError
+from summarist.errors import ModelError, check_choice
+from summarist.rundir import atomic_dir, check_output_dir, write_json
 
 log = logging.getLogger(__name__)
 
 CT2_MODEL_TYPES = ("t5", "mt5", "umt5", "bart", "mbart", "pegasus", "marian", "m2m_100")
 EXPORT_META = "summarist_export.json"
+EXPORT_FILES = (EXPORT_META, "model.bin")
+"""Any one of these marks a folder as an earlier export that a new export may replace."""
 # int8 on CPU decodes faster in small batches: with one single-threaded replica per core, 8 texts
 # per batch beat 16 by 15-45% (t5-small and bart-base shapes, greedy and 4 beams), while fp32
 # is fastest at 16 (ctranslate2 4.8.5 on this 2-core AMX CPU; README, "Backends").
@@ -75,20 +78,33 @@ def export_ctranslate2(
     model_type = model.config.model_type
     if not supports(model_type):
         raise unsupported_error(model_type)
-    if quantize is not None and quantize not in QUANTIZATIONS:
-        raise ModelError(f"unknown quantization '{quantize}'", f"use one of {QUANTIZATIONS}")
-    out_dir = Path(out_dir)
-    with tempfile.TemporaryDirectory(prefix="summarist-ct2-") as tmp:
+    if quantize is not None:
+        check_choice("--quantize", quantize, QUANTIZATIONS)
+    out_dir = check_output_dir(Path(out_dir), "--output", owns=EXPORT_FILES)
+    # Converted into a temp folder beside out_dir and swapped in whole (rundir.atomic_dir), so
+    # an interrupted export (Ctrl-C, kill -9, a full disk) leaves the previous export intact.
+    with tempfile.TemporaryDirectory(prefix="summarist-ct2-") as tmp, atomic_dir(out_dir) as new:
         for attr, value in NORM_DEFAULTS.get(model_type, {}).items():
             if not hasattr(model.config, attr):
                 setattr(model.config, attr, value)
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        TransformersConverter(tmp).convert(str(out_dir), quantization=quantize, force=True)
-    _fix_null_bos(out_dir, tokenizer, model)
-    tokenizer.save_pretrained(out_dir)
-    from summarist.rundir import write_json
+        TransformersConverter(tmp).convert(str(new), quantization=quantize, force=True)
+        _fix_null_bos(new, tokenizer, model)
+        tokenizer.save_pretrained(new)
+        _write_meta(
+            new, model, tokenizer, model_type, prefix, settings, source_limit, quantize, source
+        )
+    log.info(
+        "exported %s to %s (CTranslate2, %s)", source or model_type, out_dir, quantize or "fp32"
+    )
+    return out_dir
 
+
+def _write_meta(
+    out_dir: Path, model: Any, tokenizer: Any, model_type: str, prefix: str,
+    settings: GenerationSettings, source_limit: int, quantize: str | None, source: str,
+) -> None:  # fmt: skip
     write_json(
         out_dir / EXPORT_META,
         {
@@ -105,10 +121,6 @@ def export_ctranslate2(
             "generation": settings.to_dict(),
         },
     )
-    log.info(
-        "exported %s to %s (CTranslate2, %s)", source or model_type, out_dir, quantize or "fp32"
-    )
-    return out_dir
 
 
 def _forced_bos_token(model: Any, tokenizer: Any) -> str | None:
@@ -267,6 +279,9 @@ def export_model(
     """`summarist export --format ctranslate2`: load `name`, convert it, return the directory."""
     from summarist.models.loading import inference_defaults, load_for_inference
 
+    if quantize not in (None, "none"):
+        check_choice("--quantize", quantize, QUANTIZATIONS)
+    check_output_dir(Path(out_dir), "--output", owns=EXPORT_FILES)  # before the slow load
     model, tokenizer = load_for_inference(name, lang=lang)
     if not supports(model.config.model_type):
         raise unsupported_error(model.config.model_type)

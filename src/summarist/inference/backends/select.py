@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from summarist.config.generation import GenerationSettings
-from summarist.errors import ConfigError
+from summarist.errors import ConfigError, check_choice, did_you_mean
 from summarist.inference.backends.base import Backend
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,21 @@ class OpenedBackend:
     settings: GenerationSettings
     prefix: str
     source_limit: int
+
+
+_DEVICE_RE = re.compile(r"^(cpu|mps|auto|(cuda|xpu|npu)(:\d+)?)$")
+
+
+def check_backend_options(backend: str, quantize: str | None, device: str | None) -> None:
+    """One-line errors, before any model loads, for the backend, --quantize and --device."""
+    check_choice("--backend", backend, BACKENDS)
+    if quantize is not None:
+        check_choice("--quantize", quantize, QUANTIZE)
+    if device is not None and not _DEVICE_RE.match(device):
+        raise ConfigError(
+            f"unknown --device '{device}'{did_you_mean(device, ('cpu', 'cuda', 'cuda:0', 'mps'))}",
+            "use cpu, cuda, cuda:N or mps",
+        )
 
 
 def open_backend(
@@ -43,12 +59,7 @@ def open_backend(
     from summarist.models.resolve import resolve_run_dir
 
     name = resolve_run_dir(name)  # a run directory stands for its model/
-    if backend not in BACKENDS:
-        raise ConfigError(f"unknown backend '{backend}'", f"use one of {', '.join(BACKENDS)}")
-    if quantize not in (None, *QUANTIZE):
-        raise ConfigError(
-            f"unknown quantization '{quantize}'", f"use --quantize {' | '.join(QUANTIZE)}"
-        )
+    check_backend_options(backend, quantize, device)
     bf16 = quantize == "bf16"
     on_cpu = device in (None, "cpu")
     if bf16 and on_cpu and ct2.is_export_dir(name):
