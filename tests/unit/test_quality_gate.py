@@ -14,6 +14,7 @@ from summarist.evaluation.quality_gate import (
     EXIT_DROP,
     QUALITY_CHECK_FILE,
     QualityCheckConfig,
+    check_backend,
     check_quality,
 )
 from summarist.inference.summarizer import Summarizer
@@ -120,3 +121,14 @@ def test_gate_mistakes_fail_before_anything_is_written(setup) -> None:
                               "--check-data", str(setup["data"]), "--check-samples", "-1"])  # fmt: skip
     assert isinstance(bad.exception, ConfigError)
     assert not out.exists()
+
+
+def test_fast_backends_check_themselves_against_torch_fp32(setup) -> None:
+    cfg = QualityCheckConfig(data=setup["data"], samples=10)
+    result = check_backend(str(setup["model"]), cfg, backend="ctranslate2")
+    assert result["candidate_backend"] == "ctranslate2" and result["identical"] == 10
+    assert not result["significant_drop"] and result["candidate"].endswith("(ctranslate2, fp32)")
+    int8 = check_backend(str(setup["model"]), cfg, quantize="int8")
+    assert int8["n"] == 10 and int8["candidate_backend"] == "torch" and "verdict" in int8
+    with pytest.raises(ConfigError, match="nothing to check"):
+        check_backend(str(setup["model"]), cfg)

@@ -7,7 +7,8 @@ Both models summarize the same validation texts with the same generation setting
 source model's saved ones, plus any overrides), so the backend or the quantization is the only
 difference. Per-example ROUGE F1 against the references goes through a paired bootstrap; a
 drop is *significant* when the candidate is lower on any of ROUGE-1/2/L with p < `alpha`.
-The result is written as `quality_check.json` (into the export directory for `export`).
+The result is written as `quality_check.json` (into the export directory for `export`);
+`check_backend` runs the same check for the on-the-fly fast paths (torch int8/bf16, CTranslate2).
 """
 
 from __future__ import annotations
@@ -173,3 +174,25 @@ def check_export(
     result = check_quality(reference, candidate, cfg, split=split, names=(source, str(export_dir)))
     write_json(Path(export_dir) / QUALITY_CHECK_FILE, result)
     return result
+
+
+def check_backend(
+    model: str,
+    cfg: QualityCheckConfig,
+    *,
+    backend: str = "torch",
+    quantize: str | None = None,
+    lang: str | None = None,
+) -> dict[str, Any]:
+    """Check a fast path of `model` (`backend`, `quantize`) against the model in torch fp32.
+
+    >>> check_backend("runs/t5", QualityCheckConfig("dialogsum/"), quantize="int8")  # doctest: +SKIP
+    """
+    from summarist.inference.summarizer import Summarizer
+
+    if backend == "torch" and quantize in (None, "none"):
+        raise ConfigError("nothing to check: torch fp32 is the reference", "pass --quantize int8")
+    reference = Summarizer.from_pretrained(model, lang=lang)
+    candidate = Summarizer.from_pretrained(model, backend=backend, quantize=quantize, lang=lang)
+    label = f"{model} ({backend}, {quantize or 'fp32'})"
+    return check_quality(reference, candidate, cfg, names=(f"{model} (torch, fp32)", label))
