@@ -572,14 +572,72 @@ def export(
         str | None, typer.Option(help="int8, int8_float32, int16, float16, bfloat16.")
     ] = None,
     lang: ModelLangOpt = None,
+    check_data: Annotated[
+        str | None,
+        typer.Option(
+            help="Check the export against its source model on this corpus: paired bootstrap "
+            "of ROUGE, written to quality_check.json in the export."
+        ),
+    ] = None,
+    check_split: Annotated[
+        str | None, typer.Option(help="Split --check-data uses (default: validation).")
+    ] = None,
+    check_samples: Annotated[
+        int, typer.Option(help="Examples of that split to check on (0: all).")
+    ] = 200,
+    check_num_beams: Annotated[
+        int | None,
+        typer.Option(help="Beams for the check (default: the model's saved setting; 1: quick)."),
+    ] = None,
+    fail_on_drop: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-drop", help="Exit with code 3 when --check-data finds a significant drop."
+        ),
+    ] = False,
 ) -> None:
     """Convert a model for a fast inference backend (CTranslate2, optionally int8)."""
     from summarist.errors import check_choice
 
     check_choice("--format", export_format, ("ctranslate2",))
+    if fail_on_drop and check_data is None:
+        raise ConfigError("--fail-on-drop needs --check-data", "add --check-data VALIDATION_DATA")
     from summarist.inference.backends.ctranslate2_backend import export_model
 
-    typer.echo(f"exported: {export_model(model, output, quantize, lang)}")
+    gate = split = None
+    if check_data is not None:  # data problems fail here, before anything is written
+        from summarist.evaluation.quality_gate import QualityCheckConfig, load_check_split
+
+        gate = QualityCheckConfig(
+            data=build_data_config(data=[check_data]),
+            split=check_split,
+            samples=check_samples,
+            generation={"num_beams": check_num_beams},
+        )
+        split = load_check_split(gate)
+    out = export_model(model, output, quantize, lang)
+    typer.echo(f"exported: {out}")
+    if gate is not None:
+        _check_export(out, model, gate, split, lang, fail_on_drop)
+
+
+def _check_export(
+    out: Path, model: str, gate: Any, split: Any, lang: str | None, fail_on_drop: bool
+) -> None:
+    from summarist.evaluation.quality_gate import EXIT_DROP, QUALITY_CHECK_FILE, check_export
+
+    result = check_export(out, model, gate, split=split, lang=lang)
+    typer.echo(f"quality check: {result['verdict']}")
+    typer.echo(f"quality check: {out / QUALITY_CHECK_FILE}")
+    if result["significant_drop"]:
+        typer.secho(
+            "warning: the export is significantly worse than its source model"
+            + ("" if fail_on_drop else " (--fail-on-drop turns this into exit code 3)"),
+            err=True,
+            fg=typer.colors.YELLOW,
+        )
+        if fail_on_drop:
+            raise typer.Exit(EXIT_DROP)
 
 
 @app.command()

@@ -21,7 +21,7 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 TRACKERS = ("tensorboard", "mlflow")
 DEFAULT_MODEL = "minilm-bart"
-"""What `summarist train` and `make demo` fine-tune unless told (README, "Training")."""
+"""What `summarist train` and `make demo` fine-tune unless told (docs/guide.md, "Training")."""
 GENERATION_FIELDS = tuple(f.name for f in fields(GenerationSettings))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from summarist.config.generation import GenerationSettings
 from summarist.inference.backends.base import DEFAULT_BATCH_SIZE, Backend, count_new_tokens
+from summarist.inference.detokenize import detokenizer_for
 
 # Texts handed at once to a backend that streams its results (CTranslate2): many batches per
 # call keep every replica busy to the end of the call (one call per 32 texts left one idle
@@ -75,6 +76,7 @@ def run_batched(
     """Encode, length-sort, batch through `backend`, decode, restore order.
 
     Empty (whitespace-only) texts get an empty summary and 0 tokens without reaching the model.
+    Summaries of uncased WordPiece models are detokenized (`summarist.inference.detokenize`).
     `on_batch(n)` is called after each batch with its size (progress bars).
     """
     if batch_size < 1:
@@ -90,11 +92,15 @@ def run_batched(
     # Longest first: the slowest batch runs while memory is fresh, and batches pad little.
     order = sorted(range(len(todo)), key=lambda k: -len(encoded[k]))
     pad = tokenizer.pad_token_id
+    # Uncased WordPiece output (`# person1 # ' s`) made readable here, the one place every
+    # summary leaves the model; other tokenizers' text is left exactly as decoded.
+    restore = detokenizer_for(tokenizer)
 
     def finish(chunk: list[int], outputs: list[list[int]]) -> None:
         decoded = tokenizer.batch_decode(outputs, skip_special_tokens=True)
         for k, ids, text in zip(chunk, outputs, decoded, strict=True):
-            summaries[todo[k]] = text.strip()
+            source = texts[todo[k]]
+            summaries[todo[k]] = restore(text, source) if restore else text.strip()
             counts[todo[k]] = count_new_tokens(ids, pad, settings.max_new_tokens)
         if on_batch is not None:
             on_batch(len(chunk))

@@ -16,7 +16,7 @@ Lost on the way: BERT's MLM head transform (sentence-transformers ships none any
 LayerNorm epsilon (BART hard-codes 1e-5 against BERT's 1e-12). The encoder's output matches
 BERT's to about 1e-3, checked on every build. Unlike BERT2BERT (`EncoderDecoderModel`), the
 result is a plain BART: CTranslate2 converts it, and int8 decoding ran 12.4x the tutorials'
-one-at-a-time loop on the MiniLM-sized model (README, "Backends").
+one-at-a-time loop on the MiniLM-sized model (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from summarist.errors import ModelError
 
 # Encoder weights start in decoder and cross-attention roles they were never trained for, so the
 # warm start wants a brisk rate: 3e-4 (T5's) took the MiniLM BART to ROUGE-1 32.0 on DialogSum
-# in 600 steps of 8 (README, "Backends").
+# in 600 steps of 8 (docs/benchmarks.md).
 WARM_START_LEARNING_RATE = 3e-4
 # The encoder must reproduce BERT's output; the LayerNorm epsilon alone gives ~1e-3.
 MAX_ENCODER_DIFFERENCE = 1e-2

@@ -34,7 +34,7 @@ EXPORT_FILES = (EXPORT_META, "model.bin")
 """Any one of these marks a folder as an earlier export that a new export may replace."""
 # int8 on CPU decodes faster in small batches: with one single-threaded replica per core, 8 texts
 # per batch beat 16 by 15-45% (t5-small and bart-base shapes, greedy and 4 beams), while fp32
-# is fastest at 16 (ctranslate2 4.8.5 on this 2-core AMX CPU; README, "Backends").
+# is fastest at 16 (ctranslate2 4.8.5 on this 2-core AMX CPU; docs/benchmarks.md).
 CPU_INT8_MAX_BATCH = 8
 # The converter reads these; configs built from scratch lack them (values as in hub configs).
 NORM_DEFAULTS: dict[str, dict[str, bool]] = {

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 # Greedy bf16 decoding on CPU is fast enough per step that a batch of 16 leaves transformers'
 # per-step overhead a large share; 32 texts per batch ran 16% faster for the MiniLM warm start,
-# ~10% for a bart-base shape and the same for t5-small (2 threads, AMX CPU; README, "Backends").
+# ~10% for a bart-base shape and the same for t5-small (2 threads, AMX CPU; docs/benchmarks.md).
 # With 4 beams 16 inputs are already 64 rows and 32 was up to 12% slower, so beams keep 16.
 BF16_CPU_GREEDY_BATCH = 32
 
