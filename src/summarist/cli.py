@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from summarist.errors import SummaristError
+from summarist.errors import ConfigError, SummaristError
 
 app = typer.Typer(
     name="summarist",
