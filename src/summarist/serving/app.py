@@ -311,8 +311,11 @@ def add_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{k: v for k, v in e.items() if k not in ("input", "ctx")} for e in exc.errors()]
         first = errors[0] if errors else {"loc": ["body"], "msg": "invalid request"}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-        body = {"detail": jsonable_encoder(errors), "field": where, "message": first["msg"]}
+        loc, msg = list(first.get("loc", ())), first["msg"]
+        if first.get("type") == "json_invalid":  # loc is ["body", character offset]
+            loc, msg = ["body"], f"{msg} at character {loc[-1]}"
+        where = ".".join(str(p) for p in loc if p != "body") or "body"
+        body = {"detail": jsonable_encoder(errors), "field": where, "message": msg}
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
