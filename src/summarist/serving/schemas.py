@@ -103,7 +103,7 @@ def build_schemas(config: ServeConfig) -> Schemas:
         )
         model: ModelName | None = Field(None, description="Served model (default: the first).")  # type: ignore[valid-type]
         settings: Settings | None = None
-        timeout_s: float | None = Field(None, gt=0, le=config.timeout_s)
+        timeout_s: float | None = Field(None, ge=0.1, le=config.timeout_s)
 
         _texts = field_validator("texts")(check_texts)
 
@@ -115,7 +115,7 @@ def build_schemas(config: ServeConfig) -> Schemas:
         )
         settings: Settings | None = None
         reference: str | None = Field(None, description="A reference summary for ROUGE.")
-        timeout_s: float | None = Field(None, gt=0, le=config.timeout_s)
+        timeout_s: float | None = Field(None, ge=0.1, le=config.timeout_s)
 
         _text = field_validator("text", "reference")(check_text)
 
