@@ -47,7 +47,8 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        too_big = {"detail": f"request body over {self.max_bytes} bytes", "field": "body"}
+        why = f"request body over {self.max_bytes} bytes"
+        too_big = {"detail": why, "field": "body", "message": why}
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             await send_json(send, 413, too_big, [(b"connection", b"close")])
@@ -106,7 +107,8 @@ class APIKeys:
         if scope["method"] == "OPTIONS" or (given and self.valid(given)):
             await self.app(scope, receive, send)
             return
-        body = {"detail": "missing or invalid API key", "field": "authorization"}
+        why = "missing or invalid API key"
+        body = {"detail": why, "field": "authorization", "message": why}
         await send_json(send, 401, body, [(b"www-authenticate", b"Bearer")])
 
 
