@@ -14,7 +14,8 @@ Clients: `c` threads, each on its own keep-alive connection, sending requests ba
 summaries/s and p50/p95/p99 latency as the client sees it.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI resolves the naive route's local `Body` model
+# from its annotation at run time.
 
 import argparse
 import hashlib
@@ -81,7 +82,9 @@ def naive_app(path: str, prefix: str, new_tokens: int) -> Any:
 
     @app.post("/v1/summarize")
     def summarize(body: Body) -> dict[str, Any]:
-        inputs = tokenizer(prefix + body.texts[0], return_tensors="pt", truncation=True)
+        # BERT tokenizers add token_type_ids, which BART's generate refuses.
+        inputs = tokenizer(prefix + body.texts[0], return_tensors="pt", truncation=True,
+                           return_token_type_ids=False)  # fmt: skip
         with torch.no_grad():
             out = model.generate(**inputs, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
                                  num_beams=1)  # fmt: skip
@@ -99,14 +102,14 @@ class Server:
     def __init__(self, cmd: list[str], port: int) -> None:
         env = {**os.environ, "PYTHONPATH": str(SRC)}
         self.url = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)  # fmt: skip
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=self.log)
         import httpx
 
         end = time.monotonic() + 300
         while time.monotonic() < end:
             if self.proc.poll() is not None:
-                raise SystemExit(f"server died: {' '.join(cmd)}")
+                raise SystemExit(f"server died: {' '.join(cmd)}\n{self.tail()}")
             try:
                 if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
                     return
@@ -114,6 +117,10 @@ class Server:
                 pass
             time.sleep(0.3)
         raise SystemExit("server not ready in 300 s")
+
+    def tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-3000:]
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -210,7 +217,11 @@ def main() -> None:
                 server = Server(cmd, port)
                 try:
                     for c in levels:
-                        got = load(server.url, c, max(args.requests, c), body)
+                        try:
+                            got = load(server.url, c, max(args.requests, c), body)
+                        except Exception as err:
+                            raise SystemExit(f"{label}: {err}\n{server.tail()}") from err
+                        assert got["errors"] == 0, f"{label}: {got['errors']} failed requests"
                         rows.append((shape, label, c, got))
                         print(f"{shape:12s} {label:34s} c={c:<3d} {got['per_s']:7.2f}/s  "
                               f"p50 {got['p50']:7.0f}  p95 {got['p95']:7.0f}  p99 {got['p99']:7.0f} ms"
