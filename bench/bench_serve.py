@@ -102,7 +102,7 @@ class Server:
     def __init__(self, cmd: list[str], port: int) -> None:
         env = {**os.environ, "PYTHONPATH": str(SRC)}
         self.url = f"http://127.0.0.1:{port}"
-        self.log = tempfile.TemporaryFile(mode="w+")
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=self.log)
         import httpx
 
@@ -125,6 +125,7 @@ class Server:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(60)
+        self.log.close()
 
 
 def load(url: str, concurrency: int, total: int, body: dict[str, Any]) -> dict[str, float]:
