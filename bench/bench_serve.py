@@ -174,7 +174,7 @@ def main() -> None:
     ap.add_argument("--concurrency", default="1,4,16")
     ap.add_argument("--requests", type=int, default=32, help="requests per concurrency level")
     ap.add_argument("--new-tokens", type=int, default=32)
-    ap.add_argument("--max-wait-ms", default="5", help="summarist arms: batcher wait(s) to try")
+    ap.add_argument("--max-wait-ms", default="0", help="summarist arms: batcher wait(s) to try")
     ap.add_argument("--naive-server", nargs=4, metavar=("DIR", "PREFIX", "TOKENS", "PORT"),
                     help=argparse.SUPPRESS)  # fmt: skip
     args = ap.parse_args()

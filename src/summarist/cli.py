@@ -677,7 +677,7 @@ def serve(
     port: Annotated[int, _serve_opt("port")] = 8000,
     api_key: Annotated[list[str] | None, _serve_opt("api_keys", "--api-key")] = None,
     cors_origin: Annotated[list[str] | None, _serve_opt("cors_origins", "--cors-origin")] = None,
-    max_wait_ms: Annotated[float, _serve_opt("max_wait_ms")] = 5.0,
+    max_wait_ms: Annotated[float, _serve_opt("max_wait_ms")] = 0.0,
     max_batch_texts: Annotated[int, _serve_opt("max_batch_texts")] = 16,
     max_batch_tokens: Annotated[int, _serve_opt("max_batch_tokens")] = 8192,
     max_queue: Annotated[int, _serve_opt("max_queue")] = 256,
