@@ -204,3 +204,26 @@ def test_a_model_that_fails_to_load_keeps_the_service_unready() -> None:
                 break
         r = c.get("/readyz")
         assert r.status_code == 503 and "no model at" in r.json()["error"]
+
+
+def test_a_run_directory_and_an_export_directory_are_served_under_their_names(
+    tmp_path: Any,
+) -> None:
+    import shutil
+
+    pytest.importorskip("ctranslate2", reason="the fast extra is not installed")
+    from summarist.inference.backends.ctranslate2_backend import export_model
+
+    run = tmp_path / "runs" / "t5run"
+    shutil.copytree(tiny_model("t5"), run / "model")
+    (run / "config.yaml").write_text("kind: train\n", encoding="utf-8")
+    export = export_model(str(run), tmp_path / "ct2")
+    models = [ServedModel.parse(str(run)), ServedModel.parse(f"fast={export}")]
+    assert [m.name for m in models] == ["t5run", "fast"]
+    with TestClient(create_app(ServeConfig(models=models, **CAPS))) as c:
+        wait_ready(c)
+        for name in ("t5run", "fast"):
+            r = c.post("/v1/summarize", json={"texts": [TEXT], "model": name})
+            assert r.status_code == 200 and r.json()["summaries"][0]["source_tokens"] > 0, r.text
+        backends = {m["name"]: m["backend"] for m in c.get("/v1/models").json()["models"]}
+        assert backends["t5run"] == "torch" and backends["fast"] != "torch", backends
