@@ -1,7 +1,8 @@
 """The compare page in a real browser: Debian's chromium driven by playwright over a real server.
 
-Loads `/`, types a text, keeps both served models checked, submits, and sees two summaries with
-token counts; the page asks for nothing outside the server; the API key box works.
+Loads `/`, enters the API key, uploads a .txt, keeps both served models checked, submits, sees
+two summaries with token counts, latency and ROUGE, and copies one; the page asks for nothing
+outside the server.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ if not Path(CHROMIUM).exists():
 TEXT = "Anna: Did you get the report? Ben: Yes, I got the report today. They meet at 2 pm."
 
 
-def test_page_compares_two_models_side_by_side() -> None:
+def test_page_compares_two_models_side_by_side(tmp_path: Path) -> None:
     server = Server("--model", f"bart={tiny_model('bart')}", "--api-key", "secret-key")
     try:
         with sync_api.sync_playwright() as p:
@@ -51,7 +52,11 @@ def test_page_compares_two_models_side_by_side() -> None:
             page.dispatch_event("#apikey", "change")
             page.wait_for_selector("input[name=model][value=bart]")
             assert page.locator("input[name=model]:checked").count() == 2
-            page.fill("#text", TEXT)
+            upload = tmp_path / "dialogue.txt"
+            upload.write_text(TEXT, encoding="utf-8")
+            page.set_input_files("#file", str(upload))  # upload a .txt: it fills the text box
+            page.wait_for_function("document.getElementById('text').value.length > 0")
+            assert page.input_value("#text") == TEXT
             page.click("details:has(#reference) > summary")  # a person opens the box
             page.fill("#reference", "Ben got the report.")
             page.click("#go")
@@ -64,6 +69,10 @@ def test_page_compares_two_models_side_by_side() -> None:
                 meta = cards.nth(i).locator(".meta").inner_text()
                 assert "source tokens" in meta and "ms" in meta and "ROUGE-1" in meta
             assert page.inner_text("#error") == ""
+            t5.locator("button.copy").click()
+            page.wait_for_function(
+                "document.querySelector('.card[data-model=t5] button.copy').textContent === 'Copied'"
+            )
             assert all(u.startswith(server.url) for u in requests), requests
             assert not errors, errors
             browser.close()
