@@ -733,6 +733,60 @@ def _print(obj: Any, as_json: bool) -> None:
         Console().print(obj)
 
 
+def _serve_opt(name: str, *decls: str) -> Any:
+    from summarist.config.serve import ServeConfig
+
+    return _field(ServeConfig, name, *decls)
+
+
+@app.command()
+def serve(
+    model: Annotated[list[str], _serve_opt("models", "--model", "-m")],
+    backend: Annotated[str, _serve_opt("backend")] = "torch",
+    quantize: Annotated[str | None, _serve_opt("quantize")] = None,
+    device: Annotated[str | None, _serve_opt("device")] = None,
+    host: Annotated[str, _serve_opt("host")] = "127.0.0.1",
+    port: Annotated[int, _serve_opt("port")] = 8000,
+    api_key: Annotated[list[str] | None, _serve_opt("api_keys", "--api-key")] = None,
+    cors_origin: Annotated[list[str] | None, _serve_opt("cors_origins", "--cors-origin")] = None,
+    max_wait_ms: Annotated[float, _serve_opt("max_wait_ms")] = 0.0,
+    max_batch_texts: Annotated[int, _serve_opt("max_batch_texts")] = 16,
+    max_batch_tokens: Annotated[int, _serve_opt("max_batch_tokens")] = 8192,
+    max_queue: Annotated[int, _serve_opt("max_queue")] = 256,
+    max_texts: Annotated[int, _serve_opt("max_texts")] = 32,
+    max_chars: Annotated[int, _serve_opt("max_chars")] = 50_000,
+    max_body_bytes: Annotated[int, _serve_opt("max_body_bytes")] = 2_000_000,
+    timeout_s: Annotated[float, _serve_opt("timeout_s")] = 60.0,
+    max_new_tokens: Annotated[int, _serve_opt("max_new_tokens")] = 256,
+    max_beams: Annotated[int, _serve_opt("max_beams")] = 8,
+    drain_s: Annotated[float, _serve_opt("drain_s")] = 30.0,
+) -> None:
+    """Serve models over HTTP with dynamic batching, and a compare page at /."""
+    import os
+
+    from summarist.config.serve import API_KEY_ENV, ServeConfig, ServedModel, keys_from_env
+
+    try:
+        from summarist.serving import serve as run_server
+    except ImportError as err:
+        raise SummaristError(
+            f"serving needs fastapi and uvicorn ({err.name} is missing)",
+            "pip install 'summarist[serve]'",
+        ) from None
+    cfg = ServeConfig(
+        models=[ServedModel.parse(m) for m in model],
+        backend=backend, quantize=quantize, device=device, host=host, port=port,
+        api_keys=[*(api_key or []), *keys_from_env(os.environ.get(API_KEY_ENV))],
+        cors_origins=cors_origin or [], max_wait_ms=max_wait_ms,
+        max_batch_texts=max_batch_texts, max_batch_tokens=max_batch_tokens,
+        max_queue=max_queue, max_texts=max_texts, max_chars=max_chars,
+        max_body_bytes=max_body_bytes, timeout_s=timeout_s, max_new_tokens=max_new_tokens,
+        max_beams=max_beams, drain_s=drain_s,
+        log_level="debug" if _state["debug"] else "info",
+    )  # fmt: skip
+    run_server(cfg)
+
+
 def _print_run(out: Path, as_json: bool, render: Any) -> None:
     from summarist.rundir import METRICS, read_json
 

@@ -13,6 +13,7 @@ from summarist.cli import app
 from summarist.config.data import DataConfig
 from summarist.config.docs import NO_DEFAULT, field_default, field_docs, show_default
 from summarist.config.generation import GenerationSettings
+from summarist.config.serve import ServeConfig
 from summarist.config.train import TrainConfig
 from summarist.evaluation import BaselineRunConfig, EvaluateConfig, ScoringConfig
 from summarist.model_comparison import CompareModelsConfig
@@ -27,6 +28,7 @@ CONFIGS: dict[str, tuple[type, ...]] = {
     "baseline": (DataConfig, BaselineRunConfig, ScoringConfig),
     "data stats": (DataConfig,),
     "data prepare": (DataConfig,),
+    "serve": (ServeConfig,),
 }
 # Options whose field has another name.
 ALIASES: dict[str, dict[str, tuple[type, str]]] = {

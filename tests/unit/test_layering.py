@@ -16,7 +16,7 @@ LAYERS = {
     "data": BLOCKS, "models": BLOCKS, "inference": BLOCKS, "metrics": BLOCKS,
     "baselines": BLOCKS,
     "training": WORKFLOWS, "evaluation": WORKFLOWS, "reports": WORKFLOWS,
-    "summarize": WORKFLOWS, "model_comparison": WORKFLOWS,
+    "summarize": WORKFLOWS, "model_comparison": WORKFLOWS, "serving": WORKFLOWS,
     "cli": ENTRY, "__main__": ENTRY, "demo": ENTRY,
 }  # fmt: skip
 NO_TORCH = ("metrics", "baselines", "reports")

@@ -64,6 +64,7 @@ def option_help(cls: type, name: str, *, doc: str | None = None) -> str:
     (the doc then says what happens) or the doc already names it."""
     text = (doc or field_docs(cls).get(name, "")).rstrip(".")
     default = field_default(cls, name)
-    if default is None or default is NO_DEFAULT or "(default" in text:
+    empty = isinstance(default, list | tuple) and not default  # "(default: )" says nothing
+    if default is None or default is NO_DEFAULT or empty or "(default" in text:
         return text + "."
     return f"{text} (default: {show_default(default)})."

@@ -1,0 +1,144 @@
+"""ASGI middleware of the service: body-size cap, API keys, per-route metrics and answer counts.
+
+Pure ASGI (no BaseHTTPMiddleware) so that nothing buffers responses and a client's disconnect
+still reaches the endpoint through `receive`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from summarist.serving.metrics import Metrics
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PROTECTED = ("/v1/", "/metrics")
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any], headers: list[Any]) -> None:
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+class BodyLimit:
+    """413 for a body over `max_bytes` (declared or streamed); the app gets the body replayed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        why = f"request body over {self.max_bytes} bytes"
+        too_big = {"detail": why, "field": "body", "message": why}
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await send_json(send, 413, too_big, [(b"connection", b"close")])
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await send_json(send, 413, too_big, [(b"connection", b"close")])
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class APIKeys:
+    """401 on /v1/* and /metrics without a valid key (`Authorization: Bearer K` or `X-API-Key`).
+
+    Keys are compared as SHA-256 digests with `hmac.compare_digest`, against every key with no
+    early exit, so timing reveals neither a key's length nor which one nearly matched.
+    """
+
+    def __init__(self, app: ASGIApp, keys: list[str]) -> None:
+        self.app = app
+        self.digests = [hashlib.sha256(k.encode()).digest() for k in keys]
+
+    def valid(self, given: str) -> bool:
+        digest = hashlib.sha256(given.encode("utf-8", "surrogateescape")).digest()
+        ok = False
+        for known in self.digests:
+            ok |= hmac.compare_digest(digest, known)
+        return ok
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        given = headers.get(b"x-api-key", b"").decode("latin-1")
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        if auth[:7].lower() == "bearer ":
+            given = auth[7:].strip()
+        if scope["method"] == "OPTIONS" or (given and self.valid(given)):
+            await self.app(scope, receive, send)
+            return
+        why = "missing or invalid API key"
+        body = {"detail": why, "field": "authorization", "message": why}
+        await send_json(send, 401, body, [(b"www-authenticate", b"Bearer")])
+
+
+class Accounting:
+    """Requests by route and status, latency; counts accepted vs answered API requests."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: set[str]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = routes
+        self.accepted = 0
+        self.answered = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        route = scope["path"] if scope["path"] in self.routes else "other"
+        start = time.perf_counter()
+        status = 500
+        self.accepted += 1
+
+        async def counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                self.answered += 1
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted)
+        finally:
+            self.metrics.record_request(route, status, time.perf_counter() - start)

@@ -1,0 +1,148 @@
+"""Request and response bodies, with the server's caps as pydantic field limits.
+
+The request models are built per app (`build_schemas`) so that the caps of its `ServeConfig`
+and the names of the models it serves appear in the OpenAPI schema: a request names a model
+only from that enum, never a path, hub id or backend, and unknown fields are refused (422).
+Texts per request and characters per text are not schema limits: past them the answer is 413
+(see `app.check_sizes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from summarist.config.serve import ServeConfig
+
+
+class SummaryOut(BaseModel):
+    summary: str
+    source_tokens: int
+    new_tokens: int
+    levels: int = Field(description="Map-reduce levels: 0 when the text fitted the model.")
+
+
+class SummarizeResponse(BaseModel):
+    model: str
+    summaries: list[SummaryOut]
+    latency_ms: float = Field(description="Server-side time from arrival to answer.")
+
+
+class CompareResult(BaseModel):
+    model: str
+    summary: str
+    source_tokens: int
+    new_tokens: int
+    levels: int
+    latency_ms: float
+    rouge: dict[str, float] | None = Field(
+        None, description="F1 (0-100) against the reference, when one was given."
+    )
+
+
+class CompareResponse(BaseModel):
+    results: list[CompareResult]
+    latency_ms: float
+
+
+class ModelInfo(BaseModel):
+    name: str
+    backend: str
+    ready: bool
+    source_limit: int | None
+    settings: dict[str, Any] | None = Field(None, description="The model's default settings.")
+
+
+class Limits(BaseModel):
+    max_texts: int
+    max_chars: int
+    max_body_bytes: int
+    max_new_tokens: int
+    max_beams: int
+    timeout_s: float
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+    limits: Limits
+    auth: bool = Field(description="True when requests need an API key.")
+
+
+@dataclass(frozen=True)
+class Schemas:
+    settings: type[BaseModel]
+    summarize: type[BaseModel]
+    compare: type[BaseModel]
+
+
+def build_schemas(config: ServeConfig) -> Schemas:
+    """Request models whose limits are `config`'s caps and whose model enum is its names."""
+    names = tuple(config.names)
+    ModelName = Literal[names]  # type: ignore[valid-type]
+    strict = ConfigDict(extra="forbid")
+
+    class Settings(BaseModel):
+        """Decoding settings of this request; unset fields keep the model's own."""
+
+        model_config = strict
+        max_new_tokens: int | None = Field(None, ge=1, le=config.max_new_tokens)
+        min_new_tokens: int | None = Field(None, ge=0, le=config.max_new_tokens)
+        num_beams: int | None = Field(None, ge=1, le=config.max_beams)
+        length_penalty: float | None = Field(None, ge=-10.0, le=10.0)
+        no_repeat_ngram_size: int | None = Field(None, ge=0, le=10)
+        repetition_penalty: float | None = Field(None, ge=1.0, le=10.0)
+
+    class SummarizeRequest(BaseModel):
+        model_config = strict
+        texts: list[str] = Field(
+            min_length=1,
+            description=f"Texts to summarize (at most {config.max_texts}, each at most "
+            f"{config.max_chars} characters; 413 past either).",
+        )
+        model: ModelName | None = Field(None, description="Served model (default: the first).")  # type: ignore[valid-type]
+        settings: Settings | None = None
+        timeout_s: float | None = Field(None, ge=0.1, le=config.timeout_s)
+
+        _texts = field_validator("texts")(check_texts)
+
+    class CompareRequest(BaseModel):
+        model_config = strict
+        text: str = Field(description=f"Text to summarize (at most {config.max_chars} chars).")
+        models: list[ModelName] | None = Field(  # type: ignore[valid-type]
+            None, min_length=1, description="Served models to compare (default: all)."
+        )
+        settings: Settings | None = None
+        reference: str | None = Field(None, description="A reference summary for ROUGE.")
+        timeout_s: float | None = Field(None, ge=0.1, le=config.timeout_s)
+
+        _text = field_validator("text", "reference")(check_text)
+
+        @field_validator("models")
+        @classmethod
+        def no_repeats(cls, value: list[str] | None) -> list[str] | None:
+            if value is not None and len(set(value)) != len(value):
+                raise ValueError("a model is named twice")
+            return value
+
+    return Schemas(Settings, SummarizeRequest, CompareRequest)
+
+
+def check_text(value: str | None) -> str | None:
+    """Text the tokenizer can read: encodable as UTF-8 (no lone surrogates)."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError(f"not valid Unicode text at character {err.start}") from None
+    return value
+
+
+def check_texts(value: list[str]) -> list[str]:
+    for i, text in enumerate(value):
+        try:
+            check_text(text)
+        except ValueError as err:
+            raise ValueError(f"text {i}: {err}") from None
+    return value
