@@ -126,6 +126,10 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
         for name, b in m.get("baselines", {}).items():
             lines.append(f"| {split} | {name} | {m.get('n', '-')} | "
                          + " | ".join(_fmt(b, k) for k in keys) + " |")  # fmt: skip
+    for split, m in metrics_by_split.items():
+        verdict = m.get("degenerate") or {}
+        if verdict.get("flagged"):
+            lines += ["", f"> **Warning ({split}):** {verdict['message']}"]
     lines += [
         "",
         "## Training settings",
