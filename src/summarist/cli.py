@@ -805,6 +805,10 @@ def _configure_logging(level: int) -> None:
     )
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     logging.getLogger("summarist").setLevel(level)
+    if level > logging.DEBUG:  # --debug brings the libraries' bars and logs back
+        from summarist.models.resolve import silence_library_output
+
+        silence_library_output()
     for noisy in ("httpx", "urllib3", "filelock", "datasets", "huggingface_hub", "fsspec"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 

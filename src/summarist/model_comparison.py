@@ -88,7 +88,7 @@ def compare_models(cfg: CompareModelsConfig) -> dict[str, Any]:
     """
     from summarist.data.texts import read_texts
 
-    split = _load_split(cfg) if cfg.data is not None else None
+    split, train = _load_split(cfg) if cfg.data is not None else (None, None)
     if cfg.input is not None:
         inputs = read_texts(cfg.input, cfg.text_column, cfg.encoding)
         texts, ids = inputs.texts, inputs.ids
@@ -103,7 +103,8 @@ def compare_models(cfg: CompareModelsConfig) -> dict[str, Any]:
         result["models"][name] = _summarize_with(name, texts, cfg)
     if split is not None:
         split_texts = list(split.texts)
-        result["evaluation"] = _evaluate(cfg, split, split_texts, result, same=texts == split_texts)
+        same = texts == split_texts
+        result["evaluation"] = _evaluate(cfg, split, train, split_texts, result, same=same)
     return result
 
 
@@ -134,7 +135,8 @@ def _summarize_with(name: str, texts: list[str], cfg: CompareModelsConfig) -> di
     }
 
 
-def _load_split(cfg: CompareModelsConfig) -> Any:
+def _load_split(cfg: CompareModelsConfig) -> tuple[Any, Any]:
+    """The split to score and the training split (for the constant baseline), if any."""
     from summarist.data.loading import load_corpus
 
     corpus = load_corpus(cfg.data)
@@ -143,11 +145,17 @@ def _load_split(cfg: CompareModelsConfig) -> Any:
     split = corpus.split(name)
     if cfg.limit:
         split = split.select(list(range(min(cfg.limit, len(split)))))
-    return split
+    train = corpus.split("train") if "train" in names and name != "train" else None
+    return split, train
 
 
 def _evaluate(
-    cfg: CompareModelsConfig, split: Any, texts: list[str], result: dict[str, Any], same: bool
+    cfg: CompareModelsConfig,
+    split: Any,
+    train: Any,
+    texts: list[str],
+    result: dict[str, Any],
+    same: bool,
 ) -> dict[str, Any]:
     from summarist.config.generation import hit_cap
     from summarist.evaluation import (
@@ -155,28 +163,33 @@ def _evaluate(
         ScoringConfig,
         compare_runs,
         data_config_dict,
-        score_split,
+        score_with_baselines,
         write_run,
     )
+    from summarist.evaluation.scoring import constant_for, default_baselines
+    from summarist.metrics.degenerate import swap_plan, swap_probe
 
     scoring = cfg.scoring or ScoringConfig()
+    constant = constant_for(train, split, seed=scoring.seed)
+    baselines = default_baselines([], split.texts)
+    plan = swap_plan(split.texts, seed=scoring.seed)
     runs: dict[str, Path] = {}
     metrics: dict[str, Any] = {}
     for name, got in result["models"].items():
         if not same:  # --input and --data differ: the split needs its own summaries
             got = _summarize_with(name, texts, cfg)
         capped = hit_cap(got["new_tokens"], got["generation"]["max_new_tokens"])
-        split_metrics, rows = score_split(
+        # The swap probe: a few examples again, each with another example's source.
+        swapped = _summarize_with(name, [texts[d] for _, d in plan], cfg) if plan else None
+        split_metrics, rows = score_with_baselines(
             got["summaries"],
             split,
+            scoring,
+            baselines,
             hit_cap=capped,
             new_tokens=got["new_tokens"],
-            multi_ref=scoring.multi_ref,
-            lang=scoring.lang,
-            bootstrap=scoring.bootstrap,
-            seed=scoring.seed,
-            confidence=scoring.confidence,
-            workers=scoring.workers,
+            constant=constant,
+            swap_probe=swap_probe(got["summaries"], plan, swapped["summaries"] if swapped else []),
         )
         out = Path(cfg.output_dir) / run_name(name)
         config = {
@@ -237,16 +250,23 @@ def render_evaluation(evaluation: dict[str, Any]) -> Any:
     """ROUGE F1 with CIs per model, then paired differences with p-values."""
     from rich.table import Table
 
+    from summarist.evaluation.render import render_warnings
+
     table = Table(title=f"ROUGE on {evaluation['split']} (F1, 95% bootstrap CI)")
     table.add_column("model")
     for rt in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
         table.add_column(rt, justify="right")
-    for name, m in evaluation["metrics"].items():
+    table.add_column("distinct", justify="right")
+    rows = {name: m for name, m in evaluation["metrics"].items()}
+    first = next(iter(rows.values()), {})
+    rows.update({f"baseline: {b}": {"rouge": r} for b, r in (first.get("baselines") or {}).items()})
+    for name, m in rows.items():
         cells = []
         for rt in ("rouge1", "rouge2", "rougeL", "rougeLsum"):
             f = m["rouge"][rt]["fmeasure"]
             cells.append(f"{f['mid']:.2f} [{f['low']:.2f}, {f['high']:.2f}]")
-        table.add_row(name, *cells)
+        distinct = (m.get("diagnostics") or {}).get("distinct_share")
+        table.add_row(name, *cells, "" if distinct is None else f"{100 * distinct:.0f}%")
     pairs = Table(title="paired bootstrap (A - B)")
     for col in ("A", "B", "rouge1", "rouge2", "rougeL", "p (rougeL)"):
         pairs.add_column(col)
@@ -258,7 +278,9 @@ def render_evaluation(evaluation: dict[str, Any]) -> Any:
               for k in ("rouge1", "rouge2", "rougeL")),
             f"{r['rougeL']['p_value']:.3f}",
         )  # fmt: skip
-    return table, pairs
+    warnings = render_warnings({"splits": {f"{evaluation['split']}, {name}": m
+                                           for name, m in evaluation["metrics"].items()}})  # fmt: skip
+    return (table, pairs) if warnings is None else (table, pairs, warnings)
 
 
 def _clip(text: str, n: int) -> str:

@@ -95,7 +95,7 @@ def test_report_renders_with_every_image_loaded(
     assert stat.stddev[0] > 20  # not blank: text, tables and plots on a light background
     assert len(shot.getcolors(maxcolors=1 << 16) or range(1 << 16)) > 50
     sections = page.eval_on_selector_all("section h2", "els => els.map(e => e.textContent)")
-    assert sections == ["Run configuration", "Metrics", "Comparison", "t5-ft", "lead-3"]
+    assert sections == ["Metrics", "Examples", "Comparison", "t5-ft", "lead-3", "Run configuration"]
     page.close()
 
 

@@ -21,7 +21,7 @@ def test_all_is_pinned() -> None:
         "tokenize_rouge_score", "tokenize_unicode",
     ]  # fmt: skip
     assert summarist.baselines.__all__ == [
-        "BASELINES", "BaselineSpec", "parse_baseline_name", "run_baseline"
+        "BASELINES", "BaselineSpec", "lead_baseline_name", "parse_baseline_name", "run_baseline"
     ]  # fmt: skip
     for name in ("score_split", "write_run", "ScoringConfig", "compare_runs", "run_evaluate"):
         assert name in summarist.evaluation.__all__

@@ -139,7 +139,7 @@ def test_unreadable_metrics_is_a_note_not_a_crash(trained: Path, tmp_path: Path)
     (trained / rundir.METRICS).write_text("{not json", encoding="utf-8")
     text = write_report([trained], tmp_path / "r.html").read_text(encoding="utf-8")
     assert "metrics.json unreadable (JSONDecodeError)" in text
-    assert "<h3>Examples</h3>" in text
+    assert '<section id="examples"><h2>Examples</h2>' in text
 
 
 @pytest.mark.parametrize("make", ["missing", "empty"])

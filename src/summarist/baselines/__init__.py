@@ -124,4 +124,18 @@ def run_baseline(
     return out
 
 
-__all__ = ["BASELINES", "BaselineSpec", "parse_baseline_name", "run_baseline"]
+def lead_baseline_name(texts: Sequence[str]) -> str:
+    """`lead-3-utterances` for dialogues (first three turns with speaker tags), else `lead-3`."""
+    turn = re.compile(r"^\s*[^:\n]{1,40}:\s", re.MULTILINE)
+    sample = texts[:200]
+    dialogues = sum(1 for t in sample if len(turn.findall(t)) >= 2)
+    return "lead-3-utterances" if sample and dialogues / len(sample) > 0.5 else "lead-3"
+
+
+__all__ = [
+    "BASELINES",
+    "BaselineSpec",
+    "lead_baseline_name",
+    "parse_baseline_name",
+    "run_baseline",
+]

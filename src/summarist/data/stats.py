@@ -132,25 +132,73 @@ def render_stats(stats: dict[str, Any]) -> Any:
     return table
 
 
-def plot_lengths(stats_corpus: Corpus, path: Path, tokenizer: Any = None) -> Path:
-    """Side-by-side histograms of source and summary lengths, one colour per split."""
+def length_bins(lengths: list[np.ndarray], target: int = 30) -> np.ndarray:
+    """Shared bin edges for every split: round widths (1, 2, 5 x 10^k), up to the 99.5th percentile.
+
+    >>> length_bins([np.array([3, 40, 97])]).tolist()[:4]
+    [0.0, 5.0, 10.0, 15.0]
+    """
+    values = np.concatenate([np.asarray(v, dtype=float) for v in lengths if len(v)] or [[0.0]])
+    top = max(1.0, float(np.percentile(values, 99.5)))
+    raw = top / target
+    step = min(m * 10**e for e in range(0, 7) for m in (1, 2, 5) if m * 10**e >= raw)
+    return np.arange(0, top + step, step, dtype=float)
+
+
+def plot_lengths(
+    stats_corpus: Corpus,
+    path: Path,
+    tokenizer: Any = None,
+    *,
+    max_source_length: int | None = None,
+    max_target_length: int | None = None,
+) -> Path:
+    """Source and summary length histograms: counts per split on shared round bins, cuts marked.
+
+    Lengths past the last bin are counted in it (the title says how many); the length limits
+    given are drawn as dashed lines with the share of each split they cut.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     unit = "tokens" if tokenizer is not None else "words"
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    limits = {"source": max_source_length, "summary": max_target_length}
     for ax, kind in zip(axes, ("source", "summary"), strict=True):
+        by_split = {}
         for name, split in stats_corpus.splits.items():
             texts = split.texts if kind == "source" else split.summaries
-            lengths = token_lengths(tokenizer, texts) if tokenizer else word_lengths(texts)
+            by_split[name] = token_lengths(tokenizer, texts) if tokenizer else word_lengths(texts)
+        limit = limits[kind] if tokenizer is not None else None
+        bins = length_bins(list(by_split.values()))
+        if limit and limit <= 2 * bins[-1]:  # a far-off limit would squash the histogram
+            bins = length_bins([*by_split.values(), np.array([limit])])
+        over = 0
+        for name, lengths in by_split.items():
             if len(lengths):
-                cap = np.percentile(lengths, 99.5)
-                ax.hist(np.minimum(lengths, cap), bins=50, alpha=0.5, density=True, label=name)
-        ax.set_title(f"{kind} length ({unit})")
+                over += int((lengths > bins[-1]).sum())
+                ax.hist(np.minimum(lengths, bins[-1]), bins=bins, histtype="step", linewidth=1.6,
+                        label=f"{name} (n={len(lengths):,})")  # fmt: skip
+        if limit:
+            cut = {n: float(np.mean(v > limit)) for n, v in by_split.items() if len(v)}
+            label = (f" --max-{kind.replace('summary', 'target')}-length {limit}"
+                     + ("" if limit <= bins[-1] else " (off the axis)")
+                     + "\n cuts " + ", ".join(f"{n} {v:.0%}" for n, v in cut.items()))  # fmt: skip
+            x = min(limit, bins[-1])
+            if limit <= bins[-1]:
+                ax.axvline(x, color="crimson", linestyle="--", linewidth=1.4)
+            ax.text(x, ax.get_ylim()[1] * 0.97, label, color="crimson", va="top", fontsize=9,
+                    ha="left" if x < 0.6 * bins[-1] else "right")  # fmt: skip
+        ax.set_title(f"{kind} length ({unit})" + (f"; {over} longer ones in the last bin"
+                                                   if over else ""))  # fmt: skip
         ax.set_xlabel(unit)
-        ax.legend()
+        ax.set_ylabel("examples")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=9)
     fig.tight_layout()
     from summarist.rundir import atomic_writer
 
@@ -195,5 +243,13 @@ def run_data_stats(
         max_target_length=max_target_length,
     )
     if plot:
-        stats["plot"] = str(plot_lengths(corpus, plot, tokenizer))
+        stats["plot"] = str(
+            plot_lengths(
+                corpus,
+                plot,
+                tokenizer,
+                max_source_length=max_source_length,
+                max_target_length=max_target_length,
+            )
+        )
     return stats

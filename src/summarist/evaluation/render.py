@@ -28,7 +28,35 @@ def render_metrics(metrics: dict[str, Any]) -> Any:
                 )
         settings = m.get("rouge_settings") or {}
         table.caption = ", ".join(f"{k}={v}" for k, v in settings.items())
-    return table
+        distinct = (m.get("diagnostics") or {}).get("distinct_share")
+        if distinct is not None:
+            table.caption += f"; {split}: {100 * distinct:.0f}% of predictions distinct"
+    warnings = render_warnings(metrics)
+    if warnings is None:
+        return table
+    from rich.console import Group
+
+    return Group(warnings, table, warnings)
+
+
+def degenerate_messages(metrics: dict[str, Any]) -> list[str]:
+    """One line per split whose predictions were flagged as degenerate (metrics.json)."""
+    out = []
+    for split, m in (metrics.get("splits") or {}).items():
+        verdict = m.get("degenerate") or {}
+        if verdict.get("flagged"):
+            out.append(f"{split}: {verdict['message']}")
+    return out
+
+
+def render_warnings(metrics: dict[str, Any]) -> Any:
+    """A red panel with the degenerate-output warnings, or None when there are none."""
+    messages = degenerate_messages(metrics)
+    if not messages:
+        return None
+    from rich.panel import Panel
+
+    return Panel("\n".join(messages), title="WARNING", border_style="bold red", style="red")
 
 
 def render_comparison(result: dict[str, Any]) -> Any:

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from summarist.baselines.constant import ConstantSummary, choose_constant_summary
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError, check_choice
 from summarist.metrics import compute_diagnostics, compute_rouge
+from summarist.metrics.degenerate import degenerate_verdict
 from summarist.metrics.rouge import MULTI_REF_RULES
 from summarist.metrics.sentences import SPLITTERS
 from summarist.metrics.tokenizers import check_lang
@@ -78,12 +80,13 @@ def score_split(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Score `predictions` against `split`'s references.
 
-    Returns (SplitMetrics dict, predictions.jsonl rows), both per `summarist.rundir`.
+        Returns (SplitMetrics dict, predictions.jsonl rows), both per `summarist.rundir`.
 
-    >>> from summarist.data.corpus import Split
-    >>> m, rows = score_split(["a cat"], Split("test", ["a cat sat"], [["a cat"]]), bootstrap=0)
-    >>> m["n"], m["rouge"]["rouge1"]["fmeasure"]["mid"], rows[0]["scores"]["rouge1"]
-    (1, 100.0, 100.0)
+        >>> from summarist.baselines.constant import ConstantSummary, choose_constant_summary
+    from summarist.data.corpus import Split
+        >>> m, rows = score_split(["a cat"], Split("test", ["a cat sat"], [["a cat"]]), bootstrap=0)
+        >>> m["n"], m["rouge"]["rouge1"]["fmeasure"]["mid"], rows[0]["scores"]["rouge1"]
+        (1, 100.0, 100.0)
     """
     n = len(split)
     if len(predictions) != n:
@@ -165,16 +168,64 @@ def score_with_baselines(
     hit_cap: list[bool] | None = None,
     new_tokens: list[int] | None = None,
     seed: int = 0,
+    constant: ConstantSummary | None = None,
+    swap_probe: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """`score_split`, plus each named baseline scored on the same split with the same settings."""
+    """`score_split`, each named baseline and the constant baseline beside it, and the verdict.
+
+    The constant baseline (`constant`, see `choose_constant_summary`) is scored as
+    `baselines["constant"]`; `swap_probe` (from `metrics.degenerate.swap_probe`, when a model was
+    at hand) goes into the diagnostics. `metrics["degenerate"]` says whether the predictions look
+    like a model ignoring its input, and a warning with the numbers is logged when they do.
+    """
     from summarist.baselines import run_baseline
 
     kw = scoring_kwargs(scoring)
     metrics, rows = score_split(predictions, split, hit_cap=hit_cap, new_tokens=new_tokens, **kw)
-    if baselines:
+    if swap_probe is not None:
+        metrics["diagnostics"]["swap_probe"] = swap_probe
+    if baselines or constant is not None:
         metrics["baselines"] = {}
-        for name in baselines:
-            preds = run_baseline(name, split.texts, references=split.references, seed=seed)
-            base, _ = score_split(preds, split, **kw)
-            metrics["baselines"][name] = base["rouge"]
+    for name in baselines:
+        preds = run_baseline(name, split.texts, references=split.references, seed=seed)
+        base, _ = score_split(preds, split, **kw)
+        metrics["baselines"][name] = base["rouge"]
+    constant_scores = None
+    if constant is not None:
+        base, base_rows = score_split([constant.summary] * len(split), split, **kw)
+        metrics["baselines"]["constant"] = base["rouge"]
+        metrics["constant_baseline"] = constant.to_dict()
+        constant_scores = [r["scores"]["rouge1"] for r in base_rows]
+    metrics["degenerate"] = degenerate_verdict(
+        [r["scores"]["rouge1"] for r in rows],
+        constant_scores,
+        metrics["diagnostics"],
+        n_resamples=max(scoring.bootstrap, 200),
+        seed=scoring.seed,
+    )
+    if metrics["degenerate"]["flagged"]:
+        logger.warning("%s (split %s)", metrics["degenerate"]["message"], split.name)
     return metrics, rows
+
+
+def default_baselines(baselines: Sequence[str], texts: Sequence[str]) -> list[str]:
+    """The baselines asked for, plus lead-3 (or lead-3-utterances) when none is a lead baseline."""
+    from summarist.baselines import lead_baseline_name
+
+    names = list(baselines)
+    if any(t.strip() for t in texts) and not any(b.startswith("lead") for b in names):
+        names.insert(0, lead_baseline_name(list(texts)))
+    return names
+
+
+def constant_for(train: Split | None, scored: Split, seed: int = 0) -> ConstantSummary:
+    """The constant baseline from the training split, else from the scored split's references.
+
+    Without a training split (a predictions file with references only) the candidates are the
+    scored split's own references, each judged against the others: an upper bound on what a
+    constant output can score there, and labelled as such (`source`).
+    """
+    if train is not None and len(train):
+        return choose_constant_summary(train.summaries, seed=seed, source="train")
+    refs = [r[0] for r in scored.references if r]
+    return choose_constant_summary(refs, seed=seed, source=f"{scored.name} references")

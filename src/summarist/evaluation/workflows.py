@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from summarist import rundir
+from summarist.baselines.constant import ConstantSummary
 from summarist.config.data import DataConfig
 from summarist.errors import ConfigError
 from summarist.evaluation.rundirs import (
@@ -25,6 +26,8 @@ from summarist.evaluation.rundirs import (
 )
 from summarist.evaluation.scoring import (
     ScoringConfig,
+    constant_for,
+    default_baselines,
     row_field,
     score_split,
     score_with_baselines,
@@ -102,11 +105,14 @@ def run_evaluate(cfg: EvaluateConfig) -> Path:
         return rescore_run(cfg.run_dir, cfg.scoring, output_dir=cfg.output_dir, report=cfg.report)
     assert cfg.predictions is not None and cfg.output_dir is not None
     rows = read_predictions(cfg.predictions)
+    train = None
     if cfg.data is not None:
         from summarist.data.loading import load_corpus
 
         corpus = load_corpus(cfg.data)
         split = corpus.split(cfg.split or split_to_score(corpus))
+        if "train" in corpus.names() and split.name != "train" and not corpus.single_file:
+            train = corpus.split("train")
     else:
         split = split_from_rows(rows, cfg.split or str(rows[0].get("split") or "test"))
     predictions = [r["prediction"] for r in rows]
@@ -114,9 +120,10 @@ def run_evaluate(cfg: EvaluateConfig) -> Path:
         predictions,
         split,
         cfg.scoring,
-        cfg.baselines,
+        default_baselines(cfg.baselines, split.texts),
         hit_cap=row_field(rows, "hit_cap"),
         new_tokens=row_field(rows, "new_tokens"),
+        constant=constant_for(train, split, seed=cfg.scoring.seed),
     )
     config = {
         "data": data_config_dict(cfg.data) if cfg.data else None,
@@ -217,13 +224,18 @@ def rescore_run(
     for name, rows in read_run_rows(run_dir).items():
         split = split_for_rows(run_dir, name, rows)
         old_split = (old.get("splits") or {}).get(name) or {}
+        constant = old_split.get("constant_baseline")
         metrics, new_rows = score_with_baselines(
             [str(r.get("prediction") or "") for r in rows],
             split,
             scoring,
-            list(old_split.get("baselines") or {}),
+            [b for b in old_split.get("baselines") or {} if b != "constant"],
             hit_cap=row_field(rows, "hit_cap"),
             new_tokens=row_field(rows, "new_tokens"),
+            # The same constant as before when the run recorded one (its training split may be
+            # gone); otherwise one chosen from the split's references.
+            constant=ConstantSummary(**constant) if constant else constant_for(None, split),
+            swap_probe=(old_split.get("diagnostics") or {}).get("swap_probe"),
         )
         metrics_by_split[name] = {**old_split, **metrics}
         # Keep fields other tools added to the rows (latency, model outputs...); scores are new.

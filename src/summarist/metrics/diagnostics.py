@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from summarist.metrics.degenerate import distinct_share, shared_prediction_share
 from summarist.metrics.tokenizers import tokenize_unicode
 
 NGRAM_ORDERS = (1, 2, 3, 4)
@@ -93,8 +94,10 @@ def compute_diagnostics(
         "repeated_ngrams": {
             str(n): _mean([repeated_ngram_share(t, n) for t in pred_toks]) for n in (1, 2, 3)
         },
+        "distinct_share": distinct_share(predictions),
     }
     if sources is not None:
+        out["shared_prediction_share"] = shared_prediction_share(predictions, sources)
         src_toks = [tokenize_unicode(s, use_stemmer=False) for s in sources]
         out["source_words"] = _describe([len(s.split()) for s in sources])
         ratios = [len(s.split()) / w for s, w in zip(sources, words, strict=True) if w]

@@ -140,6 +140,23 @@ def check_local_model(name: str) -> None:
         raise ModelError(f"model directory not found: {name}", "check the path given to --model")
 
 
+def silence_library_output() -> None:
+    """No transformers/huggingface_hub progress bars or info logs from here on (`--debug` skips this).
+
+    Set through the environment so it holds for transformers imported later (the CLI imports it
+    lazily), and directly when it is already imported.
+    """
+    import sys
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+
+
 def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
     """`loader(path)` (a transformers `from_pretrained`), offline-aware, with one-line errors."""
     local = is_local(path)

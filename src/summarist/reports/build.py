@@ -45,15 +45,19 @@ def write_report(run_dirs: list[Path], out: Path, *, title: str | None = None) -
 def render_report(runs: list[Run], *, title: str | None = None) -> str:
     """The whole page as a string (write_report without the file)."""
     title = title or ("summarist report: " + ", ".join(run.name for run in runs))
-    blocks: list[tuple[str, str, str]] = [  # (anchor, heading, html)
-        ("configuration", "Run configuration", sections.configuration(runs)),
-        ("metrics", "Metrics", sections.metrics(runs)),
-    ]
+    # What matters first: any degenerate-output warning, the scores next to the baselines, and
+    # examples; the analysis follows and the full configuration comes last, collapsed.
+    blocks: list[tuple[str, str, str]] = []  # (anchor, heading, html)
+    if warnings := sections.warnings(runs):
+        blocks.append(("warnings", "Warning: degenerate output", warnings))
+    blocks.append(("metrics", "Metrics", sections.metrics(runs)))
+    blocks.append(("examples", "Examples", _examples(runs)))
     if len(runs) > 1:
         blocks.append(("comparison", "Comparison", sections.comparison(runs)))
     for i, run in enumerate(runs, start=1):
         heading = run.name if len(runs) > 1 else "Training and predictions"
         blocks.append((f"run-{i}", heading, _run_analysis(run)))
+    blocks.append(("configuration", "Run configuration", sections.configuration(runs)))
     body = "".join(
         f'<section id="{anchor}"><h2>{esc(heading)}</h2>{html}</section>'
         for anchor, heading, html in blocks
@@ -85,6 +89,20 @@ def _run_analysis(run: Run) -> str:
         f'<p class="muted">{shown}.</p>',
         "<h3>Lengths</h3>", sections.lengths(rows, run.name),
         "<h3>ROUGE by source length</h3>", sections.buckets(rows, run.name, split),
-        "<h3>Examples</h3>", sections.examples(rows),
     ]  # fmt: skip
+    return "".join(parts)
+
+
+def _examples(runs: list[Run]) -> str:
+    """Best, worst and random examples of each run's main prediction split."""
+    parts = []
+    for run in runs:
+        splits = run.splits_with_predictions()
+        if len(runs) > 1:
+            parts.append(f"<h3>{esc(run.name)}</h3>")
+        if not splits:
+            parts.append(note(f"No examples: {run.note(rundir.PREDICTIONS)}."))
+            continue
+        parts.append(f'<p class="muted">Split <b>{esc(splits[0])}</b>.</p>')
+        parts.append(sections.examples(run.prediction_rows(splits[0])))
     return "".join(parts)

@@ -46,6 +46,8 @@ table.compact { width:auto; min-width:320px; }
 .up { color:var(--up); font-weight:600; } .down { color:var(--down); font-weight:600; }
 .note { background:#fff8c5; border:1px solid #e9d66b; border-radius:6px; padding:8px 12px;
         font-size:13.5px; margin:8px 0; }
+.alert { background:#ffebe9; border:2px solid var(--down); border-radius:6px; padding:10px 14px;
+         font-size:14.5px; margin:8px 0; color:#82071e; }
 img.plot { display:block; max-width:100%; height:auto; margin:8px auto; }
 .plots { display:flex; flex-wrap:wrap; gap:8px; align-items:flex-start; }
 .example { border:1px solid var(--line); border-radius:6px; padding:10px 12px; margin:10px 0; }

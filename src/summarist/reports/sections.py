@@ -68,13 +68,32 @@ def configuration(runs: list[Run]) -> str:
             for k, v in cfg.items()
         ]
         body = table(["setting", "value"], rows, numeric_from=99)
-        if len(flat) > 1:
-            parts.append(
-                f"<details><summary>Full configuration of {esc(name)}</summary>{body}</details>"
-            )
-        else:
-            parts.append(body)
+        parts.append(
+            f"<details><summary>Full configuration of {esc(name)} ({len(rows)} settings)"
+            f"</summary>{body}</details>"
+        )
     return "".join(parts)
+
+
+# ---- warnings ---------------------------------------------------------------------------
+
+
+def warnings(runs: list[Run]) -> str:
+    """A prominent box per split whose predictions were flagged as degenerate, with numbers."""
+    boxes = []
+    for run in runs:
+        for split, entry in ((run.metrics or {}).get("splits") or {}).items():
+            verdict = (entry or {}).get("degenerate") if isinstance(entry, dict) else None
+            if not verdict or not verdict.get("flagged"):
+                continue
+            who = f"{esc(run.name)}, split {esc(split)}"
+            reasons = "".join(f"<li>{esc(r)}</li>" for r in verdict.get("reasons") or [])
+            boxes.append(
+                f'<div class="alert" data-degenerate="{esc(run.name)}:{esc(split)}">'
+                f"<b>Degenerate output ({who}):</b> the model may be ignoring its input."
+                f"<ul>{reasons}</ul></div>"
+            )
+    return "".join(boxes)
 
 
 # ---- metrics ----------------------------------------------------------------------------
@@ -134,8 +153,34 @@ def metrics(runs: list[Run]) -> str:
         header = [*(["run"] if several else []), "split", "system", "n", *LABELS.values()]
         parts.insert(0, table(header, rows, numeric_from=len(header) - 5))
         parts.append(_settings_line(settings))
+    parts.extend(_input_checks(run) for run in runs if run.metrics is not None)
     parts.extend(_diagnostics(run) for run in runs if run.metrics is not None)
     return "".join(parts)
+
+
+def _input_checks(run: Run) -> str:
+    """Per split: distinct predictions, the swap probe, and what the constant baseline says."""
+    items = []
+    for split, e in sorted((run.metrics or {}).get("splits", {}).items(),
+                           key=lambda kv: split_order(kv[0])):  # fmt: skip
+        d = (e.get("diagnostics") or {}) if isinstance(e, dict) else {}
+        if d.get("distinct_share") is None:
+            continue
+        n = e.get("n") or d.get("n") or 0
+        text = (f"{split}: {round(d['distinct_share'] * n)} of {n} predictions distinct "
+                f"({100 * d['distinct_share']:.0f}%)")  # fmt: skip
+        probe = d.get("swap_probe") or {}
+        if probe.get("unchanged_share") is not None:
+            unchanged = round(probe["unchanged_share"] * probe["n"])
+            text += f"; {unchanged} of {probe['n']} unchanged when the source was swapped"
+        constant = e.get("constant_baseline") or {}
+        if constant.get("summary"):
+            text += (f"; constant baseline (best of {constant['sample']} {constant['source']} "
+                     f"summaries): “{constant['summary']}”")  # fmt: skip
+        items.append(f"<li>{esc(text)}</li>")
+    if not items:
+        return ""
+    return f'<p class="muted">Does the model read its input?</p><ul class="muted">{"".join(items)}</ul>'
 
 
 def _settings_line(settings: dict[tuple[str, str], dict[str, Any]]) -> str:

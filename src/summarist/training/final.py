@@ -38,32 +38,33 @@ def save_model(s: Any) -> Path:
 
 
 def final_evaluation(s: Any) -> dict[str, Any]:
-    """Beam-search evaluation of each eval split, next to the lead baseline; writes the run."""
-    from summarist.baselines import run_baseline
+    """Beam-search evaluation of each eval split next to lead and constant baselines; writes the run.
+
+    Each split also gets the swap probe (a few examples generated again with another example's
+    source) and the degenerate-output verdict (`metrics.degenerate`).
+    """
+    from summarist.baselines import lead_baseline_name
     from summarist.config.generation import hit_cap, warn_if_capped
-    from summarist.evaluation import score_split, write_run
-    from summarist.inference.batching import generate_batched
+    from summarist.evaluation import ScoringConfig, score_with_baselines, write_run
+    from summarist.evaluation.scoring import constant_for
 
     metrics_by_split: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     baseline = lead_baseline_name(s.train_split.texts)
+    constant = constant_for(s.train_split, s.train_split, seed=s.cfg.seed)
     for name, split in s.splits.items():
         if s.cfg.final_eval_samples:
             split = split.select(range(min(len(split), s.cfg.final_eval_samples)))
         log.info("final evaluation on %s (%d examples, %d beams)", name, len(split),
                  s.settings.num_beams)  # fmt: skip
-        preds, counts = generate_batched(
-            s.loaded.model, s.loaded.tokenizer, split.texts, s.settings,
-            batch_size=s.cfg.eval_batch_size, prefix=s.prefix,
-            max_source_length=s.cfg.max_source_length, device=s.runtime.device,
-        )  # fmt: skip
+        preds, counts = generate(s, split.texts, s.settings)
         capped = hit_cap(counts, s.settings.max_new_tokens)
         warn_if_capped(capped, s.settings.max_new_tokens, where=f"final evaluation ({name})")
-        metrics, split_rows = score_split(
-            preds, split, hit_cap=capped, new_tokens=counts, lang=s.cfg.lang
-        )
-        lead_metrics, _ = score_split(run_baseline(baseline, split.texts), split, lang=s.cfg.lang)
-        metrics.setdefault("baselines", {})[baseline] = lead_metrics["rouge"]
+        metrics, split_rows = score_with_baselines(
+            preds, split, ScoringConfig(lang=s.cfg.lang), [baseline],
+            hit_cap=capped, new_tokens=counts, constant=constant,
+            swap_probe=run_swap_probe(s, split.texts, preds, s.settings),
+        )  # fmt: skip
         metrics_by_split[name] = metrics
         rows.extend(split_rows)
     config = read_yaml(s.run_dir / "config.yaml")
@@ -74,14 +75,23 @@ def final_evaluation(s: Any) -> dict[str, Any]:
     return metrics_by_split
 
 
-def lead_baseline_name(texts: list[str]) -> str:
-    """`lead-3-utterances` for dialogues (first three turns with speaker tags), else `lead-3`."""
-    import re
+def generate(s: Any, texts: list[str], settings: Any) -> tuple[list[str], list[int]]:
+    from summarist.inference.batching import generate_batched
 
-    turn = re.compile(r"^\s*[^:\n]{1,40}:\s", re.MULTILINE)
-    sample = texts[:200]
-    dialogues = sum(1 for t in sample if len(turn.findall(t)) >= 2)
-    return "lead-3-utterances" if sample and dialogues / len(sample) > 0.5 else "lead-3"
+    return generate_batched(
+        s.loaded.model, s.loaded.tokenizer, texts, settings,
+        batch_size=s.cfg.eval_batch_size, prefix=s.prefix,
+        max_source_length=s.cfg.max_source_length, device=s.runtime.device,
+    )  # fmt: skip
+
+
+def run_swap_probe(s: Any, texts: list[str], preds: list[str], settings: Any) -> dict[str, Any]:
+    """Generate a few examples again with another example's source: unchanged share."""
+    from summarist.metrics.degenerate import swap_plan, swap_probe
+
+    plan = swap_plan(texts, seed=s.cfg.seed)
+    swapped, _ = generate(s, [texts[donor] for _, donor in plan], settings) if plan else ([], [])
+    return swap_probe(preds, plan, swapped)
 
 
 def _fmt(metrics: dict[str, Any], key: str) -> str:
@@ -117,6 +127,10 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
         for name, b in m.get("baselines", {}).items():
             lines.append(f"| {split} | {name} | {m.get('n', '-')} | "
                          + " | ".join(_fmt(b, k) for k in keys) + " |")  # fmt: skip
+    for split, m in metrics_by_split.items():
+        verdict = m.get("degenerate") or {}
+        if verdict.get("flagged"):
+            lines += ["", f"> **Warning ({split}):** {verdict['message']}"]
     lines += [
         "",
         "## Training settings",

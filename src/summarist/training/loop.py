@@ -510,27 +510,35 @@ def _eval_subset(s: Setup) -> Split | None:
 
 
 def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
-    """Cheap evaluation during training: greedy decoding, ROUGE without bootstrap."""
-    from summarist.inference.batching import generate_batched
-    from summarist.metrics.rouge import compute_rouge
+    """Cheap evaluation during training: greedy decoding, ROUGE without bootstrap.
+
+    Next to the model: the constant baseline's ROUGE-1, the distinct-prediction share and the
+    swap probe, with a warning when the model looks like it ignores its input.
+    """
+    from summarist.evaluation import ScoringConfig, score_with_baselines
+    from summarist.evaluation.scoring import constant_for
+    from summarist.training.final import generate, run_swap_probe
 
     settings = s.settings.for_eval()
-    preds, counts = generate_batched(
-        s.loaded.model, s.loaded.tokenizer, split.texts, settings,
-        batch_size=s.cfg.eval_batch_size, prefix=s.prefix,
-        max_source_length=s.cfg.max_source_length, device=s.runtime.device,
-    )  # fmt: skip
+    preds, counts = generate(s, split.texts, settings)
     capped = hit_cap(counts, settings.max_new_tokens)
     share = warn_if_capped(capped, settings.max_new_tokens, where="evaluation during training")
-    summary = compute_rouge(preds, split.references, bootstrap=0, lang=s.cfg.lang).summary()
-    scores = {k: round(v["fmeasure"]["mid"], 3) for k, v in summary.items()}
+    metrics, _ = score_with_baselines(
+        preds, split, ScoringConfig(lang=s.cfg.lang, bootstrap=0), hit_cap=capped,
+        constant=constant_for(s.train_split, s.train_split, seed=s.cfg.seed),
+        swap_probe=run_swap_probe(s, split.texts, preds, settings),
+    )  # fmt: skip
+    scores = {k: round(v["fmeasure"]["mid"], 3) for k, v in metrics["rouge"].items()}
+    scores["constant_rouge1"] = round(
+        metrics["baselines"]["constant"]["rouge1"]["fmeasure"]["mid"], 3
+    )
     scores["hit_cap_share"] = round(share, 4)
-    scores["distinct_share"] = round(len(set(preds)) / max(1, len(preds)), 4)
+    scores["distinct_share"] = metrics["diagnostics"]["distinct_share"]
+    if (unchanged := metrics["diagnostics"]["swap_probe"]["unchanged_share"]) is not None:
+        scores["swap_unchanged_share"] = unchanged
+    scores["degenerate"] = int(metrics["degenerate"]["flagged"])
     scores["n"] = len(preds)
     return scores
-
-
-# --------------------------------------------------------------------------------- finish
 
 
 def finish(s: Setup) -> Path:
