@@ -8,24 +8,33 @@ finish its queue.
 from __future__ import annotations
 
 import logging
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from summarist.config.serve import ServeConfig
+from summarist.serving.app import Loader, create_app
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger(__name__)
 
 
-def run(config: ServeConfig) -> None:
+def build_server(config: ServeConfig, load: Loader | None = None) -> uvicorn.Server:
+    """The uvicorn server of `config`'s app; a signal marks the app draining (`/readyz` 503)."""
     import uvicorn
 
-    from summarist.serving.app import create_app
+    app = create_app(config, load)
+    state = app.state.summarist
 
-    if config.host not in ("127.0.0.1", "localhost", "::1") and not config.api_keys:
-        log.warning(
-            "serving on %s without an API key: anyone who can reach it may use it", config.host
-        )
-    server = uvicorn.Server(
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            state.draining = True  # before uvicorn stops accepting: balancers see 503 at once
+            super().handle_exit(sig, frame)
+
+    return Server(
         uvicorn.Config(
-            create_app(config),
+            app,
             host=config.host,
             port=config.port,
             log_level=config.log_level,
@@ -33,4 +42,11 @@ def run(config: ServeConfig) -> None:
             access_log=False,
         )
     )
-    server.run()
+
+
+def run(config: ServeConfig) -> None:
+    if config.host not in ("127.0.0.1", "localhost", "::1") and not config.api_keys:
+        log.warning(
+            "serving on %s without an API key: anyone who can reach it may use it", config.host
+        )
+    build_server(config).run()
