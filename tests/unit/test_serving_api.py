@@ -262,3 +262,25 @@ def test_readyz_is_503_once_sigterm_starts_draining_and_healthz_stays_200() -> N
         r = c.get("/readyz")
         assert r.status_code == 503 and r.json()["draining"] is True
         assert c.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "box-1.lan"])
+def test_addresses_and_host_names_are_accepted_as_host(host: str) -> None:
+    assert config("m", host=host).host == host
+
+
+def test_model_paths_are_checked_before_serving_and_real_ones_pass(tmp_path: Any) -> None:
+    import shutil
+
+    from summarist.errors import ModelError
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_model("t5"), run / "model")
+    (run / "config.yaml").write_text("kind: train\n")
+    good = ServeConfig(
+        models=[ServedModel("t5", str(tiny_model("t5"))), ServedModel("r", str(run))]
+    )
+    good.check_models()
+    shutil.rmtree(run / "model")
+    with pytest.raises(ModelError, match="no model/"):
+        ServeConfig(models=[ServedModel("r", str(run))]).check_models()

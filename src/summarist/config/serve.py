@@ -7,6 +7,7 @@ that arrive while a batch runs form the next batch anyway, and it adds its wait 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from summarist.errors import ConfigError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+HOSTNAME = re.compile(r"^(?=.*[A-Za-z-])[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 API_KEY_ENV = "SUMMARIST_API_KEY"
 
 
@@ -116,11 +118,44 @@ class ServeConfig:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port {self.port} is not a TCP port", "--port 8000")
         if any(not k or k != k.strip() for k in self.api_keys):
-            raise ConfigError("an API key is empty or has surrounding spaces")
+            raise ConfigError(
+                "an API key is empty or has surrounding spaces", "--api-key KEY (no spaces)"
+            )
+        check_host(self.host)
+        from summarist.inference.backends.select import check_backend_options
+
+        check_backend_options(self.backend, self.quantize, self.device)
+
+    def check_models(self) -> None:
+        """One-line errors for a model path that holds no model, before anything loads or binds
+        (models load in the app's lifespan, after the port is taken)."""
+        from summarist.inference.backends.ctranslate2_backend import is_export_dir
+        from summarist.models.resolve import check_local_model, resolve_model_path
+
+        for m in self.models:
+            if not m.path.strip():
+                raise ConfigError(f"--model {m.name}= names no path", "--model NAME=PATH")
+            if not is_export_dir(resolve_model_path(m.path)):
+                check_local_model(m.path)
 
     @property
     def names(self) -> list[str]:
         return [m.name for m in self.models]
+
+
+def check_host(host: str) -> None:
+    """An IP address, `localhost` or a host name; not a URL, not `host:port`."""
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    if HOSTNAME.match(host) and not host.replace(".", "").isdigit():
+        return
+    raise ConfigError(
+        f"--host {host!r} is not an address to bind",
+        "use an IP address such as 127.0.0.1 or 0.0.0.0 (the port goes in --port)",
+    )
 
 
 def keys_from_env(value: str | None) -> list[str]:

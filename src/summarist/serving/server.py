@@ -45,6 +45,7 @@ def build_server(config: ServeConfig, load: Loader | None = None) -> uvicorn.Ser
 
 
 def run(config: ServeConfig) -> None:
+    config.check_models()  # before the port is taken: models load in the lifespan
     if config.host not in ("127.0.0.1", "localhost", "::1") and not config.api_keys:
         log.warning(
             "serving on %s without an API key: anyone who can reach it may use it", config.host
