@@ -273,6 +273,7 @@ def test_model_paths_are_checked_before_serving_and_real_ones_pass(tmp_path: Any
     import shutil
 
     from summarist.errors import ModelError
+    from summarist.serving.server import check_paths_and_backend
 
     run = tmp_path / "run"
     shutil.copytree(tiny_model("t5"), run / "model")
@@ -280,7 +281,7 @@ def test_model_paths_are_checked_before_serving_and_real_ones_pass(tmp_path: Any
     good = ServeConfig(
         models=[ServedModel("t5", str(tiny_model("t5"))), ServedModel("r", str(run))]
     )
-    good.check_models()
+    check_paths_and_backend(good)
     shutil.rmtree(run / "model")
     with pytest.raises(ModelError, match="no model/"):
-        ServeConfig(models=[ServedModel("r", str(run))]).check_models()
+        check_paths_and_backend(ServeConfig(models=[ServedModel("r", str(run))]))

@@ -122,21 +122,6 @@ class ServeConfig:
                 "an API key is empty or has surrounding spaces", "--api-key KEY (no spaces)"
             )
         check_host(self.host)
-        from summarist.inference.backends.select import check_backend_options
-
-        check_backend_options(self.backend, self.quantize, self.device)
-
-    def check_models(self) -> None:
-        """One-line errors for a model path that holds no model, before anything loads or binds
-        (models load in the app's lifespan, after the port is taken)."""
-        from summarist.inference.backends.ctranslate2_backend import is_export_dir
-        from summarist.models.resolve import check_local_model, resolve_model_path
-
-        for m in self.models:
-            if not m.path.strip():
-                raise ConfigError(f"--model {m.name}= names no path", "--model NAME=PATH")
-            if not is_export_dir(resolve_model_path(m.path)):
-                check_local_model(m.path)
 
     @property
     def names(self) -> list[str]:

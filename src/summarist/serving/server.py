@@ -12,12 +12,28 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from summarist.config.serve import ServeConfig
+from summarist.errors import ConfigError
 from summarist.serving.app import Loader, create_app
 
 if TYPE_CHECKING:
     import uvicorn
 
 log = logging.getLogger(__name__)
+
+
+def check_paths_and_backend(config: ServeConfig) -> None:
+    """One-line errors for the backend options and for a model path that holds no model, before
+    anything loads or binds: models load in the app's lifespan, after the port is taken."""
+    from summarist.inference.backends.ctranslate2_backend import is_export_dir
+    from summarist.inference.backends.select import check_backend_options
+    from summarist.models.resolve import check_local_model, resolve_model_path
+
+    check_backend_options(config.backend, config.quantize, config.device)
+    for m in config.models:
+        if not m.path.strip():
+            raise ConfigError(f"--model {m.name}= names no path", "--model NAME=PATH")
+        if not is_export_dir(resolve_model_path(m.path)):
+            check_local_model(m.path)
 
 
 def build_server(config: ServeConfig, load: Loader | None = None) -> uvicorn.Server:
@@ -45,7 +61,7 @@ def build_server(config: ServeConfig, load: Loader | None = None) -> uvicorn.Ser
 
 
 def run(config: ServeConfig) -> None:
-    config.check_models()  # before the port is taken: models load in the lifespan
+    check_paths_and_backend(config)
     if config.host not in ("127.0.0.1", "localhost", "::1") and not config.api_keys:
         log.warning(
             "serving on %s without an API key: anyone who can reach it may use it", config.host
