@@ -80,6 +80,7 @@ FILES: dict[str, bytes] = {
     "preds_nofield.jsonl": _jsonl([{"guess": "x"}] * 10),
     "notes.txt": b"not a model\n",
     "table.csv": b"text\nfirst document\n",
+    "halfrun/config.yaml": b"kind: train\n",  # a training run that never saved model/
 }
 DIRS = ("emptydir", "otherdir", "filedir")  # otherdir holds a photo; filedir a text file
 
@@ -629,7 +630,32 @@ CLICK = [
     C("click-missing-value", "evaluate {run} --split", "requires an argument"),
 ]
 
-SERVE_CASES: list[Case] = []  # `summarist serve` rows go here once the command exists
+# `serve` must fail before it binds a port: models load in the app's lifespan, after uvicorn
+# has taken the port, so every path and option is checked first.
+SERVE_CASES = [
+    C(f"serve-model-{name}", f"serve --model {m}", expect, "notes.txt")
+    for name, m, expect in MODELS
+    if name != "typo"  # a name that is not a path may be a hub id: only loading can tell
+] + [
+    C("serve-run-without-model", "serve --model {tmp}/halfrun", "no model/", "halfrun/config.yaml"),
+    C("serve-named-missing", "serve --model t5={tmp}/no-model", "not found"),
+    C("serve-named-no-path", "serve --model t5=", "names no path"),
+    C("serve-bad-name", "serve --model .hidden={model}", "not a usable model name"),
+    C("serve-duplicate-name", "serve --model a={model} --model a={run}", "two models"),
+    C("serve-same-model-twice", "serve --model {model} --model {model}", "two models"),
+    C("serve-backend-typo", "serve --model {model} --backend torh", "did you mean"),
+    C("serve-quantize-typo", "serve --model {model} --quantize int7", "did you mean"),
+    C("serve-device", "serve --model {model} --device gpu9", "--device"),
+    C("serve-port-high", "serve --model {model} --port 70000", "not a tcp port"),
+    C("serve-port-negative", "serve --model {model} --port -1", "not a tcp port"),
+    C("serve-host-with-port", "serve --model {model} --host 127.0.0.1:8000", "--host"),
+    C("serve-host-url", "serve --model {model} --host http://0.0.0.0", "--host"),
+    C("serve-host-bad-ip", "serve --model {model} --host 300.1.2.3", "--host"),
+    C("serve-max-queue-zero", "serve --model {model} --max-queue 0", ">= 1"),
+    C("serve-timeout-zero", "serve --model {model} --timeout-s 0", "--timeout-s"),
+    C("serve-drain-negative", "serve --model {model} --drain-s -1", "--drain-s"),
+    C("serve-not-a-port", "serve --model {model} --port http", "valid integer"),
+]
 
 CASES = DATA_STATS + EVALUATE + BASELINE + REPORT + TRAIN + SUMMARIZE + EXPORT + COMPARE + CLICK
 CASES += SERVE_CASES
@@ -649,6 +675,7 @@ def test_the_table_is_large_and_its_ids_unique() -> None:
         "summarize",
         "export",
         "compare",
+        "serve",
     } <= commands
 
 
@@ -727,6 +754,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _prepare(case: Case, tmp: Path) -> None:
     for name in case.files:
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp / name).write_bytes(FILES[name])
     (tmp / "emptydir").mkdir()
     (tmp / "otherdir").mkdir()

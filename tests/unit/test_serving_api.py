@@ -6,6 +6,8 @@ Real tiny models (t5, bart) for the endpoints; caps keep generation to 8 greedy 
 from __future__ import annotations
 
 import json
+import re
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -227,3 +229,59 @@ def test_a_run_directory_and_an_export_directory_are_served_under_their_names(
             assert r.status_code == 200 and r.json()["summaries"][0]["source_tokens"] > 0, r.text
         backends = {m["name"]: m["backend"] for m in c.get("/v1/models").json()["models"]}
         assert backends["t5run"] == "torch" and backends["fast"] != "torch", backends
+
+
+def test_docs_page_and_its_assets_come_from_the_app() -> None:
+    with TestClient(create_app(config("m"), lambda m: ScriptedSummarizer())) as c:
+        page = c.get("/docs")
+        assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+        urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert len(urls) == 3 and all(u.startswith("/docs/assets/") for u in urls), urls
+        assert "http://" not in page.text and "https://" not in page.text
+        for url in urls:
+            assert c.get(url).status_code == 200, url
+        assert c.get("/redoc").status_code == 404  # it would need a CDN
+
+
+def test_docs_stay_open_with_api_keys_like_the_schema() -> None:
+    cfg = config("m", api_keys=["k-one"])
+    with TestClient(create_app(cfg, lambda m: ScriptedSummarizer())) as c:
+        for path in ("/docs", "/docs/assets/swagger-ui.css", "/openapi.json"):
+            assert c.get(path).status_code == 200, path
+
+
+def test_readyz_is_503_once_sigterm_starts_draining_and_healthz_stays_200() -> None:
+    pytest.importorskip("uvicorn", reason="the serve extra is not installed")
+    from summarist.serving.server import build_server
+
+    server = build_server(config("m"), lambda m: ScriptedSummarizer())
+    with TestClient(server.config.app) as c:
+        wait_ready(c)
+        server.handle_exit(signal.SIGTERM, None)
+        assert server.should_exit
+        r = c.get("/readyz")
+        assert r.status_code == 503 and r.json()["draining"] is True
+        assert c.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "box-1.lan"])
+def test_addresses_and_host_names_are_accepted_as_host(host: str) -> None:
+    assert config("m", host=host).host == host
+
+
+def test_model_paths_are_checked_before_serving_and_real_ones_pass(tmp_path: Any) -> None:
+    import shutil
+
+    from summarist.errors import ModelError
+    from summarist.serving.server import check_paths_and_backend
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_model("t5"), run / "model")
+    (run / "config.yaml").write_text("kind: train\n")
+    good = ServeConfig(
+        models=[ServedModel("t5", str(tiny_model("t5"))), ServedModel("r", str(run))]
+    )
+    check_paths_and_backend(good)
+    shutil.rmtree(run / "model")
+    with pytest.raises(ModelError, match="no model/"):
+        check_paths_and_backend(ServeConfig(models=[ServedModel("r", str(run))]))

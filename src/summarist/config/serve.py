@@ -7,6 +7,7 @@ that arrive while a batch runs form the next batch anyway, and it adds its wait 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from summarist.errors import ConfigError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+HOSTNAME = re.compile(r"^(?=.*[A-Za-z-])[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 API_KEY_ENV = "SUMMARIST_API_KEY"
 
 
@@ -116,11 +118,29 @@ class ServeConfig:
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port {self.port} is not a TCP port", "--port 8000")
         if any(not k or k != k.strip() for k in self.api_keys):
-            raise ConfigError("an API key is empty or has surrounding spaces")
+            raise ConfigError(
+                "an API key is empty or has surrounding spaces", "--api-key KEY (no spaces)"
+            )
+        check_host(self.host)
 
     @property
     def names(self) -> list[str]:
         return [m.name for m in self.models]
+
+
+def check_host(host: str) -> None:
+    """An IP address, `localhost` or a host name; not a URL, not `host:port`."""
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    if HOSTNAME.match(host) and not host.replace(".", "").isdigit():
+        return
+    raise ConfigError(
+        f"--host {host!r} is not an address to bind",
+        "use an IP address such as 127.0.0.1 or 0.0.0.0 (the port goes in --port)",
+    )
 
 
 def keys_from_env(value: str | None) -> list[str]:

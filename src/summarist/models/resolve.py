@@ -14,7 +14,7 @@ from typing import Any
 
 from summarist.config.train import DEFAULT_MODEL
 from summarist.errors import ModelError, did_you_mean
-from summarist.rundir import METRICS, MODEL_DIR, PREDICTIONS
+from summarist.rundir import CONFIG, METRICS, MODEL_DIR, PREDICTIONS
 
 
 def _local_names() -> list[str]:
@@ -122,6 +122,12 @@ def check_model_dir(path: str, name: str) -> None:
             f"--model {name} is a run directory with no model (evaluate and baseline runs "
             "hold scores only)",
             "pass a training run directory (with model/) or a model folder",
+        )
+    if (folder / CONFIG).is_file():
+        raise ModelError(
+            f"--model {name} is a run directory with no {MODEL_DIR}/ in it (training did not "
+            "finish, or saved its model elsewhere)",
+            f"pass a run directory that holds {MODEL_DIR}/, or a model folder",
         )
     found = ", ".join(sorted(p.name for p in folder.iterdir())[:4]) or "empty"
     raise ModelError(

@@ -21,7 +21,8 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,10 +49,12 @@ class State:
     metrics: Metrics = field(default_factory=Metrics)
     batchers: dict[str, Batcher] = field(default_factory=dict)
     error: str | None = None
+    draining: bool = False
+    """Set on SIGTERM/SIGINT (and at shutdown): `/readyz` answers 503 so balancers move away."""
 
     @property
     def ready(self) -> bool:
-        return len(self.batchers) == len(self.config.models)
+        return not self.draining and len(self.batchers) == len(self.config.models)
 
 
 def load_summarizer(config: ServeConfig) -> Loader:
@@ -77,12 +80,17 @@ def create_app(config: ServeConfig, load: Loader | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loading = asyncio.create_task(load_all(state, load))
         yield
+        state.draining = True
         loading.cancel()
         for batcher in state.batchers.values():
             await asyncio.to_thread(batcher.close, config.drain_s)
         log.info("stopped: %d requests accepted, %d answered", counted.accepted, counted.answered)
 
-    app = FastAPI(title="summarist", version=_version(), lifespan=lifespan)
+    # docs_url=None: FastAPI's own /docs page loads Swagger UI from a CDN; ours serves it (and
+    # /redoc, which would need a CDN too, is off).
+    app = FastAPI(
+        title="summarist", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.summarist = state
     state.metrics.queue_depth = lambda: {n: b.depth for n, b in state.batchers.items()}
     add_routes(app, state, schemas)
@@ -284,7 +292,12 @@ def add_routes(app: FastAPI, state: State, schemas: s.Schemas) -> None:
     @app.get("/readyz")
     async def readyz() -> JSONResponse:
         loading = [n for n in config.names if n not in state.batchers]
-        body = {"ready": state.ready, "loading": loading, "error": state.error}
+        body = {
+            "ready": state.ready,
+            "loading": loading,
+            "error": state.error,
+            "draining": state.draining,
+        }
         return JSONResponse(body, status_code=200 if state.ready else 503)
 
     @app.get("/metrics", response_class=PlainTextResponse)
@@ -296,6 +309,25 @@ def add_routes(app: FastAPI, state: State, schemas: s.Schemas) -> None:
         return FileResponse(STATIC / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_docs(app)
+
+
+def add_docs(app: FastAPI) -> None:
+    """`/docs`: Swagger UI from the `swagger-ui-bundle` package, so it renders offline."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=root + (app.openapi_url or "/openapi.json"),
+            title="summarist - API",
+            swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
+            swagger_favicon_url=f"{root}/docs/assets/favicon-32x32.png",
+        )
 
 
 def score(summaries: list[str], reference: str) -> list[dict[str, float] | None]:
