@@ -7,7 +7,6 @@ the page asked for nothing outside itself, and the metric cells show metrics.jso
 from __future__ import annotations
 
 import io
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,22 +15,8 @@ import pytest
 
 from summarist import rundir
 from summarist.reports import write_report
+from tests.browser import ARGS, CHROMIUM, sync_api
 from tests.unit._report_runs import write_run
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        "Debian chromium is not installed (apt-get install chromium)", allow_module_level=True
-    )
 
 
 @pytest.fixture(scope="module")

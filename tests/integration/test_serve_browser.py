@@ -7,28 +7,13 @@ outside the server.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.browser import ARGS, CHROMIUM, sync_api
 from tests.integration.test_serve_process import Server
 from tests.tiny_models import tiny_model
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        "Debian chromium is not installed (apt-get install chromium)", allow_module_level=True
-    )
 
 TEXT = "Anna: Did you get the report? Ben: Yes, I got the report today. They meet at 2 pm."
 

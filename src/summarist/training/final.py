@@ -46,12 +46,11 @@ def final_evaluation(s: Any) -> dict[str, Any]:
     from summarist.baselines import lead_baseline_name
     from summarist.config.generation import hit_cap, warn_if_capped
     from summarist.evaluation import ScoringConfig, score_with_baselines, write_run
-    from summarist.evaluation.scoring import constant_for
 
     metrics_by_split: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     baseline = lead_baseline_name(s.train_split.texts)
-    constant = constant_for(s.train_split, s.train_split, seed=s.cfg.seed)
+    constant = training_constant(s)
     for name, split in s.splits.items():
         if s.cfg.final_eval_samples:
             split = split.select(range(min(len(split), s.cfg.final_eval_samples)))
@@ -161,3 +160,13 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
         "",
     ]
     return write_text_atomic(Path(s.run_dir) / CARD, "\n".join(lines))
+
+
+def training_constant(s: Any) -> Any:
+    """The constant baseline of this run, chosen from the training split once and reused by
+    every evaluation (the choice is deterministic in the split and the seed)."""
+    if s.constant is None:
+        from summarist.evaluation.scoring import constant_for
+
+        s.constant = constant_for(s.train_split, s.train_split, seed=s.cfg.seed)
+    return s.constant

@@ -66,6 +66,8 @@ class Setup:
     save_every: int
     added_tokens: list[str] = field(default_factory=list)
     splits: dict[str, Split] = field(default_factory=dict)
+    constant: Any = None
+    """The constant baseline, chosen once from the training split (`final.training_constant`)."""
 
 
 def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
@@ -516,8 +518,7 @@ def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
     swap probe, with a warning when the model looks like it ignores its input.
     """
     from summarist.evaluation import ScoringConfig, score_with_baselines
-    from summarist.evaluation.scoring import constant_for
-    from summarist.training.final import generate, run_swap_probe
+    from summarist.training.final import generate, run_swap_probe, training_constant
 
     settings = s.settings.for_eval()
     preds, counts = generate(s, split.texts, settings)
@@ -525,7 +526,7 @@ def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
     share = warn_if_capped(capped, settings.max_new_tokens, where="evaluation during training")
     metrics, _ = score_with_baselines(
         preds, split, ScoringConfig(lang=s.cfg.lang, bootstrap=0), hit_cap=capped,
-        constant=constant_for(s.train_split, s.train_split, seed=s.cfg.seed),
+        constant=training_constant(s),
         swap_probe=run_swap_probe(s, split.texts, preds, settings),
     )  # fmt: skip
     scores = {k: round(v["fmeasure"]["mid"], 3) for k, v in metrics["rouge"].items()}
