@@ -410,6 +410,7 @@ def train(
     weight_decay: Annotated[float | None, _train_opt("weight_decay")] = None,
     warmup_ratio: Annotated[float | None, _train_opt("warmup_ratio")] = None,
     max_grad_norm: Annotated[float | None, _train_opt("max_grad_norm")] = None,
+    dropout: Annotated[float | None, _train_opt("dropout")] = None,
     max_source_length: Annotated[int | None, _train_opt("max_source_length")] = None,
     max_target_length: Annotated[int | None, _train_opt("max_target_length")] = None,
     prefix: Annotated[str | None, _train_opt("prefix")] = None,

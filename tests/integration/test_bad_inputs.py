@@ -372,6 +372,11 @@ TRAIN = [
         "--warmup-ratio",
     ),
     C(
+        "train-dropout",
+        "train --data {corpus} --model {model} --dropout 1.5 --output-dir {tmp}/o",
+        "--dropout",
+    ),
+    C(
         "train-threads",
         "train --data {corpus} --model {model} --threads 0 --output-dir {tmp}/o",
         "--threads",

@@ -55,6 +55,9 @@ class TrainConfig:
     """Share of the steps spent warming the learning rate up from 0."""
     max_grad_norm: float = 1.0
     """Gradient clipping norm."""
+    dropout: float | None = None
+    """One rate for every dropout in the model during this run (default: the model's own);
+    0 learns faster in runs shorter than an epoch."""
     max_source_length: int | None = None
     """Source tokens kept (default: 512 or the model's position limit if lower)."""
     max_target_length: int = 128
@@ -135,6 +138,8 @@ class TrainConfig:
             raise ConfigError(f"--epochs must be > 0, got {self.epochs}", "e.g. --epochs 3")
         if self.learning_rate is not None and not 0 < self.learning_rate <= 1:
             raise ConfigError(f"--learning-rate {self.learning_rate} is out of range", "e.g. 5e-5")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            raise ConfigError(f"--dropout {self.dropout} is out of range", "use 0 to 0.9, e.g. 0.1")
         if not 0 <= self.warmup_ratio < 1:
             raise ConfigError(f"--warmup-ratio {self.warmup_ratio} is out of range", "e.g. 0.05")
         if self.eval_samples < 0:

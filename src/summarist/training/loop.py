@@ -163,6 +163,7 @@ def _check_run_dir(run_dir: Path, resume: bool) -> None:
 
 def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
     from summarist.data.loading import load_corpus
+    from summarist.models.dropout import set_dropout
     from summarist.models.loading import add_tokens, load_for_training, speaker_tags
     from summarist.models.registry import check_source_length
     from summarist.training.batches import tokenize_pairs
@@ -172,6 +173,8 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
     train_split = corpus.split("train")
     eval_split = _optional_split(corpus, "validation")
     loaded = load_for_training(cfg.model, lang=cfg.lang)
+    if cfg.dropout is not None:
+        set_dropout(loaded.model, cfg.dropout)
     cfg.max_source_length = check_source_length(
         cfg.max_source_length, loaded.model.config, loaded.family
     )
