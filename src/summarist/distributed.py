@@ -8,10 +8,14 @@ The process group itself is set up by 🤗 Accelerate (`PartialState`): gloo on 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def launcher_name() -> str:
@@ -23,6 +27,11 @@ def launcher_name() -> str:
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         return "env"
     return "none"
+
+
+def is_main_rank() -> bool:
+    """Rank 0 of a launcher, or a process started without one."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def local_world_size() -> int:
@@ -65,6 +74,11 @@ class Ranks:
     def is_main(self) -> bool:
         return self.rank == 0
 
+    def gpu(self) -> str | None:
+        """This rank's GPU (`cuda:LOCAL_RANK`) under a launcher on a GPU machine, else None."""
+        device = getattr(self.state, "device", None)
+        return str(device) if device is not None and device.type == "cuda" else None
+
     def barrier(self) -> None:
         if self.world > 1:
             self.state.wait_for_everyone()
@@ -93,3 +107,78 @@ class Ranks:
         tensor = torch.tensor(list(values), dtype=torch.float64, device=device or self.state.device)
         dist.all_reduce(tensor)
         return [float(v) for v in tensor.cpu()]
+
+
+# ------------------------------------------------------------------ sharded batch work
+
+
+def fingerprint(*parts: Any) -> str:
+    """A short key of everything a shard's content depends on (inputs, model, settings)."""
+    import hashlib
+    import json
+
+    blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+
+def map_in_shards(
+    n: int,
+    compute: Any,
+    parts: Path,
+    key: str,
+    ranks: Ranks,
+    shard_size: int = 256,
+) -> list[dict[str, Any]]:
+    """Rows for items 0..n-1, computed shard by shard over the ranks; all rows, in order.
+
+    `compute(start, end)` returns one JSON-able row per item of [start, end). Shard `i` (items
+    [i*shard_size, (i+1)*shard_size)) belongs to rank `i % world` and is written atomically to
+    `parts/KEY-i.jsonl` when done, so a run killed part-way keeps its finished shards and a
+    re-run with the same key (same inputs and settings) computes only the missing ones, with any
+    number of ranks. `parts` must be a folder every rank sees (one machine, or a shared disk).
+    """
+    from summarist.rundir import read_jsonl, write_jsonl
+
+    shards = [(i, s, min(s + shard_size, n)) for i, s in enumerate(range(0, n, shard_size))]
+    if ranks.is_main:
+        parts.mkdir(parents=True, exist_ok=True)
+    ranks.barrier()
+    done = [i for i, s, e in shards if _complete(parts / f"{key}-{i:05d}.jsonl", e - s)]
+    if done:
+        log.info("%d of %d shards already done (kept from an earlier run)", len(done), len(shards))
+    written = 0
+    for i, start, end in shards[ranks.rank :: ranks.world]:
+        if i in done:
+            continue
+        write_jsonl(parts / f"{key}-{i:05d}.jsonl", compute(start, end))
+        written += 1
+        _debug_kill_after(ranks.rank, written)
+    ranks.barrier()  # every shard is on disk
+    rows = [row for i, _, _ in shards for row in read_jsonl(parts / f"{key}-{i:05d}.jsonl")]
+    ranks.barrier()  # every rank has read them: the main one may now remove them
+    return rows
+
+
+def remove_shards(parts: Path, ranks: Ranks) -> None:
+    """Delete the shard folder once the merged output is safely written."""
+    import shutil
+
+    if ranks.is_main:
+        shutil.rmtree(parts, ignore_errors=True)
+
+
+def _complete(path: Path, rows: int) -> bool:
+    if not path.is_file():
+        return False
+    with open(path, encoding="utf-8") as fh:
+        return sum(1 for _ in fh) == rows  # writes are atomic: a file is whole or absent
+
+
+def _debug_kill_after(rank: int, shards: int) -> None:
+    """Tests kill one rank (`kill -9`) after it wrote some shards:
+    SUMMARIST_TEST_KILL_AFTER_SHARDS=RANK:COUNT."""
+    at = os.environ.get("SUMMARIST_TEST_KILL_AFTER_SHARDS")
+    if at and at == f"{rank}:{shards}":
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
