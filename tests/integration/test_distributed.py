@@ -23,15 +23,21 @@ PROBE = ROOT / "tests" / "integration" / "_rank_probe.py"
 
 
 def launch(n: int, *args: str, ranks: Path | None = None, env: dict | None = None,
-           timeout: float = 300) -> subprocess.CompletedProcess:  # fmt: skip
-    """`summarist ARGS` on `n` ranks (torchrun, gloo), or as one plain process when n == 1."""
+           timeout: float = 300, accelerate: bool = False) -> subprocess.CompletedProcess:  # fmt: skip
+    """`summarist ARGS` on `n` ranks (torchrun, gloo), or as one plain process when n == 1
+    (`accelerate launch --cpu` with `accelerate`: one process, through Accelerate's launcher)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
     if ranks is not None:
         env["SUMMARIST_TEST_RANKS_DIR"] = str(ranks)
         target = [str(PROBE)]
     else:
         target = ["-m", "summarist"]
-    if n == 1:
+    if accelerate:
+        assert n == 1, "accelerate's CPU launcher starts one process (see the module docstring)"
+        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes",
+               "1", "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+               *target, *args]  # fmt: skip
+    elif n == 1:
         cmd = [sys.executable, *target, *args]
     else:
         cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone",
@@ -71,7 +77,9 @@ def test_two_ranks_train_as_one_process_with_their_global_batch_and_resume_after
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert run_here(*train_args(dialogues, tmp_path / "one", batch=4)) == 0
+    # The 1-process reference, through `accelerate launch` (its launcher, one process).
+    one = launch(1, *train_args(dialogues, tmp_path / "one", batch=4), accelerate=True)
+    assert one.returncode == 0, one.stderr[-3000:]
 
     # Two ranks of batch 2, killed (both, -9) after step 5; the checkpoint is step 4's.
     cut = tmp_path / "two"
@@ -100,7 +108,8 @@ def test_two_ranks_train_as_one_process_with_their_global_batch_and_resume_after
     resolved = read_yaml(cut / "config.yaml")["resolved"]
     assert resolved["world_size"] == 2 and resolved["launcher"] == "torchrun"
     assert (resolved["per_rank_batch"], resolved["global_batch"]) == (2, 4)
-    assert read_yaml(tmp_path / "one" / "config.yaml")["resolved"]["world_size"] == 1
+    one_resolved = read_yaml(tmp_path / "one" / "config.yaml")["resolved"]
+    assert (one_resolved["world_size"], one_resolved["launcher"]) == (1, "accelerate")
 
     # Same global batch, same update: the losses agree step by step (fp32, no dropout).
     a, b = losses(tmp_path / "one"), losses(cut)
