@@ -88,8 +88,8 @@ def generate(s: Any, texts: list[str], settings: Any) -> tuple[list[str], list[i
     """Every rank decodes its contiguous shard of `texts`; all get every output, in order.
 
     Shards differ in size by at most one and are gathered by rank, so nothing is padded and
-    nothing comes back twice. Under ZeRO-3 every rank must run as many generate calls as the
-    others, so short shards are topped up with a copy of their last text, dropped afterwards.
+    nothing comes back twice. Under ZeRO-3 and FSDP every rank must run as many generate calls
+    as the others, so short shards are topped up with a copy of their last text, dropped after.
     """
     from summarist.distributed import shard_bounds
     from summarist.inference.batching import generate_batched
@@ -97,8 +97,9 @@ def generate(s: Any, texts: list[str], settings: Any) -> tuple[list[str], list[i
     rt = s.runtime
     start, end = shard_bounds(len(texts), rt.rank, rt.world)
     mine = list(texts[start:end])
-    if rt.synced_generate:
-        mine += (mine or list(texts[:1]))[-1:] * (-(-len(texts) // rt.world) - len(mine))
+    if rt.synced_generate:  # ranks generate in lock step: equal shards
+        longest = -(-len(texts) // rt.world)
+        mine += (mine or list(texts[:1]))[-1:] * (longest - len(mine))
     preds, counts = generate_batched(
         s.loaded.model, s.loaded.tokenizer, mine, settings,
         batch_size=s.cfg.eval_batch_size, prefix=s.prefix,

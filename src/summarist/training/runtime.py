@@ -102,11 +102,13 @@ class Runtime:
 
     @property
     def synced_generate(self) -> bool:
-        """ZeRO-3 gathers each layer's weights from every rank at each forward, so all ranks
-        must keep calling generate until the slowest is done (`synced_gpus=True`)."""
-        plugin = (
-            getattr(self.accelerator.state, "deepspeed_plugin", None) if self.accelerator else None
-        )
+        """ZeRO-3 (and FSDP) gather each layer's weights from every rank at each forward, so
+        all ranks must keep calling generate until the slowest is done (`synced_gpus=True`)."""
+        if self.world == 1:
+            return False
+        if self.strategy == "FSDP":
+            return True
+        plugin = getattr(self.accelerator.state, "deepspeed_plugin", None)
         return bool(plugin is not None and plugin.zero_stage == 3)
 
     def describe(self) -> dict[str, Any]:
@@ -115,8 +117,16 @@ class Runtime:
 
     # ------------------------------------------------------------------ model and steps
 
-    def prepare(self, model: Any, optimizer: Any) -> tuple[Any, Any]:
-        """Place and wrap the model (DDP/FSDP/DeepSpeed); FSDP and DeepSpeed own the optimizer."""
+    def prepare(self, model: Any, optimizer: Any, batch_size: int) -> tuple[Any, Any]:
+        """Place and wrap the model (DDP/FSDP/DeepSpeed); FSDP and DeepSpeed own the optimizer.
+
+        `batch_size` (per rank) is what DeepSpeed's config calls the micro batch: Accelerate
+        reads it from a prepared DataLoader, and the loop batches without one.
+        """
+        if self.strategy == "DEEPSPEED":
+            ds = self.accelerator.state.deepspeed_plugin.deepspeed_config
+            if ds.get("train_micro_batch_size_per_gpu") in (None, "auto"):
+                ds["train_micro_batch_size_per_gpu"] = batch_size
         if self.sharded:
             return self.accelerator.prepare(model, optimizer)
         return self.accelerator.prepare_model(model), optimizer
