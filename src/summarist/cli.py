@@ -476,7 +476,10 @@ def train(
         flags["data"] = build_data_config(**locals()) if data else None
         cfg = load_train_config(config, flags)
         out = run_training(cfg)
-    typer.echo(f"run directory: {out}")
+    from summarist.distributed import is_main_rank
+
+    if is_main_rank():  # under a launcher every rank gets here; one says where the run is
+        typer.echo(f"run directory: {out}")
 
 
 # ---- inference (summarist.summarize, summarist.model_comparison, summarist.inference.backends) ----
@@ -562,7 +565,9 @@ def summarize(
         shard_size=shard_size,
     )
     run_summarize(cfg)
-    if output is not None:
+    from summarist.distributed import is_main_rank
+
+    if output is not None and is_main_rank():
         typer.echo(f"summaries: {output}", err=True)
 
 

@@ -105,6 +105,7 @@ def test_two_ranks_train_as_one_process_with_their_global_batch_and_resume_after
 
     resumed = launch(2, "train", "--resume", str(cut), ranks=tmp_path / "ranks")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert resumed.stdout.count("run directory:") == 1  # one rank speaks
     seen = [json.loads(p.read_text()) for p in sorted((tmp_path / "ranks").glob("rank-*.json"))]
     assert [(r["rank"], r["world_size"], r["backend"]) for r in seen] == [
         (0, 2, "gloo"), (1, 2, "gloo"),
