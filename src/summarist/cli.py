@@ -477,14 +477,23 @@ def train(
         flags["data"] = build_data_config(**locals()) if data else None
         cfg = load_train_config(config, flags)
         out = run_training(cfg)
-    typer.echo(f"run directory: {out}")
+    from summarist.distributed import is_main_rank
+
+    if is_main_rank():  # under a launcher every rank gets here; one says where the run is
+        typer.echo(f"run directory: {out}")
 
 
 # ---- inference (summarist.summarize, summarist.model_comparison, summarist.inference.backends) ----
-def _summarize_opt(name: str, *decls: str) -> Any:
+def _summarize_opt(name: str, *decls: str, **kw: Any) -> Any:
     from summarist.summarize import SummarizeConfig
 
-    return _field(SummarizeConfig, name, *decls)
+    return _field(SummarizeConfig, name, *decls, **kw)
+
+
+def _compare_opt(name: str, *decls: str, **kw: Any) -> Any:
+    from summarist.model_comparison import CompareModelsConfig
+
+    return _field(CompareModelsConfig, name, *decls, **kw)
 
 
 def _gen_override(name: str) -> Any:
@@ -530,6 +539,7 @@ def summarize(
     max_new_tokens: MaxNewOpt = None,
     min_new_tokens: MinNewOpt = None,
     num_beams: BeamsOpt = None,
+    shard_size: Annotated[int, _summarize_opt("shard_size", show_default=False)] = 256,
 ) -> None:
     """Summarize a text, a folder of .txt files or a table, in length-sorted batches."""
     from summarist.summarize import SummarizeConfig, run_summarize
@@ -553,9 +563,12 @@ def summarize(
             "min_new_tokens": min_new_tokens,
             "num_beams": num_beams,
         },
+        shard_size=shard_size,
     )
     run_summarize(cfg)
-    if output is not None:
+    from summarist.distributed import is_main_rank
+
+    if output is not None and is_main_rank():
         typer.echo(f"summaries: {output}", err=True)
 
 
@@ -679,6 +692,7 @@ def compare(
     num_beams: BeamsOpt = None,
     bootstrap: BootstrapOpt = 1000,
     as_json: JsonOpt = False,
+    shard_size: Annotated[int, _compare_opt("shard_size", show_default=False)] = 256,
 ) -> None:
     """Several models side by side: summaries, lengths, latency (--data: ROUGE, CIs, tests).
 
@@ -710,8 +724,13 @@ def compare(
         long=long,
         generation={"max_new_tokens": max_new_tokens, "num_beams": num_beams},
         scoring=ScoringConfig(bootstrap=bootstrap, lang=lang),
+        shard_size=shard_size,
     )
     result = compare_models(cfg)
+    from summarist.distributed import is_main_rank
+
+    if not is_main_rank():  # under a launcher the main rank prints
+        return
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return

@@ -6,6 +6,11 @@
 Every model sees the same inputs with its own saved generation settings (plus any overrides).
 With `--data` each model gets a run directory (`OUTPUT_DIR/<model>`: config.yaml, metrics.json
 with bootstrap CIs, predictions.jsonl) and every pair of models a paired-bootstrap test.
+
+Under a launcher (`torchrun --nproc_per_node N -m summarist compare ... --data D`) every model's
+texts are cut into shards the ranks share out (`summarist.distributed.map_in_shards`, kept in
+OUTPUT_DIR/.shards/ until merged, so a re-run after a crash redoes only unfinished ones); the
+main rank scores, writes the run directories and prints.
 """
 
 from __future__ import annotations
@@ -50,6 +55,8 @@ class CompareModelsConfig:
     """Overrides of each model's saved `GenerationSettings`, by field name (None: keep)."""
     scoring: Any = None
     """A summarist.evaluation.ScoringConfig (default settings when None)."""
+    shard_size: int = 256
+    """Under a launcher: texts per shard file (a crashed run redoes only unfinished shards)."""
 
     def __post_init__(self) -> None:
         if len(self.models) < 1:
@@ -62,6 +69,8 @@ class CompareModelsConfig:
             raise ConfigError(
                 "--input and --data given", "compare on one: --input FILE, or --data D --split S"
             )
+        if self.shard_size < 1:
+            raise ConfigError(f"--shard-size must be >= 1, got {self.shard_size}", "e.g. 256")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit must be >= 1, got {self.limit}", "or drop --limit")
         from summarist.inference.backends.select import check_backend_options
@@ -87,7 +96,9 @@ def compare_models(cfg: CompareModelsConfig) -> dict[str, Any]:
     ['Anna booked the train for Friday.']
     """
     from summarist.data.texts import read_texts
+    from summarist.distributed import Ranks
 
+    ranks = Ranks.start()
     split, train = _load_split(cfg) if cfg.data is not None else (None, None)
     if cfg.input is not None:
         inputs = read_texts(cfg.input, cfg.text_column, cfg.encoding)
@@ -100,27 +111,39 @@ def compare_models(cfg: CompareModelsConfig) -> dict[str, Any]:
     for name in cfg.models:
         check_local_model(name)
     for name in cfg.models:
-        result["models"][name] = _summarize_with(name, texts, cfg)
+        result["models"][name] = _summarize_with(name, texts, cfg, ranks)
     if split is not None:
         split_texts = list(split.texts)
         same = texts == split_texts
-        result["evaluation"] = _evaluate(cfg, split, train, split_texts, result, same=same)
+        result["evaluation"] = _evaluate(cfg, split, train, split_texts, result, same, ranks)
+    if ranks.world > 1:
+        from summarist.distributed import remove_shards
+
+        remove_shards(Path(cfg.output_dir) / SHARDS, ranks)
     return result
 
 
-def _summarize_with(name: str, texts: list[str], cfg: CompareModelsConfig) -> dict[str, Any]:
+SHARDS = ".shards"
+
+
+def _summarize_with(
+    name: str, texts: list[str], cfg: CompareModelsConfig, ranks: Any = None
+) -> dict[str, Any]:
     from summarist.inference.summarizer import Summarizer
 
     summarizer = Summarizer.from_pretrained(
         name,
-        device=cfg.device,
+        device=cfg.device or (ranks.gpu() if ranks else None),
         backend=cfg.backend,
         quantize=cfg.quantize,
         lang=cfg.lang,
         batch_size=cfg.batch_size,
         long=cfg.long,
     )
-    out = summarizer.summarize_detailed(texts, **cfg.generation)
+    if ranks is not None and ranks.world > 1:
+        out = _summarize_in_shards(summarizer, name, texts, cfg, ranks)
+    else:
+        out = summarizer.summarize_detailed(texts, **cfg.generation)
     settings = summarizer.settings.with_overrides(**cfg.generation)
     log.info("%s: %d summaries in %.1fs", name, len(texts), out.seconds)
     return {
@@ -133,6 +156,35 @@ def _summarize_with(name: str, texts: list[str], cfg: CompareModelsConfig) -> di
         "backend": summarizer.backend.name,
         "generation": settings.to_dict(),
     }
+
+
+def _summarize_in_shards(
+    summarizer: Any, name: str, texts: list[str], cfg: CompareModelsConfig, ranks: Any
+) -> Any:
+    """This rank's shards of `texts`, then every rank's, in order (a `SummaryBatch`)."""
+    import time
+    from dataclasses import asdict
+
+    from summarist.distributed import fingerprint, map_in_shards
+    from summarist.inference.summarizer import SummaryBatch
+
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ("output_dir", "models")}
+    key = fingerprint(name, texts, settings)
+    began = time.perf_counter()
+
+    def compute(start: int, end: int) -> list[dict[str, Any]]:
+        got = summarizer.summarize_detailed(texts[start:end], **cfg.generation)
+        return [{"summary": s, "new_tokens": n, "source_tokens": src, "levels": lvl}
+                for s, n, src, lvl in zip(got.summaries, got.new_tokens, got.source_tokens,
+                                          got.levels, strict=True)]  # fmt: skip
+
+    parts = Path(cfg.output_dir) / SHARDS
+    rows = map_in_shards(len(texts), compute, parts, key, ranks, cfg.shard_size)
+    return SummaryBatch(
+        [r["summary"] for r in rows], [r["new_tokens"] for r in rows],
+        [r["source_tokens"] for r in rows], [r["levels"] for r in rows],
+        time.perf_counter() - began,
+    )  # fmt: skip
 
 
 def _load_split(cfg: CompareModelsConfig) -> tuple[Any, Any]:
@@ -156,6 +208,7 @@ def _evaluate(
     texts: list[str],
     result: dict[str, Any],
     same: bool,
+    ranks: Any = None,
 ) -> dict[str, Any]:
     from summarist.config.generation import hit_cap
     from summarist.evaluation import (
@@ -177,10 +230,12 @@ def _evaluate(
     metrics: dict[str, Any] = {}
     for name, got in result["models"].items():
         if not same:  # --input and --data differ: the split needs its own summaries
-            got = _summarize_with(name, texts, cfg)
+            got = _summarize_with(name, texts, cfg, ranks)
         capped = hit_cap(got["new_tokens"], got["generation"]["max_new_tokens"])
         # The swap probe: a few examples again, each with another example's source.
-        swapped = _summarize_with(name, [texts[d] for _, d in plan], cfg) if plan else None
+        swapped = _summarize_with(name, [texts[d] for _, d in plan], cfg, ranks) if plan else None
+        if ranks is not None and not ranks.is_main:
+            continue  # every rank generated its shards; one scores and writes
         split_metrics, rows = score_with_baselines(
             got["summaries"],
             split,
@@ -208,6 +263,8 @@ def _evaluate(
             prediction_rows=rows,
         )
         metrics[name] = split_metrics
+    if ranks is not None and not ranks.is_main:
+        return {}
     pairs = []
     names = list(runs)
     for i, a in enumerate(names):

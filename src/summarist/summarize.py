@@ -1,6 +1,11 @@
 """`summarist summarize`: read texts, summarize them in batches with a progress bar, write.
 
 summarist summarize --model runs/t5/model dialogues.jsonl --output summaries.jsonl
+
+Under a launcher (`torchrun --nproc_per_node N -m summarist summarize ... -o out.jsonl`) the
+inputs are cut into shards that the ranks share out; each finished shard is written atomically
+beside the output, the main rank merges them in input order, and a re-run after a crash
+computes only the shards that were not finished.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ class SummarizeConfig:
     """Source token limit (default: the model's)."""
     generation: dict[str, Any] = field(default_factory=dict)
     """Overrides of the model's saved `GenerationSettings`, by field name (None: keep)."""
+    shard_size: int = 256
+    """Under a launcher: inputs per shard file (a crashed run redoes only unfinished shards)."""
 
     def __post_init__(self) -> None:
         from summarist.inference.backends.select import check_backend_options
@@ -61,6 +68,8 @@ class SummarizeConfig:
         from summarist.inference.summarizer import LONG_MODES
         from summarist.rundir import check_output_file
 
+        if self.shard_size < 1:
+            raise ConfigError(f"--shard-size must be >= 1, got {self.shard_size}", "e.g. 256")
         if self.batch_size is not None and self.batch_size < 1:
             raise ConfigError(f"--batch-size must be >= 1, got {self.batch_size}", "e.g. 16")
         if self.max_source_length is not None and self.max_source_length < 1:
@@ -81,13 +90,20 @@ class SummarizeConfig:
 def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
     """Summarize `cfg.input` and write the result; returns the `SummaryBatch`."""
     from summarist.data.texts import read_texts
+    from summarist.distributed import Ranks
     from summarist.inference.outputs import format_rows, guess_format, summary_rows
     from summarist.inference.summarizer import Summarizer
 
+    ranks = Ranks.start()
+    if ranks.world > 1 and (cfg.output is None or cfg.input == "-"):
+        raise ConfigError(
+            f"under a launcher ({ranks.world} ranks) summarize reads a file and writes a file",
+            "pass an input file (not -) and --output FILE",
+        )
     inputs = read_texts(cfg.input, cfg.text_column, cfg.encoding)
     summarizer = Summarizer.from_pretrained(
         cfg.model,
-        device=cfg.device,
+        device=cfg.device or ranks.gpu(),
         backend=cfg.backend,
         quantize=cfg.quantize,
         lang=cfg.lang,
@@ -95,6 +111,8 @@ def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
         batch_size=cfg.batch_size,
         long=cfg.long,
     )
+    if ranks.world > 1:
+        return _summarize_sharded(cfg, inputs, summarizer, ranks)
     with _progress(len(inputs.texts)) as advance:
         result = summarizer.summarize_detailed(inputs.texts, progress=advance, **cfg.generation)
     text = format_rows(summary_rows(inputs, result), guess_format(cfg.output, cfg.format))
@@ -109,6 +127,36 @@ def run_summarize(cfg: SummarizeConfig, stdout: TextIO | None = None) -> Any:
         result.per_second, summarizer.backend.name,
     )  # fmt: skip
     return result
+
+
+def _summarize_sharded(cfg: SummarizeConfig, inputs: Any, summarizer: Any, ranks: Any) -> Any:
+    """This rank's shards, then (main rank) the merged output; returns the rows."""
+    import time
+    from dataclasses import asdict, replace
+
+    from summarist.distributed import fingerprint, map_in_shards, remove_shards
+    from summarist.inference.outputs import format_rows, guess_format, summary_rows
+    from summarist.rundir import write_text_atomic
+
+    assert cfg.output is not None  # checked by run_summarize
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ("output", "format", "input")}
+    key = fingerprint(inputs.texts, inputs.ids, settings)
+    parts = cfg.output.parent / f".{cfg.output.name}.shards"
+    began = time.perf_counter()
+
+    def compute(start: int, end: int) -> list[dict[str, Any]]:
+        piece = replace(inputs, texts=inputs.texts[start:end], ids=inputs.ids[start:end])
+        result = summarizer.summarize_detailed(piece.texts, **cfg.generation)
+        return summary_rows(piece, result)
+
+    rows = map_in_shards(len(inputs.texts), compute, parts, key, ranks, cfg.shard_size)
+    if ranks.is_main:
+        write_text_atomic(cfg.output, format_rows(rows, guess_format(cfg.output, cfg.format)))
+        remove_shards(parts, ranks)
+        seconds = time.perf_counter() - began
+        log.info("%d summaries in %.1fs on %d ranks (%.2f/s)", len(rows), seconds, ranks.world,
+                 len(rows) / max(seconds, 1e-9))  # fmt: skip
+    return rows
 
 
 class _progress:

@@ -102,9 +102,12 @@ def _tiny_save_state(tmp_path: Path) -> SimpleNamespace:
         model=AutoModelForSeq2SeqLM.from_pretrained(path),
         tokenizer=AutoTokenizer.from_pretrained(path),
     )
+    from summarist.training.runtime import Runtime
+
     return SimpleNamespace(loaded=loaded, run_dir=tmp_path / "run", prefix="summarize: ",
                            cfg=SimpleNamespace(max_source_length=64),
-                           settings=GenerationSettings(max_new_tokens=16))  # fmt: skip
+                           settings=GenerationSettings(max_new_tokens=16),
+                           runtime=Runtime("cpu", "fp32", 1), trained=None)  # fmt: skip
 
 
 @pytest.mark.parametrize("cut", ["weights", "config"])

@@ -38,6 +38,7 @@ def generate_batched(
     prefix: str = "",
     max_source_length: int | None = None,
     device: Any = None,
+    synced_gpus: bool = False,
 ) -> tuple[list[str], list[int]]:
     """Summaries in input order and the number of generated tokens of each.
 
@@ -52,7 +53,7 @@ def generate_batched(
     from summarist.models.registry import source_limit
 
     was_training = model.training  # evaluation during training: hand the model back as found
-    backend = TorchBackend(model, tokenizer, device=device)
+    backend = TorchBackend(model, tokenizer, device=device, synced_gpus=synced_gpus)
     limit = max_source_length or source_limit(model, tokenizer)
     try:
         return run_batched(

@@ -115,6 +115,16 @@ def length_grouped_batches(
     return batches
 
 
+def rank_share(batch: Sequence[int], rank: int, world: int) -> list[int]:
+    """This rank's examples of a global batch: every `world`-th, starting at `rank`.
+
+    Length-grouped batches are sorted longest first, so taking turns gives every rank sources
+    of about the same lengths (a contiguous cut would give rank 0 the longest, and make the
+    others wait for it at each all-reduce). The shares of all ranks make the whole batch.
+    """
+    return list(batch[rank::world])
+
+
 def split_by_tokens(
     batch: Sequence[int], examples: Sequence[Example], max_tokens: int | None
 ) -> list[list[int]]:

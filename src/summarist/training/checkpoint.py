@@ -102,9 +102,18 @@ def load_checkpoint(run_dir: Path) -> dict[str, Any] | None:
 
 
 def restore(
-    state: dict[str, Any], model: Any, optimizer: Any, scheduler: Any, scaler: Any = None
+    state: dict[str, Any],
+    model: Any,
+    optimizer: Any,
+    scheduler: Any,
+    scaler: Any = None,
+    *,
+    rank: int = 0,
 ) -> Progress:
-    """Load every state the next step depends on; the RNG last, after anything that draws."""
+    """Load every state the next step depends on; the RNG last, after anything that draws.
+
+    Each rank of a multi-process run gets back its own RNG state (dropout, for one).
+    """
     try:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -116,8 +125,24 @@ def restore(
     scheduler.load_state_dict(state["scheduler"])
     if scaler is not None and "scaler" in state["extra"]:
         scaler.load_state_dict(state["extra"]["scaler"])
-    set_rng_state(state["rng"])
+    set_rng_state(state["extra"].get("rng_ranks", [state["rng"]])[rank])
     return Progress(**state["progress"])
+
+
+def check_world_size(state: dict[str, Any], world: int) -> None:
+    """Refuse to resume on another number of processes than the checkpoint was written by.
+
+    Raises:
+        CheckpointError: the batch shares and every rank's RNG state depend on the count.
+    """
+    saved = int(state["extra"].get("world_size", 1))
+    if saved != world:
+        how = "plain `summarist train`" if saved == 1 else f"`torchrun --nproc_per_node {saved}`"
+        raise CheckpointError(
+            f"{CHECKPOINT} was written by {saved} process(es), this run has {world}: each "
+            "rank's share of the batches and its RNG state depend on the count",
+            f"resume it with {how} (or the same launcher config)",
+        )
 
 
 def check_settings(saved: dict[str, Any], current: dict[str, Any]) -> None:

@@ -30,9 +30,14 @@ def save_model(s: Any) -> Path:
     model.generation_config = s.settings.to_hf(model.generation_config)
     from summarist.models.resolve import quiet_transformers
 
+    # FSDP and ZeRO-3 hold a slice of the weights per rank: gathering them is a collective.
+    sharded = s.runtime.sharded and s.trained is not None
+    state = {"state_dict": s.runtime.model_state(s.trained)} if sharded else {}
+    if not s.runtime.is_main:
+        return out
     # Into a temp folder swapped in whole: a resumed run saves again over its first model.
     with atomic_dir(out) as tmp, quiet_transformers():
-        model.save_pretrained(tmp)
+        model.save_pretrained(tmp, **state)
         tok.save_pretrained(tmp)
     return out
 
@@ -49,23 +54,28 @@ def final_evaluation(s: Any) -> dict[str, Any]:
 
     metrics_by_split: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
-    baseline = lead_baseline_name(s.train_split.texts)
-    constant = training_constant(s)
+    main = s.runtime.is_main
+    baseline = lead_baseline_name(s.train_split.texts) if main else None
+    constant = training_constant(s) if main else None
     for name, split in s.splits.items():
         if s.cfg.final_eval_samples:
             split = split.select(range(min(len(split), s.cfg.final_eval_samples)))
         log.info("final evaluation on %s (%d examples, %d beams)", name, len(split),
                  s.settings.num_beams)  # fmt: skip
-        preds, counts = generate(s, split.texts, s.settings)
+        preds, counts = generate(s, split.texts, s.settings)  # every rank decodes a shard
+        probe = run_swap_probe(s, split.texts, preds, s.settings)
+        if not main:
+            continue  # ROUGE once, on the main rank, which has every prediction
         capped = hit_cap(counts, s.settings.max_new_tokens)
         warn_if_capped(capped, s.settings.max_new_tokens, where=f"final evaluation ({name})")
         metrics, split_rows = score_with_baselines(
             preds, split, ScoringConfig(lang=s.cfg.lang), [baseline],
-            hit_cap=capped, new_tokens=counts, constant=constant,
-            swap_probe=run_swap_probe(s, split.texts, preds, s.settings),
+            hit_cap=capped, new_tokens=counts, constant=constant, swap_probe=probe,
         )  # fmt: skip
         metrics_by_split[name] = metrics
         rows.extend(split_rows)
+    if not main:
+        return metrics_by_split
     config = read_yaml(s.run_dir / "config.yaml")
     write_run(
         s.run_dir, kind="train", name=Path(s.run_dir).name, config=config,
@@ -75,13 +85,31 @@ def final_evaluation(s: Any) -> dict[str, Any]:
 
 
 def generate(s: Any, texts: list[str], settings: Any) -> tuple[list[str], list[int]]:
+    """Every rank decodes its contiguous shard of `texts`; all get every output, in order.
+
+    Shards differ in size by at most one and are gathered by rank, so nothing is padded and
+    nothing comes back twice. Under ZeRO-3 and FSDP every rank must run as many generate calls
+    as the others, so short shards are topped up with a copy of their last text, dropped after.
+    """
+    from summarist.distributed import shard_bounds
     from summarist.inference.batching import generate_batched
 
-    return generate_batched(
-        s.loaded.model, s.loaded.tokenizer, texts, settings,
+    rt = s.runtime
+    start, end = shard_bounds(len(texts), rt.rank, rt.world)
+    mine = list(texts[start:end])
+    if rt.synced_generate:  # ranks generate in lock step: equal shards
+        longest = -(-len(texts) // rt.world)
+        mine += (mine or list(texts[:1]))[-1:] * (longest - len(mine))
+    preds, counts = generate_batched(
+        s.loaded.model, s.loaded.tokenizer, mine, settings,
         batch_size=s.cfg.eval_batch_size, prefix=s.prefix,
-        max_source_length=s.cfg.max_source_length, device=s.runtime.device,
+        max_source_length=s.cfg.max_source_length, device=rt.device,
+        synced_gpus=rt.synced_generate,
     )  # fmt: skip
+    if rt.world == 1:
+        return preds, counts
+    pairs = rt.gather(list(zip(preds[: end - start], counts[: end - start], strict=True)))
+    return [p for p, _ in pairs], [c for _, c in pairs]
 
 
 def run_swap_probe(s: Any, texts: list[str], preds: list[str], settings: Any) -> dict[str, Any]:

@@ -4,6 +4,12 @@ setup() → fit() → finish(): setup loads data and model and tokenizes once; f
 PyTorch loop (length-grouped dynamic batches, gradient accumulation, greedy evaluation on a
 few validation examples, atomic checkpoints that resume exactly); finish saves the model with
 its generation config, runs the beam-search evaluation once per split, and writes the card.
+
+Under a launcher (`torchrun`, `accelerate launch`) every rank runs this same code: each step's
+global batch is cut into one share per rank, the loss is weighted by the global label-token
+count (so N ranks x batch B make the update one process makes with batch N x B), stop
+decisions are agreed, evaluation decodes a shard per rank, and only the main rank writes.
+All of it goes through `Runtime` (training/runtime.py); one process is the N=1 case.
 """
 
 from __future__ import annotations
@@ -68,6 +74,8 @@ class Setup:
     splits: dict[str, Split] = field(default_factory=dict)
     constant: Any = None
     """The constant baseline, chosen once from the training split (`final.training_constant`)."""
+    trained: Any = None
+    """The model as the runtime wrapped it for training (DDP, FSDP, DeepSpeed), set by fit."""
 
 
 def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
@@ -78,8 +86,11 @@ def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
     """
     run_dir = Path(cfg.output_dir)
     _check_run_dir(run_dir, resume)
-    remove_temp_files(run_dir)  # debris of a write cut by kill -9; we are its only writer
-    s = setup(cfg, run_dir)
+    runtime = Runtime.create(cfg.precision, cfg.threads)
+    runtime.barrier()  # every rank has looked before the main one writes
+    if runtime.is_main:
+        remove_temp_files(run_dir)  # debris of a write cut by kill -9; we are its only writer
+    s = setup(cfg, run_dir, runtime)
     fit(s, resume=resume)
     return finish(s)
 
@@ -161,15 +172,17 @@ def _check_run_dir(run_dir: Path, resume: bool) -> None:
 # ---------------------------------------------------------------------------------- setup
 
 
-def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
+def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Setup:
     from summarist.data.loading import load_corpus
     from summarist.models.dropout import set_dropout
     from summarist.models.loading import add_tokens, load_for_training, speaker_tags
     from summarist.models.registry import check_source_length
     from summarist.training.batches import tokenize_pairs
 
-    _seed_everything(cfg.seed)
-    corpus = load_corpus(cfg.data)
+    runtime = runtime or Runtime.create(cfg.precision, cfg.threads)
+    _seed_everything(cfg.seed)  # the same on every rank: new layers start identical
+    with runtime.main_process_first():  # one rank fills a dataset cache, the others read it
+        corpus = load_corpus(cfg.data)
     train_split = corpus.split("train")
     eval_split = _optional_split(corpus, "validation")
     loaded = load_for_training(cfg.model, lang=cfg.lang)
@@ -178,7 +191,7 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
     cfg.max_source_length = check_source_length(
         cfg.max_source_length, loaded.model.config, loaded.family
     )
-    runtime = Runtime.create(cfg.precision, loaded.family, cfg.threads)
+    runtime.check(loaded.family)
     if cfg.learning_rate is None:
         cfg.learning_rate = loaded.family.learning_rate
     added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
@@ -195,7 +208,7 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
     # Labels end with EOS, which generation does not count as a new token.
     settings = cfg.resolve_generation(default_max_new_tokens([len(e.labels) for e in examples]))
     loaded.model.generation_config = settings.to_hf(loaded.model.generation_config)
-    micro_per_epoch = math.ceil(len(examples) / cfg.batch_size)
+    micro_per_epoch = math.ceil(len(examples) / (cfg.batch_size * runtime.world))
     steps_per_epoch = max(1, math.ceil(micro_per_epoch / cfg.grad_accum))
     total = cfg.max_steps or max(1, math.ceil(cfg.epochs * steps_per_epoch))
     eval_every = cfg.eval_every if cfg.eval_every is not None else max(1, total // 5)
@@ -212,7 +225,8 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
         )
     s = Setup(cfg, run_dir, loaded, runtime, train_split, eval_split, examples, settings, prefix,
               total, eval_every, save_every, added, splits)  # fmt: skip
-    _write_config(s)
+    if runtime.is_main:
+        _write_config(s)
     log.info(
         "%d training examples, %d steps (%d per epoch), max_new_tokens=%d",
         len(examples), total, steps_per_epoch, settings.max_new_tokens,
@@ -263,6 +277,9 @@ def _write_config(s: Setup) -> None:
         "precision": s.runtime.precision,
         "threads": s.runtime.threads,
         "device": str(s.runtime.device),
+        **s.runtime.describe(),
+        "per_rank_batch": s.cfg.batch_size,
+        "global_batch": s.cfg.batch_size * s.runtime.world * s.cfg.grad_accum,
         "added_tokens": s.added_tokens,
         "train_examples": len(s.examples),
     }
@@ -313,48 +330,56 @@ def build_scheduler(optimizer: Any, total_steps: int, warmup_ratio: float) -> An
 
 
 def fit(s: Setup, *, resume: bool = False) -> Progress:
-    import torch
-
     from summarist.training import checkpoint as ckpt
     from summarist.training.batches import Seq2SeqCollator, length_grouped_batches
     from summarist.training.callbacks import ProgressBar, Trackers, TrainLog
 
-    cfg, model, runtime = s.cfg, s.loaded.model, s.runtime
-    model.to(runtime.device)
-    optimizer = build_optimizer(model, cfg)
+    cfg, runtime = s.cfg, s.runtime
+    main = runtime.is_main
+    optimizer = build_optimizer(s.loaded.model, cfg)
+    model, optimizer = runtime.prepare(s.loaded.model, optimizer, cfg.batch_size)
+    s.trained = model
     scheduler = build_scheduler(optimizer, s.total_steps, cfg.warmup_ratio)
-    scaler = torch.amp.GradScaler(enabled=runtime.precision == "fp16")
     progress, train_log = Progress(), TrainLog(s.run_dir)
     state = ckpt.load_checkpoint(s.run_dir) if resume else None
     if state is not None:
+        ckpt.check_world_size(state, runtime.world)
         if "settings" in state["extra"]:  # checkpoints before 0.x have none to compare
             ckpt.check_settings(state["extra"]["settings"], _trajectory_settings(s))
-        progress = ckpt.restore(state, model, optimizer, scheduler, scaler)
+        progress = ckpt.restore(state, s.loaded.model, optimizer, scheduler, runtime.scaler,
+                                rank=runtime.rank)  # fmt: skip
         log.info("resuming from step %d of %d", progress.step, s.total_steps)
-    train_log.truncate_after(progress.step)
+    elif runtime.world > 1:
+        # Dropout differs per rank (same seed everywhere made every rank draw the same masks).
+        import torch
+
+        torch.manual_seed(cfg.seed + 1_000 * runtime.rank)
+    if main:
+        train_log.truncate_after(progress.step)
     if progress.step >= s.total_steps:
         return progress
     collate = Seq2SeqCollator(s.loaded.tokenizer.pad_token_id)
     lengths = [len(e.input_ids) for e in s.examples]
-    trackers = Trackers(cfg.report_to, s.run_dir, cfg.to_dict())
+    trackers = Trackers(cfg.report_to if main else [], s.run_dir, cfg.to_dict())
     eval_subset = _eval_subset(s)
+    global_batch = cfg.batch_size * runtime.world
     model.train()
     window: list[float] = []
     window_tokens, window_start = 0, time.perf_counter()
     session_start, seconds_before = time.perf_counter(), progress.train_seconds
     cpu_start, cpu_before = time.process_time(), progress.cpu_seconds
     try:
-        with ProgressBar(s.total_steps, progress.step) as bar:
+        with ProgressBar(s.total_steps, progress.step, enabled=main) as bar:
             while progress.step < s.total_steps:
                 batches = length_grouped_batches(
-                    lengths, cfg.batch_size, seed=cfg.seed, epoch=progress.epoch,
+                    lengths, global_batch, seed=cfg.seed, epoch=progress.epoch,
                     group_by_length=cfg.group_by_length,
                 )  # fmt: skip
                 while progress.batch_in_epoch < len(batches) and progress.step < s.total_steps:
                     micro = batches[
                         progress.batch_in_epoch : progress.batch_in_epoch + cfg.grad_accum
                     ]
-                    loss, tokens = _train_step(s, micro, collate, optimizer, scaler)
+                    loss, tokens = _train_step(s, model, micro, collate, optimizer)
                     scheduler.step()
                     progress.step += 1
                     progress.batch_in_epoch += len(micro)
@@ -365,7 +390,9 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
                     progress.train_seconds = seconds_before + now - session_start
                     progress.cpu_seconds = cpu_before + time.process_time() - cpu_start
                     bar.update(progress.step, loss=loss)
-                    if progress.step % cfg.log_every == 0 or progress.step == s.total_steps:
+                    if main and (
+                        progress.step % cfg.log_every == 0 or progress.step == s.total_steps
+                    ):
                         row = {
                             "step": progress.step,
                             "epoch": round(progress.epoch + progress.batch_in_epoch / len(batches), 4),
@@ -378,6 +405,7 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
                         train_log.write(row)
                         trackers.log(progress.step, {"train/loss": row["loss"],
                                                      "train/learning_rate": row["learning_rate"]})  # fmt: skip
+                    if progress.step % cfg.log_every == 0 or progress.step == s.total_steps:
                         window, window_tokens, window_start = [], 0, time.perf_counter()
                     evaluated = (
                         s.eval_every
@@ -385,23 +413,21 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
                         and (progress.step % s.eval_every == 0 or progress.step == s.total_steps)
                     )
                     if evaluated:
-                        scores = evaluate_greedy(s, eval_subset)
-                        epoch = progress.epoch + progress.batch_in_epoch / len(batches)
-                        train_log.write(
-                            {"step": progress.step, "epoch": round(epoch, 4), "eval": scores}
-                        )
-                        trackers.log(progress.step, {f"eval/{k}": v for k, v in scores.items()})
-                        bar.update(progress.step, rouge=scores["rougeL"])
+                        scores = evaluate_greedy(s, eval_subset)  # every rank decodes a shard
+                        if main:
+                            epoch = progress.epoch + progress.batch_in_epoch / len(batches)
+                            train_log.write(
+                                {"step": progress.step, "epoch": round(epoch, 4), "eval": scores}
+                            )
+                            trackers.log(progress.step, {f"eval/{k}": v for k, v in scores.items()})
+                            bar.update(progress.step, rouge=scores["rougeL"])
                         model.train()
-                    budget = _out_of_budget(cfg, progress)
+                    budget = _agreed_budget(s, progress)
                     if budget:
                         log.warning("stopping at step %d: %s reached", progress.step, budget)
                         s.total_steps = progress.step
                     if progress.step % s.save_every == 0 and progress.step < s.total_steps:
-                        extra = {"scaler": scaler.state_dict(), "settings": _trajectory_settings(s)}
-                        ckpt.save_checkpoint(
-                            s.run_dir, model, optimizer, scheduler, progress, extra
-                        )
+                        _save_checkpoint(s, model, optimizer, scheduler, progress)
                     _debug_kill(progress.step)
                 if progress.batch_in_epoch >= len(batches):
                     progress.epoch += 1
@@ -415,6 +441,24 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
     finally:
         trackers.close()
     return progress
+
+
+def _save_checkpoint(
+    s: Setup, model: Any, optimizer: Any, scheduler: Any, progress: Progress
+) -> None:
+    """Every rank's RNG state, the rest from the main rank (DDP replicas are identical)."""
+    from summarist.training import checkpoint as ckpt
+
+    if s.runtime.sharded:
+        log.warning("no checkpoint under %s yet: a killed run restarts from step 0",
+                    s.runtime.strategy)  # fmt: skip
+        return
+    rng_ranks = s.runtime.gather([ckpt.rng_state()])
+    if not s.runtime.is_main:
+        return
+    extra = {"scaler": s.runtime.scaler_state(), "settings": _trajectory_settings(s),
+             "world_size": s.runtime.world, "rng_ranks": rng_ranks}  # fmt: skip
+    ckpt.save_checkpoint(s.run_dir, s.loaded.model, optimizer, scheduler, progress, extra)
 
 
 # Settings that change nothing before the step a run resumes at: where and how fast it runs,
@@ -445,40 +489,60 @@ def _out_of_budget(cfg: TrainConfig, progress: Progress) -> str | None:
     return None
 
 
+def _agreed_budget(s: Setup, progress: Progress) -> str | None:
+    """The budget reached, when any rank reached it: ranks' clocks differ, and a rank that
+    stopped alone would leave the others waiting in the next step's all-reduce."""
+    budget = _out_of_budget(s.cfg, progress)
+    if s.runtime.world == 1 or (s.cfg.max_minutes is None and s.cfg.max_cpu_minutes is None):
+        return budget
+    if s.runtime.any(budget is not None):
+        return budget or "another rank's time budget"
+    return None
+
+
 def _train_step(
-    s: Setup, micro: list[list[int]], collate: Any, optimizer: Any, scaler: Any
+    s: Setup, model: Any, micro: list[list[int]], collate: Any, optimizer: Any
 ) -> tuple[float, int]:
-    """One optimizer step over `micro` batches; loss weighted by each batch's label tokens."""
-    import torch
+    """One optimizer step over this rank's share of `micro` (global batches).
 
-    from summarist.training.batches import split_by_tokens
+    The loss is weighted by each piece's label tokens over the step's label tokens on ALL
+    ranks; DDP averages gradients over ranks, so each rank scales by the world size to make the
+    average the sum. Gradients are all-reduced once, at the step's last backward.
+    """
+    from summarist.training.batches import rank_share, split_by_tokens
 
-    model, runtime = s.loaded.model, s.runtime
+    runtime, world = s.runtime, s.runtime.world
     budget = s.cfg.max_batch_tokens
-    pieces = [piece for b in micro for piece in split_by_tokens(b, s.examples, budget)]
+    mine = [rank_share(b, runtime.rank, world) for b in micro]
+    pieces = [piece for b in mine if b for piece in split_by_tokens(b, s.examples, budget)]
+    weighted = bool(pieces)
+    if not weighted:  # the epoch's last batch left nothing for this rank: a forward that
+        pieces = [[micro[-1][0]]]  # counts zero keeps it in step with the gradient all-reduce
     batches = [collate([s.examples[i] for i in b]) for b in pieces]
-    label_tokens = [int((b["labels"] != -100).sum()) for b in batches]
-    total_labels = sum(label_tokens)
-    real_tokens = total_labels + sum(int(b["attention_mask"].sum()) for b in batches)
+    label_tokens = [int((b["labels"] != -100).sum()) * weighted for b in batches]
+    real_tokens = sum(label_tokens) + weighted * sum(
+        int(b["attention_mask"].sum()) for b in batches
+    )
+    total_labels = runtime.sum([sum(label_tokens)])[0]
     loss_sum = 0.0
-    for batch, n in zip(batches, label_tokens, strict=True):
-        with runtime.autocast(), warnings.catch_warnings():
-            # EncoderDecoderModel warns on every call with labels about a v4.12 change.
-            warnings.filterwarnings("ignore", "Version v4.12.0", FutureWarning)
-            out = model(**runtime.to_device(batch))
-        loss = out.loss * (n / total_labels)  # token-weighted mean over the whole step
-        if not torch.isfinite(loss):
-            _diverged(s, "loss", float(out.loss.detach()))
-        scaler.scale(loss).backward()
-        loss_sum += float(loss.detach())
-    scaler.unscale_(optimizer)
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), s.cfg.max_grad_norm)
-    if not torch.isfinite(norm) and not scaler.is_enabled():
-        _diverged(s, "gradient norm", float(norm))
-    scaler.step(optimizer)
-    scaler.update()
-    optimizer.zero_grad(set_to_none=True)
-    return loss_sum, real_tokens
+    for k, (batch, n) in enumerate(zip(batches, label_tokens, strict=True)):
+        with runtime.accumulating(model, last=k == len(batches) - 1):
+            with runtime.autocast(), warnings.catch_warnings():
+                # EncoderDecoderModel warns on every call with labels about a v4.12 change.
+                warnings.filterwarnings("ignore", "Version v4.12.0", FutureWarning)
+                out = model(**runtime.to_device(batch))
+            loss = out.loss * (n * world / total_labels)  # token-weighted mean over the step
+            runtime.backward(loss)
+        # n == 0 (the stand-in forward) must not turn a NaN into the reported loss
+        loss_sum += float(out.loss.detach()) * n / total_labels if n else 0.0
+    loss_sum, real_tokens = runtime.sum([loss_sum, real_tokens])
+    if not math.isfinite(loss_sum):  # the same sum on every rank: all stop together
+        _diverged(s, "loss", loss_sum)
+    norm = runtime.clip(model, optimizer, s.cfg.max_grad_norm)
+    if norm is not None and not math.isfinite(norm) and runtime.scaler is None:
+        _diverged(s, "gradient norm", norm)
+    runtime.step(optimizer)
+    return loss_sum, int(real_tokens)
 
 
 def _diverged(s: Setup, what: str, value: float) -> None:
@@ -524,13 +588,15 @@ def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
     from summarist.training.final import generate, run_swap_probe, training_constant
 
     settings = s.settings.for_eval()
-    preds, counts = generate(s, split.texts, settings)
+    preds, counts = generate(s, split.texts, settings)  # sharded over ranks, gathered in order
+    probe = run_swap_probe(s, split.texts, preds, settings)
+    if not s.runtime.is_main:
+        return {}  # ROUGE once, on the main rank
     capped = hit_cap(counts, settings.max_new_tokens)
     share = warn_if_capped(capped, settings.max_new_tokens, where="evaluation during training")
     metrics, _ = score_with_baselines(
         preds, split, ScoringConfig(lang=s.cfg.lang, bootstrap=0), hit_cap=capped,
-        constant=training_constant(s),
-        swap_probe=run_swap_probe(s, split.texts, preds, settings),
+        constant=training_constant(s), swap_probe=probe,
     )  # fmt: skip
     scores = {k: round(v["fmeasure"]["mid"], 3) for k, v in metrics["rouge"].items()}
     scores["constant_rouge1"] = round(
@@ -551,13 +617,15 @@ def finish(s: Setup) -> Path:
 
     model_dir = save_model(s)
     metrics = final_evaluation(s)
-    write_card(s, metrics)
-    if not s.cfg.keep_checkpoint:
-        (s.run_dir / CHECKPOINT).unlink(missing_ok=True)
-    if s.cfg.report:
-        maybe_write_report(s.run_dir)  # a report never fails a finished run
-    if s.cfg.push_to_hub:
-        _push(model_dir, s.cfg.push_to_hub)
+    if s.runtime.is_main:
+        write_card(s, metrics)
+        if not s.cfg.keep_checkpoint:
+            (s.run_dir / CHECKPOINT).unlink(missing_ok=True)
+        if s.cfg.report:
+            maybe_write_report(s.run_dir)  # a report never fails a finished run
+        if s.cfg.push_to_hub:
+            _push(model_dir, s.cfg.push_to_hub)
+    s.runtime.barrier()  # no rank exits (and no launcher reports success) before the card
     return s.run_dir
 
 

@@ -24,10 +24,15 @@ class TorchBackend:
 
     name = "torch"
 
-    def __init__(self, model: Any, tokenizer: Any, device: Any = None) -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, device: Any = None, *, synced_gpus: bool = False
+    ) -> None:
         import torch
 
         self.model = model.eval()
+        # DeepSpeed ZeRO-3: every rank keeps stepping until all are done (weights are gathered
+        # layer by layer from all ranks at each forward).
+        self.synced_gpus = synced_gpus
         self.device = torch.device(device) if device is not None else _model_device(model)
         if device is not None:
             self.model.to(self.device)
@@ -54,7 +59,7 @@ class TorchBackend:
         for row, ids in enumerate(batch):  # right padding: the encoder side
             input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
             attention_mask[row, : len(ids)] = 1
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"synced_gpus": True} if self.synced_gpus else {}
         if settings.num_beams > 1 and self.model.config.is_encoder_decoder:
             extra["past_key_values"] = beam_cache()
         with torch.inference_mode():
