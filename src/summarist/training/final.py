@@ -14,10 +14,15 @@ log = logging.getLogger(__name__)
 def save_model(s: Any) -> Path:
     """Weights (safetensors) + tokenizer + generation_config.json, loadable by plain transformers.
 
+    A LoRA run first saves its adapter to adapter/ and merges it (`training.lora`).
+
     The input prefix and length limits go to `config.task_specific_params["summarization"]`
     (where T5 keeps its prefix), so `Summarizer.from_pretrained` applies them with no summarist
     config at hand.
     """
+    from summarist.training.lora import save_adapter_and_merge
+
+    save_adapter_and_merge(s)  # LoRA: adapter/ first, then model/ holds the merged weights
     model, tok = s.loaded.model, s.loaded.tokenizer
     out = s.run_dir / MODEL_DIR
     model.config.task_specific_params = {

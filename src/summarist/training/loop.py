@@ -68,6 +68,10 @@ class Setup:
     splits: dict[str, Split] = field(default_factory=dict)
     constant: Any = None
     """The constant baseline, chosen once from the training split (`final.training_constant`)."""
+    lora: Any = None
+    """What `--lora` adapts (`models.lora.LoraSummary`), None for full fine-tuning."""
+    memory: Any = None
+    """The pre-load estimate of peak training memory (`training.memory.MemoryPlan`)."""
 
 
 def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
@@ -166,19 +170,23 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
     from summarist.models.loading import add_tokens, load_for_training, speaker_tags
     from summarist.models.registry import check_source_length
     from summarist.training.batches import tokenize_pairs
+    from summarist.training.lora import prepare_model
+    from summarist.training.memory import check_memory
 
     _seed_everything(cfg.seed)
     corpus = load_corpus(cfg.data)
     train_split = corpus.split("train")
     eval_split = _optional_split(corpus, "validation")
+    memory = check_memory(cfg, train_split)  # before any weight is read: fits, or says why not
     loaded = load_for_training(cfg.model, lang=cfg.lang)
     cfg.max_source_length = check_source_length(
         cfg.max_source_length, loaded.model.config, loaded.family
     )
+    added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
+    lora = prepare_model(loaded, cfg, added)  # --lora, --gradient-checkpointing
     runtime = Runtime.create(cfg.precision, loaded.family, cfg.threads)
     if cfg.learning_rate is None:
         cfg.learning_rate = loaded.family.learning_rate
-    added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
     prefix = cfg.prefix if cfg.prefix is not None else loaded.family.prefix
     examples = tokenize_pairs(
         loaded.tokenizer,
@@ -208,7 +216,7 @@ def setup(cfg: TrainConfig, run_dir: Path) -> Setup:
             " or ".join(cfg.eval_splits),
         )
     s = Setup(cfg, run_dir, loaded, runtime, train_split, eval_split, examples, settings, prefix,
-              total, eval_every, save_every, added, splits)  # fmt: skip
+              total, eval_every, save_every, added, splits, lora=lora, memory=memory)  # fmt: skip
     _write_config(s)
     log.info(
         "%d training examples, %d steps (%d per epoch), max_new_tokens=%d",
@@ -262,6 +270,8 @@ def _write_config(s: Setup) -> None:
         "device": str(s.runtime.device),
         "added_tokens": s.added_tokens,
         "train_examples": len(s.examples),
+        "lora": s.lora.to_dict() if s.lora else None,
+        "memory_estimate": s.memory.to_dict() if s.memory else None,
     }
     write_yaml(s.run_dir / CONFIG, out)
 
