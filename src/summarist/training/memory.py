@@ -104,13 +104,9 @@ def check_memory(cfg: Any, train_split: Any) -> MemoryPlan | None:
     batch = largest_piece(skeleton, cfg, train_split)
     precision, device, available, baseline = device_budget(cfg, skeleton.family)
     plan = estimate(shape, batch, cfg, precision, baseline, available, device)
-    log.info(
-        "memory estimate: %.2f GB at the peak (weights %.2f, gradients %.2f, optimizer %.2f, "
-        "activations %.2f, logits %.2f, process %.2f) of %s GB on %s",
-        plan.total / GB, plan.weights / GB, plan.gradients / GB, plan.optimizer / GB,
-        plan.activations / GB, plan.logits / GB, plan.baseline / GB,
-        f"{available / GB:.1f}" if available else "?", device,
-    )  # fmt: skip
+    log.info("peak memory estimate %.1f GB of %s", plan.total / GB,
+             f"{available / GB:.1f} GB" if available else "?")  # fmt: skip
+    log.debug("memory plan: %s", plan.to_dict())
     if not plan.fits:
         raise ConfigError(too_big(plan, skeleton, batch, cfg, precision))
     return plan
@@ -261,8 +257,9 @@ def too_big(plan: MemoryPlan, skeleton: Any, batch: tuple[int, int, int], cfg: A
     if precision == "fp32":
         lever("--precision bf16", precision="bf16")
     if len(levers) > 1:
-        lever("all of these", "bf16", lora=True, gradient_checkpointing=True,
-              batch_size=max(1, cfg.batch_size // 4))  # fmt: skip
+        small = max(1, cfg.batch_size // 4)
+        lever("all of these together", "bf16", lora=True, gradient_checkpointing=True,
+              batch_size=small, grad_accum=cfg.grad_accum * cfg.batch_size // small)  # fmt: skip
     return (
         f"training needs about {plan.total / GB:.1f} GB at its peak but {plan.device} has "
         f"{plan.available / GB:.1f} GB: {short:.1f} GB short (weights {plan.weights / GB:.1f}, "
