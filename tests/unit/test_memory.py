@@ -39,18 +39,20 @@ def test_model_states_follow_the_trainable_parameters() -> None:
     lora = _plan(replace(LARGE, trainable=2_000_000), lora=True)
     assert lora.weights == full.weights  # the frozen base is still there
     assert lora.gradients + lora.optimizer == 12 * 2_000_000
-    assert lora.activations < full.activations  # frozen layers keep no input for dW
+    # Measured: LoRA keeps more activations (peft's dropout copies), not fewer.
+    assert lora.activations > full.activations
 
 
 def test_each_lever_lowers_the_peak() -> None:
     full = _plan()
     assert _plan(gradient_checkpointing=True).activations < full.activations / 3
     assert _plan(precision="bf16").activations < full.activations
+    assert _plan(precision="bf16").weights > full.weights  # autocast's bf16 weight copies
     assert _plan(batch=(2, 512, 128)).activations == pytest.approx(full.activations / 4)
     assert _plan(batch=(8, 256, 128)).total < full.total
     assert full.total == pytest.approx(
         full.weights + full.gradients + full.optimizer + full.activations + full.logits
-        + full.baseline
+        + full.baseline + full.overhead
     )  # fmt: skip
 
 
