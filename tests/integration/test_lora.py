@@ -9,7 +9,7 @@ import pytest
 
 from summarist.rundir import read_jsonl, read_yaml
 from summarist.training.loop import train
-from tests.integration.test_train import config
+from tests.integration.test_train import config, model_name
 
 ADAPTER_MARKERS = ("lora_", "modules_to_save", "trainable_tokens")
 LORA = {"lora": True, "precision": "fp32", "num_beams": 1, "eval_splits": ["validation"]}
@@ -179,3 +179,51 @@ def test_bert2bert_lora_refuses_added_speaker_tokens_saying_why(
         train(config(lora_runs["data"], tmp_path / "run", "bert2bert", **LORA))
     assert "output head shares the decoder's embedding" in str(err.value)
     assert not (tmp_path / "run").exists()
+
+
+def test_summarize_cli_takes_the_adapter_directory(
+    lora_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    from tests.integration.test_bad_inputs import run_cli
+
+    texts = _texts(lora_runs["data"])[:3]
+    (tmp_path / "in.txt").write_text("\n".join(texts), encoding="utf-8")
+    outs = {}
+    for name, model in (("adapter", lora_runs["bart"] / "adapter"), ("run", lora_runs["bart"])):
+        code, _, err = run_cli(["summarize", "--model", str(model), str(tmp_path / "in.txt"),
+                                "-o", str(tmp_path / f"{name}.jsonl")])  # fmt: skip
+        assert code == 0, err
+        outs[name] = [r["summary"] for r in read_jsonl(tmp_path / f"{name}.jsonl")]
+    assert outs["adapter"] == outs["run"] and len(outs["run"]) == 1
+
+
+@pytest.mark.parametrize("lora", [False, True])
+def test_gradient_checkpointing_changes_memory_not_the_losses(
+    lora: bool, lora_runs: dict[str, Path], tmp_path: Path
+) -> None:
+    kw = {**LORA, "lora": lora, "max_steps": 3, "eval_every": 0, "eval_splits": []}
+    losses = {}
+    for checkpointing in (False, True):
+        run = train(config(lora_runs["data"], tmp_path / str(checkpointing), "bart", **kw,
+                           gradient_checkpointing=checkpointing))  # fmt: skip
+        losses[checkpointing] = [r["loss"] for r in read_jsonl(run / "train_log.jsonl")
+                                 if "loss" in r]  # fmt: skip
+        assert read_yaml(run / "config.yaml")["gradient_checkpointing"] is checkpointing
+    assert losses[True] == pytest.approx(losses[False], rel=1e-4)
+    assert len(losses[True]) == 3
+
+
+def test_prepare_model_turns_checkpointing_on_under_lora_too() -> None:
+    from summarist.config.data import DataConfig
+    from summarist.config.train import TrainConfig
+    from summarist.models.loading import load_for_training
+    from summarist.training.lora import prepare_model
+
+    loaded = load_for_training(model_name("bart"))
+    cfg = TrainConfig(data=DataConfig(["unused"]), model=model_name("bart"), lora=True,
+                      gradient_checkpointing=True)  # fmt: skip
+    summary = prepare_model(loaded, cfg, [])
+    assert loaded.model.is_gradient_checkpointing and not loaded.model.config.use_cache
+    assert summary is not None and loaded.family.learning_rate == 1e-3  # LoRA's default rate
+    frozen = [n for n, p in loaded.model.named_parameters() if not p.requires_grad]
+    assert frozen and all("lora_" not in n for n in frozen)
