@@ -122,7 +122,7 @@ class TrainConfig:
     q,v; BART, PEGASUS, mBART q_proj,v_proj; BERT2BERT query,value)."""
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass instead of keeping them (less memory,
-    ~30% slower steps)."""
+    slower steps)."""
     memory_budget_gb: float | None = None
     """Memory to plan training against, in GB (default: the GPU's free memory, or the free
     RAM on CPU); 0 skips the check."""
