@@ -35,9 +35,22 @@ def _greedy_and_logits(model: object, tokenizer: object, texts: list[str]) -> tu
     return out.tolist(), logits
 
 
+class Runs(dict):
+    """Finished LoRA runs by family, trained on first use (4 steps, checkpoint kept)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(data=root / "data")
+        self.root = root
+
+    def __missing__(self, kind: str) -> Path:
+        self[kind] = train(config(self.root / "data", self.root / kind, kind, **LORA,
+                                  **_tokens(kind), keep_checkpoint=True, save_every=2,
+                                  eval_every=0, learning_rate=1e-2))  # fmt: skip
+        return self[kind]
+
+
 @pytest.fixture(scope="module")
-def lora_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One finished LoRA run per family (4 steps, checkpoint kept), shared by the tests."""
+def lora_runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     from tests.conftest import write_jsonl
 
     root = tmp_path_factory.mktemp("lora")
@@ -48,17 +61,17 @@ def lora_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
              "summary": f"#Person2# got {things[i % 6]} for case {i}."} for i in range(40)]  # fmt: skip
     write_jsonl(root / "data" / "train.jsonl", rows[:32])
     write_jsonl(root / "data" / "validation.jsonl", rows[32:])
-    runs = {"data": root / "data"}
-    for kind in ("t5", "bart", "pegasus", "bert2bert"):
-        runs[kind] = train(config(root / "data", root / kind, kind, **LORA, **_tokens(kind),
-                                  keep_checkpoint=True, save_every=2, eval_every=0,
-                                  learning_rate=1e-2))  # fmt: skip
-    return runs
+    return Runs(root)
 
 
-@pytest.mark.parametrize("kind", ["t5", "bart", "pegasus", "bert2bert"])
+# BART (the fastest tiny model) in the quick set; the other families in the slow set.
+ALL = ["bart", *(pytest.param(k, marks=pytest.mark.slow) for k in ("t5", "pegasus", "bert2bert"))]
+CONVERTIBLE = ["bart", *(pytest.param(k, marks=pytest.mark.slow) for k in ("t5", "pegasus"))]
+
+
+@pytest.mark.parametrize("kind", ALL)
 def test_lora_run_holds_a_small_adapter_and_a_plain_merged_model(
-    kind: str, lora_runs: dict[str, Path]
+    kind: str, lora_runs: Runs
 ) -> None:
     import torch
     from safetensors.torch import load_file
@@ -97,10 +110,8 @@ def test_lora_run_holds_a_small_adapter_and_a_plain_merged_model(
     assert sum(t.numel() for t in state.values()) < lora["total_params"] / 2
 
 
-@pytest.mark.parametrize("kind", ["t5", "bart", "pegasus", "bert2bert"])
-def test_merged_and_unmerged_give_the_same_greedy_output(
-    kind: str, lora_runs: dict[str, Path]
-) -> None:
+@pytest.mark.parametrize("kind", ALL)
+def test_merged_and_unmerged_give_the_same_greedy_output(kind: str, lora_runs: Runs) -> None:
     import torch
 
     from summarist.inference.summarizer import Summarizer
@@ -124,9 +135,9 @@ def test_merged_and_unmerged_give_the_same_greedy_output(
     assert from_adapter == Summarizer.from_pretrained(str(run)).summarize(texts)
 
 
-@pytest.mark.parametrize("kind", ["t5", "bart", "pegasus"])
+@pytest.mark.parametrize("kind", CONVERTIBLE)
 def test_merged_model_converts_to_ctranslate2_with_the_same_greedy_output(
-    kind: str, lora_runs: dict[str, Path], tmp_path: Path
+    kind: str, lora_runs: Runs, tmp_path: Path
 ) -> None:
     pytest.importorskip("ctranslate2")
     from summarist.inference.backends.ctranslate2_backend import export_model
@@ -143,9 +154,9 @@ def test_merged_model_converts_to_ctranslate2_with_the_same_greedy_output(
     assert all(torch_out)
 
 
-@pytest.mark.parametrize("kind", ["t5", "bert2bert"])
+@pytest.mark.parametrize("kind", ["bart", pytest.param("bert2bert", marks=pytest.mark.slow)])
 def test_lora_resume_after_interrupt_ends_as_the_uninterrupted_run(
-    kind: str, lora_runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, lora_runs: Runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ctrl-C after step 3 (checkpoint at 2), resume: same losses, same merged weights."""
     from summarist.training import loop
@@ -171,7 +182,7 @@ def test_lora_resume_after_interrupt_ends_as_the_uninterrupted_run(
 
 
 def test_bert2bert_lora_refuses_added_speaker_tokens_saying_why(
-    lora_runs: dict[str, Path], tmp_path: Path
+    lora_runs: Runs, tmp_path: Path
 ) -> None:
     from summarist.errors import ConfigError
 
@@ -181,9 +192,7 @@ def test_bert2bert_lora_refuses_added_speaker_tokens_saying_why(
     assert not (tmp_path / "run").exists()
 
 
-def test_summarize_cli_takes_the_adapter_directory(
-    lora_runs: dict[str, Path], tmp_path: Path
-) -> None:
+def test_summarize_cli_takes_the_adapter_directory(lora_runs: Runs, tmp_path: Path) -> None:
     from tests.integration.test_bad_inputs import run_cli
 
     texts = _texts(lora_runs["data"])[:3]
@@ -199,7 +208,7 @@ def test_summarize_cli_takes_the_adapter_directory(
 
 @pytest.mark.parametrize("lora", [False, True])
 def test_gradient_checkpointing_changes_memory_not_the_losses(
-    lora: bool, lora_runs: dict[str, Path], tmp_path: Path
+    lora: bool, lora_runs: Runs, tmp_path: Path
 ) -> None:
     kw = {**LORA, "lora": lora, "max_steps": 3, "eval_every": 0, "eval_splits": []}
     losses = {}

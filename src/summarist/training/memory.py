@@ -115,7 +115,11 @@ def check_memory(cfg: Any, train_split: Any) -> MemoryPlan | None:
     from summarist.models.loading import load_skeleton
 
     skeleton = load_skeleton(cfg.model)
-    shape = model_shape(skeleton, cfg)
+    try:
+        shape = model_shape(skeleton, cfg)
+    except (StopIteration, AttributeError, TypeError) as err:  # a config of unknown layout
+        log.warning("no memory estimate for this model (%s: %s)", type(err).__name__, err)
+        return None
     batch = largest_piece(skeleton, cfg, train_split)
     precision, device, available, baseline = device_budget(cfg, skeleton.family)
     plan = estimate(shape, batch, cfg, precision, baseline, available, device)
