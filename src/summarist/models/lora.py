@@ -6,11 +6,11 @@ family's target layers (T5 `q`,`v`; BART, PEGASUS, mBART `q_proj`,`v_proj`; BERT
 initialised modules trained in full (`modules_to_save`: a low-rank update of random weights
 cannot train them) and the rows of added speaker tokens trained as they are (peft
 `trainable_token_indices`; refused for BERT2BERT, whose decoder head is tied to a second
-embedding that peft does not follow), every other weight frozen. A run saves the adapter (`adapter/`,
-with the tokenizer, the generation config and `summarist_adapter.json` naming the base) and the
-merged model (`model/`, a plain transformers checkpoint); `load_adapter(path)` rebuilds the
-base named there, adds the same tokens and applies the adapter
-(`models.loading.load_adapter`).
+embedding that peft does not follow), every other weight frozen. A run saves the adapter
+(`adapter/`, with the tokenizer, the generation config and `summarist_adapter.json` naming the
+base) and the merged model (`model/`, a plain transformers checkpoint);
+`models.loading.load_adapter(path)` rebuilds the base named there, adds the same tokens and
+applies the adapter (`attach_adapter`).
 """
 
 from __future__ import annotations
