@@ -108,3 +108,20 @@ def test_lora_targets_are_checked_on_the_skeleton() -> None:
     cfg = _cfg(model=str(tiny_model("t5")), lora=True, lora_targets=["qv"])
     with pytest.raises(ConfigError, match="no linear layer named 'qv'.*did you mean"):
         memory.check_memory(cfg, split)
+
+
+def test_lora_target_resolution_per_family() -> None:
+    from summarist.models.loading import load_skeleton
+    from summarist.models.lora import ALL_LINEAR, resolve_targets
+    from summarist.models.registry import FAMILIES
+
+    skeleton = load_skeleton(str(tiny_model("t5")))
+    model, family = skeleton.model, skeleton.family
+    assert resolve_targets(model, family, []) == ["q", "v"]
+    every = resolve_targets(model, family, [ALL_LINEAR])
+    assert {"q", "k", "v", "o", "wi", "wo"} <= set(every) and "lm_head" not in every
+    generic = next(f for f in FAMILIES if f.name == "generic")
+    with pytest.raises(ConfigError, match="no default LoRA target layers.*all-linear"):
+        resolve_targets(model, generic, [])
+    with pytest.raises(ConfigError, match="cannot be combined"):
+        resolve_targets(model, family, [ALL_LINEAR, "q"])
