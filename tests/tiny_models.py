@@ -84,7 +84,8 @@ def _t5_tokenizer() -> object:
 
 @functools.cache
 def tiny_model(kind: str) -> Path:
-    """Directory of a tiny random `kind` model: t5, mt5, bart, mbart or bert (a bert2bert encoder)."""
+    """Directory of a tiny random `kind` model: t5, mt5, bart, pegasus, mbart or bert (a bert2bert
+    encoder)."""
     import torch
     from transformers import (
         BartConfig,
@@ -122,6 +123,17 @@ def tiny_model(kind: str) -> Path:
             normalize_before=False, normalize_embedding=True,
         )  # fmt: skip
         model = BartForConditionalGeneration(config)
+    elif kind == "pegasus":
+        from transformers import PegasusConfig, PegasusForConditionalGeneration
+
+        tok = _bpe_tokenizer()
+        config = PegasusConfig(
+            vocab_size=len(tok), d_model=32, encoder_layers=2, decoder_layers=2,
+            encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
+            decoder_ffn_dim=64, max_position_embeddings=128, pad_token_id=1, eos_token_id=2,
+            decoder_start_token_id=1, forced_eos_token_id=2,
+        )  # fmt: skip
+        model = PegasusForConditionalGeneration(config)
     elif kind == "mbart":
         from tests.unit._tiny_seq2seq import mbart_tokenizer, tiny_mbart
 

@@ -447,6 +447,18 @@ def train(
     keep_checkpoint: Annotated[
         bool | None, _train_opt("keep_checkpoint", "--keep-checkpoint/--no-keep-checkpoint")
     ] = None,
+    lora: Annotated[bool | None, _train_opt("lora", "--lora/--no-lora")] = None,
+    lora_r: Annotated[int | None, _train_opt("lora_r")] = None,
+    lora_alpha: Annotated[int | None, _train_opt("lora_alpha")] = None,
+    lora_dropout: Annotated[float | None, _train_opt("lora_dropout")] = None,
+    lora_targets: Annotated[list[str] | None, _train_opt("lora_targets", "--lora-targets")] = None,
+    gradient_checkpointing: Annotated[
+        bool | None,
+        _train_opt(
+            "gradient_checkpointing", "--gradient-checkpointing/--no-gradient-checkpointing"
+        ),
+    ] = None,
+    memory_budget_gb: Annotated[float | None, _train_opt("memory_budget_gb")] = None,
     preset: PresetOpt = None,
     text_column: TextColOpt = None,
     summary_column: SummaryColOpt = None,

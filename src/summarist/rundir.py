@@ -13,6 +13,10 @@ A run directory holds:
                        "hit_cap_share", "n"}}
     model/             training runs only: weights (safetensors) + tokenizer +
                        generation_config.json, loadable by plain transformers
+    adapter/           --lora training runs only: the peft adapter (adapter_config.json,
+                       adapter_model.safetensors), tokenizer, generation config and
+                       summarist_adapter.json (base model, added tokens); model/ then holds
+                       the merged weights
     README.md          training runs only: the model card
     report.html        written by `summarist report` (and at the end of train/evaluate)
 
@@ -51,6 +55,7 @@ METRICS = "metrics.json"
 PREDICTIONS = "predictions.jsonl"
 TRAIN_LOG = "train_log.jsonl"
 MODEL_DIR = "model"
+ADAPTER_DIR = "adapter"
 CARD = "README.md"
 
 

@@ -81,6 +81,7 @@ FILES: dict[str, bytes] = {
     "notes.txt": b"not a model\n",
     "table.csv": b"text\nfirst document\n",
     "halfrun/config.yaml": b"kind: train\n",  # a training run that never saved model/
+    "adapter/adapter_config.json": b'{"base_model_name_or_path": "t5-small", "r": 8}\n',
 }
 DIRS = ("emptydir", "otherdir", "filedir")  # otherdir holds a photo; filedir a text file
 
@@ -403,6 +404,37 @@ TRAIN = [
         "already holds",
     ),
     C("train-resume-empty", "train --resume {tmp}/emptydir", "resume"),
+    C(
+        "train-lora-r-zero",
+        "train --data {corpus} --model {model} --lora --lora-r 0 --output-dir {tmp}/o",
+        "--lora-r",
+    ),
+    C(
+        "train-lora-dropout",
+        "train --data {corpus} --model {model} --lora --lora-dropout 1.5 --output-dir {tmp}/o",
+        "--lora-dropout",
+    ),
+    C(
+        "train-lora-targets-typo",
+        "train --data {corpus} --model {model} --lora --lora-targets wii --output-dir {tmp}/o",
+        "did you mean 'wi'",
+    ),
+    C(
+        "train-lora-targets-without-lora",
+        "train --data {corpus} --model {model} --lora-targets q --output-dir {tmp}/o",
+        "without --lora",
+    ),
+    C(
+        "train-lora-on-adapter",
+        "train --data {corpus} --model {tmp}/adapter --lora --output-dir {tmp}/o",
+        "lora adapter",
+        "adapter/adapter_config.json",
+    ),
+    C(
+        "train-memory-too-small",
+        "train --data {corpus} --model {model} --memory-budget-gb 0.01 --output-dir {tmp}/o",
+        "gb short",
+    ),
     C(
         "train-beams-zero",
         "train --data {corpus} --model {model} --num-beams 0 --output-dir {tmp}/o",

@@ -111,6 +111,24 @@ class TrainConfig:
     """Write report.html at the end."""
     keep_checkpoint: bool = False
     """Keep checkpoint.pt (optimizer state) after a successful run."""
+    lora: bool = False
+    """Train LoRA adapters (peft) instead of every weight; the run saves adapter/ and the
+    merged model/. Default learning rate then 1e-3."""
+    lora_r: int = 16
+    """LoRA rank."""
+    lora_alpha: int = 32
+    """LoRA scaling numerator (the update is scaled by alpha / r)."""
+    lora_dropout: float = 0.05
+    """Dropout on the LoRA branch."""
+    lora_targets: list[str] = field(default_factory=list)
+    """Linear layers to adapt, comma-separated, or all-linear (unset: the family's own, T5
+    q,v; BART, PEGASUS, mBART q_proj,v_proj; BERT2BERT query,value)."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass instead of keeping them (less memory,
+    slower steps)."""
+    memory_budget_gb: float | None = None
+    """Memory to plan training against, in GB (default: the GPU's free memory, or the free
+    RAM on CPU); 0 skips the check."""
 
     def __post_init__(self) -> None:
         if isinstance(self.data, dict):
@@ -161,6 +179,33 @@ class TrainConfig:
                 )
         if self.threads is not None and self.threads < 1:
             raise ConfigError("--threads must be >= 1")
+        self._check_lora()
+        if self.memory_budget_gb is not None and self.memory_budget_gb < 0:
+            raise ConfigError(
+                f"--memory-budget-gb must be >= 0, got {self.memory_budget_gb}",
+                "use 0 to skip the memory check",
+            )
+
+    def _check_lora(self) -> None:
+        if isinstance(self.lora_targets, str):
+            self.lora_targets = [self.lora_targets]
+        # `--lora-targets q,v` and `--lora-targets q --lora-targets v` alike
+        self.lora_targets = [t.strip() for ts in self.lora_targets for t in ts.split(",")
+                             if t.strip()]  # fmt: skip
+        if self.lora_r < 1:
+            raise ConfigError(f"--lora-r must be >= 1, got {self.lora_r}", "e.g. --lora-r 16")
+        if self.lora_alpha <= 0:
+            raise ConfigError(
+                f"--lora-alpha must be > 0, got {self.lora_alpha}", "e.g. --lora-alpha 32"
+            )
+        if not 0 <= self.lora_dropout < 1:
+            raise ConfigError(
+                f"--lora-dropout must be in [0, 1), got {self.lora_dropout}", "e.g. 0.05"
+            )
+        if self.lora_targets and not self.lora:
+            raise ConfigError(
+                "--lora-targets is given without --lora", "add --lora, or drop --lora-targets"
+            )
 
     def resolve_generation(self, references_p99: int | None = None) -> GenerationSettings:
         """The run's GenerationSettings: `generation`, with max_new_tokens from the references

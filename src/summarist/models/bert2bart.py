@@ -57,22 +57,10 @@ def build_bert2bart(path: str, tokenizer: Any) -> Any:
 def bart_from_bert(bert: Any, tokenizer: Any) -> Any:
     """A `BartForConditionalGeneration` carrying `bert`'s weights in encoder and decoder."""
     import torch
-    from transformers import BartConfig, BartForConditionalGeneration
+    from transformers import BartForConditionalGeneration
 
     c = bert.config
-    config = BartConfig(
-        vocab_size=c.vocab_size, d_model=c.hidden_size, max_position_embeddings=c.max_position_embeddings,
-        encoder_layers=c.num_hidden_layers, decoder_layers=c.num_hidden_layers,
-        encoder_attention_heads=c.num_attention_heads, decoder_attention_heads=c.num_attention_heads,
-        encoder_ffn_dim=c.intermediate_size, decoder_ffn_dim=c.intermediate_size,
-        activation_function=c.hidden_act, dropout=c.hidden_dropout_prob,
-        attention_dropout=c.attention_probs_dropout_prob, activation_dropout=0.0,
-        scale_embedding=False, normalize_before=False, normalize_embedding=True,
-        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
-        eos_token_id=tokenizer.sep_token_id, decoder_start_token_id=tokenizer.cls_token_id,
-        forced_bos_token_id=None, forced_eos_token_id=None, tie_word_embeddings=True,
-    )  # fmt: skip
-    bart = BartForConditionalGeneration(config)
+    bart = BartForConditionalGeneration(bart_config(c, tokenizer))
     src = bert.state_dict()
     positions = (
         src["embeddings.position_embeddings.weight"]
@@ -120,6 +108,25 @@ def bart_from_bert(bert: Any, tokenizer: Any) -> Any:
         forced_bos_token_id=None, forced_eos_token_id=None,
     )  # fmt: skip
     return bart
+
+
+def bart_config(c: Any, tokenizer: Any) -> Any:
+    """The `BartConfig` the size of BERT config `c`: post-LayerNorm, head tied to embeddings."""
+    from transformers import BartConfig
+
+    config = BartConfig(
+        vocab_size=c.vocab_size, d_model=c.hidden_size, max_position_embeddings=c.max_position_embeddings,
+        encoder_layers=c.num_hidden_layers, decoder_layers=c.num_hidden_layers,
+        encoder_attention_heads=c.num_attention_heads, decoder_attention_heads=c.num_attention_heads,
+        encoder_ffn_dim=c.intermediate_size, decoder_ffn_dim=c.intermediate_size,
+        activation_function=c.hidden_act, dropout=c.hidden_dropout_prob,
+        attention_dropout=c.attention_probs_dropout_prob, activation_dropout=0.0,
+        scale_embedding=False, normalize_before=False, normalize_embedding=True,
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.cls_token_id,
+        eos_token_id=tokenizer.sep_token_id, decoder_start_token_id=tokenizer.cls_token_id,
+        forced_bos_token_id=None, forced_eos_token_id=None, tie_word_embeddings=True,
+    )  # fmt: skip
+    return config
 
 
 def encoder_difference(bert: Any, bart: Any, tokenizer: Any) -> float:

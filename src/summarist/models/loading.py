@@ -46,6 +46,8 @@ class LoadedModel:
     tokenizer: Any
     family: Family
     name: str
+    adapter: Any = None
+    """The peft `PeftModel` around `model` while LoRA adapters train (`models.lora`)."""
 
 
 @dataclass
@@ -78,6 +80,7 @@ def load_for_training(name: str, *, lang: str | None = None) -> LoadedModel:
     from summarist.models.bert2bert import build_bert2bert
 
     path = resolve_model_path(name)
+    refuse_adapter_for_training(path, name)
     config = load_pretrained(AutoConfig.from_pretrained, path, name)
     tokenizer = load_tokenizer(name)
     if is_bart_warm_start(name):
@@ -113,8 +116,14 @@ def load_for_inference(name: str, *, lang: str | None = None) -> tuple[Any, Any]
     """
     from transformers import AutoConfig
 
+    from summarist.models.lora import is_adapter_dir
+
     path = resolve_model_path(name)
-    check_not_bare_adapter(path, name)
+    if is_adapter_dir(path) and not any((Path(path) / f).exists() for f in WEIGHT_FILES):
+        model, tokenizer = load_adapter(path, name, lang=lang)  # the base it names + adapter
+        if family_for(model.config).needs_lang_codes:
+            language_for_inference(model, tokenizer, lang, name)
+        return model.eval(), tokenizer
     config = load_pretrained(AutoConfig.from_pretrained, path, name)
     refuse_encoder_only(config, name, for_training=False)
     tokenizer = load_tokenizer(name)
@@ -166,18 +175,74 @@ def inference_defaults(model: Any, tokenizer: Any, name: str) -> InferenceDefaul
     )
 
 
-def check_not_bare_adapter(path: str, name: str) -> None:
-    """A PEFT adapter directory holds no base weights: say which base it needs."""
-    folder = Path(path)
-    adapter = folder / "adapter_config.json"
-    if not adapter.exists() or any((folder / f).exists() for f in WEIGHT_FILES):
+def load_adapter(path: str, name: str, *, lang: str | None = None, merged: bool = True) -> Any:
+    """(model, tokenizer) of a LoRA adapter directory: the base it names, loaded as training
+    loads it, the tokens the run added, the adapter on top (folded in unless `merged=False`).
+
+    Raises:
+        ModelError: the adapter names no base, or the base cannot be loaded.
+    """
+    from summarist.errors import SummaristError
+    from summarist.models.lora import attach_adapter, read_adapter
+
+    base, meta = read_adapter(path, name)
+    try:
+        loaded = load_for_training(base, lang=lang or meta.get("lang"))
+    except SummaristError as err:
+        raise ModelError(
+            f"adapter '{name}': cannot load its base model '{base}' ({err.message})",
+            err.hint or "make the base model available, or pass the run's merged model/",
+        ) from None
+    add_tokens(loaded, meta.get("added_tokens") or [])
+    return attach_adapter(loaded.model, path, meta, merged=merged), loaded.tokenizer
+
+
+def refuse_adapter_for_training(path: str, name: str) -> None:
+    """An adapter directory is not a starting point: its run's merged model/ is."""
+    from summarist.models.lora import adapter_base, is_adapter_dir
+
+    if not is_adapter_dir(path):
         return
-    base = json.loads(adapter.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    merged = Path(path).parent / "model"
+    start = str(merged) if (merged / "config.json").is_file() else "its merged model/ directory"
     raise ModelError(
-        f"'{name}' is an adapter (adapter_config.json) without base model weights",
-        f"merge it into its base ({base or 'unknown base'}) and save the merged model, "
-        "then pass that directory",
+        f"--model {name} is a LoRA adapter (adapter_config.json, base "
+        f"{adapter_base(path) or 'unknown'}), not a model to train from",
+        f"continue from {start}, or train from the base with --lora",
     )
+
+
+def load_skeleton(name: str) -> LoadedModel:
+    """The model `load_for_training(name)` would give, built on the meta device: shapes and
+    module names without reading or allocating a single weight (for memory planning and
+    checking --lora-targets before the load)."""
+    import torch
+    from transformers import (
+        AutoConfig,
+        AutoModelForSeq2SeqLM,
+        BartForConditionalGeneration,
+        EncoderDecoderConfig,
+        EncoderDecoderModel,
+    )
+
+    from summarist.models.bert2bart import bart_config
+
+    path = resolve_model_path(name)
+    refuse_adapter_for_training(path, name)
+    config = load_pretrained(AutoConfig.from_pretrained, path, name)
+    tokenizer = load_tokenizer(name)
+    with torch.device("meta"), quiet_transformers():
+        if is_bart_warm_start(name):
+            model = BartForConditionalGeneration(bart_config(config, tokenizer))
+        elif is_warm_start(name, config.model_type):
+            decoder = config.__class__(**{**config.to_dict(), "is_decoder": True,
+                                          "add_cross_attention": True})  # fmt: skip
+            both = EncoderDecoderConfig.from_encoder_decoder_configs(config, decoder)
+            model = EncoderDecoderModel(config=both)
+        else:
+            refuse_encoder_only(config, name, for_training=True)
+            model = AutoModelForSeq2SeqLM.from_config(config)
+    return LoadedModel(model, tokenizer, family_for(model.config), name)
 
 
 def prefix_for(config: Any) -> str:

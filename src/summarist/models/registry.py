@@ -31,6 +31,12 @@ class Family:
     """An EncoderDecoderModel built from two pretrained encoders (BERT2BERT)."""
     learning_rate: float = 5e-5
     """Default peak learning rate (T5 fine-tunes best near 3e-4, BART/PEGASUS near 5e-5)."""
+    lora_targets: tuple[str, ...] = ()
+    """Linear layers `--lora` adapts unless `--lora-targets` says otherwise (peft's own map
+    lacks PEGASUS and mBART, so every row names its own); none: the user must name them."""
+    fresh_modules: tuple[str, ...] = ()
+    """Modules a warm start initialises from scratch: trained in full under `--lora`
+    (peft `modules_to_save`), since a low-rank update of random weights cannot train them."""
 
 
 T5_FP16 = (
@@ -38,19 +44,27 @@ T5_FP16 = (
     "use --precision bf16 or fp32"
 )
 
+# LoRA targets: the attention query and value projections (Hu et al. 2021; peft's defaults).
+T5_QV = ("q", "v")
+BART_QV = ("q_proj", "v_proj")
+
 FAMILIES: tuple[Family, ...] = (
     Family("t5", ("t5",), prefix="summarize: ", fp16_ok=False, fp16_reason=T5_FP16,
-           position_attrs=(), learning_rate=3e-4),
+           position_attrs=(), learning_rate=3e-4, lora_targets=T5_QV),
     Family("mt5", ("mt5", "umt5"), fp16_ok=False, fp16_reason=T5_FP16, position_attrs=(),
-           learning_rate=3e-4),
+           learning_rate=3e-4, lora_targets=T5_QV),
     Family("longt5", ("longt5",), fp16_ok=False, fp16_reason=T5_FP16, position_attrs=(),
-           learning_rate=3e-4),
-    Family("bart", ("bart",)),
-    Family("mbart", ("mbart",), needs_lang_codes=True),
-    Family("pegasus", ("pegasus", "pegasus_x")),
-    Family("led", ("led",), position_attrs=("max_encoder_position_embeddings",)),
+           learning_rate=3e-4, lora_targets=T5_QV),
+    Family("bart", ("bart",), lora_targets=BART_QV),
+    Family("mbart", ("mbart",), needs_lang_codes=True, lora_targets=BART_QV),
+    Family("pegasus", ("pegasus", "pegasus_x"), lora_targets=BART_QV),
+    # LED's encoder is Longformer attention (query/value), its decoder BART's (q_proj/v_proj).
+    Family("led", ("led",), position_attrs=("max_encoder_position_embeddings",),
+           lora_targets=("query", "value", "q_proj", "v_proj")),
     # Short budgets need a brisk rate; the fresh cross-attention gets a further multiplier.
-    Family("bert2bert", ("encoder-decoder",), warm_start=True, learning_rate=1e-4),
+    Family("bert2bert", ("encoder-decoder",), warm_start=True, learning_rate=1e-4,
+           lora_targets=("query", "value"),
+           fresh_modules=("crossattention", "predictions.transform")),
     Family("generic", ()),
 )  # fmt: skip
 

@@ -117,6 +117,8 @@ def check_model_dir(path: str, name: str) -> None:
         )
     if not folder.is_dir() or (folder / "config.json").is_file():
         return
+    if (folder / "adapter_config.json").is_file():
+        return  # a LoRA adapter: `load_for_inference` loads the base it names beneath it
     if (folder / METRICS).is_file() or (folder / PREDICTIONS).is_file():
         raise ModelError(
             f"--model {name} is a run directory with no model (evaluate and baseline runs "

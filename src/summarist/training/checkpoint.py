@@ -67,7 +67,7 @@ def save_checkpoint(
 
     path = Path(run_dir) / CHECKPOINT
     state = {
-        "model": model.state_dict(),
+        "model": trainable_state(model),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "progress": asdict(progress),
@@ -77,6 +77,25 @@ def save_checkpoint(
     with atomic_writer(path, "wb") as fh:
         torch.save(state, fh)
     return path
+
+
+def trainable_state(model: Any) -> dict[str, Any]:
+    """The model state a resume needs: everything but frozen weights (LoRA: the adapters and
+    the modules trained in full, a few MB; full fine-tuning: the whole state dict). Frozen
+    weights come back from the base model, which a resume loads again as the run did."""
+    # every name of a frozen tensor, tied aliases included (T5's three embedding names)
+    frozen = {n for n, p in model.named_parameters(remove_duplicate=False) if not p.requires_grad}
+    return {k: v for k, v in model.state_dict().items() if k not in frozen}
+
+
+def load_trainable_state(model: Any, saved: dict[str, Any]) -> None:
+    """Load `trainable_state` output: every trainable tensor must be there, nothing else."""
+    expected = trainable_state(model)
+    missing, unexpected = sorted(set(expected) - set(saved)), sorted(set(saved) - set(expected))
+    if missing or unexpected:
+        first = (missing or unexpected)[0]
+        raise RuntimeError(f"{'missing' if missing else 'unexpected'} key {first}")
+    model.load_state_dict(saved, strict=False)
 
 
 def load_checkpoint(run_dir: Path) -> dict[str, Any] | None:
@@ -115,7 +134,7 @@ def restore(
     Each rank of a multi-process run gets back its own RNG state (dropout, for one).
     """
     try:
-        model.load_state_dict(state["model"])
+        load_trainable_state(model, state["model"])
         optimizer.load_state_dict(state["optimizer"])
     except (RuntimeError, ValueError, KeyError) as err:
         raise CheckpointError(

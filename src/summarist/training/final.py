@@ -14,10 +14,15 @@ log = logging.getLogger(__name__)
 def save_model(s: Any) -> Path:
     """Weights (safetensors) + tokenizer + generation_config.json, loadable by plain transformers.
 
+    A LoRA run first saves its adapter to adapter/ and merges it (`training.lora`).
+
     The input prefix and length limits go to `config.task_specific_params["summarization"]`
     (where T5 keeps its prefix), so `Summarizer.from_pretrained` applies them with no summarist
     config at hand.
     """
+    from summarist.training.lora import save_adapter_and_merge
+
+    save_adapter_and_merge(s)  # LoRA: adapter/ first, then model/ holds the merged weights
     model, tok = s.loaded.model, s.loaded.tokenizer
     out = s.run_dir / MODEL_DIR
     model.config.task_specific_params = {
@@ -168,6 +173,7 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
         f"{cfg.max_target_length}, input prefix {s.prefix!r}",
         f"- precision {s.runtime.precision} on {s.runtime.device} ({s.runtime.threads} threads)",
         f"- added tokens: {', '.join(s.added_tokens) or 'none'}",
+        *_lora_lines(s),
         f"- generation: {settings.to_dict()} (saved as `generation_config.json`)",
         "",
         "## Use",
@@ -188,6 +194,20 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
         "",
     ]
     return write_text_atomic(Path(s.run_dir) / CARD, "\n".join(lines))
+
+
+def _lora_lines(s: Any) -> list[str]:
+    """The card's LoRA line: rank, layers, what trained, and that model/ is merged."""
+    if getattr(s, "lora", None) is None:
+        return []
+    lora, cfg = s.lora, s.cfg
+    full = f"; trained in full: {', '.join(lora.modules_to_save)}" if lora.modules_to_save else ""
+    return [
+        f"- LoRA (peft): r={cfg.lora_r}, alpha={cfg.lora_alpha}, dropout={cfg.lora_dropout} "
+        f"on {', '.join(lora.targets)}{full}; {lora.trainable_params:,} of "
+        f"{lora.total_params:,} parameters trained. These weights are the adapter merged "
+        "into the base; the adapter alone is in `adapter/` of the run directory."
+    ]
 
 
 def training_constant(s: Any) -> Any:

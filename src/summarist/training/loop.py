@@ -76,6 +76,10 @@ class Setup:
     """The constant baseline, chosen once from the training split (`final.training_constant`)."""
     trained: Any = None
     """The model as the runtime wrapped it for training (DDP, FSDP, DeepSpeed), set by fit."""
+    lora: Any = None
+    """What `--lora` adapts (`models.lora.LoraSummary`), None for full fine-tuning."""
+    memory: Any = None
+    """The pre-load estimate of peak training memory (`training.memory.MemoryPlan`)."""
 
 
 def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
@@ -178,6 +182,8 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Se
     from summarist.models.loading import add_tokens, load_for_training, speaker_tags
     from summarist.models.registry import check_source_length
     from summarist.training.batches import tokenize_pairs
+    from summarist.training.lora import prepare_model
+    from summarist.training.memory import check_memory
 
     runtime = runtime or Runtime.create(cfg.precision, cfg.threads)
     _seed_everything(cfg.seed)  # the same on every rank: new layers start identical
@@ -185,16 +191,18 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Se
         corpus = load_corpus(cfg.data)
     train_split = corpus.split("train")
     eval_split = _optional_split(corpus, "validation")
+    memory = check_memory(cfg, train_split)  # before any weight is read: fits, or says why not
     loaded = load_for_training(cfg.model, lang=cfg.lang)
     if cfg.dropout is not None:
         set_dropout(loaded.model, cfg.dropout)
     cfg.max_source_length = check_source_length(
         cfg.max_source_length, loaded.model.config, loaded.family
     )
+    added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
+    lora = prepare_model(loaded, cfg, added)  # --lora, --gradient-checkpointing
     runtime.check(loaded.family)
     if cfg.learning_rate is None:
         cfg.learning_rate = loaded.family.learning_rate
-    added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
     prefix = cfg.prefix if cfg.prefix is not None else loaded.family.prefix
     examples = tokenize_pairs(
         loaded.tokenizer,
@@ -224,7 +232,7 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Se
             " or ".join(cfg.eval_splits),
         )
     s = Setup(cfg, run_dir, loaded, runtime, train_split, eval_split, examples, settings, prefix,
-              total, eval_every, save_every, added, splits)  # fmt: skip
+              total, eval_every, save_every, added, splits, lora=lora, memory=memory)  # fmt: skip
     if runtime.is_main:
         _write_config(s)
     log.info(
@@ -282,6 +290,8 @@ def _write_config(s: Setup) -> None:
         "global_batch": s.cfg.batch_size * s.runtime.world * s.cfg.grad_accum,
         "added_tokens": s.added_tokens,
         "train_examples": len(s.examples),
+        "lora": s.lora.to_dict() if s.lora else None,
+        "memory_estimate": s.memory.to_dict() if s.memory else None,
     }
     write_yaml(s.run_dir / CONFIG, out)
 
