@@ -71,10 +71,10 @@ class Runtime:
         check_precision(self.precision, family)
         if self.precision == "fp16" and self.device.type != "cuda":
             raise ConfigError("fp16 needs a CUDA GPU", "use --precision bf16 or fp32 on CPU")
-        log.info(
-            "device %s, precision %s, %d torch threads, %d process(es) (%s, launcher %s)",
-            self.device, self.precision, self.threads, self.world, self.strategy, self.launcher,
-        )  # fmt: skip
+        log.info("device %s, precision %s, %d torch threads", self.device, self.precision,
+                 self.threads)  # fmt: skip
+        if self.world > 1:
+            log.info("%d processes (%s, launcher %s)", self.world, self.strategy, self.launcher)
 
     # ------------------------------------------------------------------ who and where
 
