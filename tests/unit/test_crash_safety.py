@@ -101,6 +101,7 @@ def _tiny_save_state(tmp_path: Path) -> SimpleNamespace:
     loaded = SimpleNamespace(
         model=AutoModelForSeq2SeqLM.from_pretrained(path),
         tokenizer=AutoTokenizer.from_pretrained(path),
+        adapter=None,  # full fine-tuning: no LoRA adapter to save first
     )
     from summarist.training.runtime import Runtime
 
@@ -266,6 +267,9 @@ ALLOWED = {
     ("rundir.py", 'open(path, "a"'),  # append_jsonl: readers skip a torn last line
     ("training/checkpoint.py", "torch.save("),  # into atomic_writer
     ("training/final.py", ".save_pretrained("),  # into atomic_dir
+    # save_adapter writes into the atomic_dir that training/lora.save_adapter_and_merge opens.
+    ("models/lora.py", ".save_pretrained("),
+    ("models/lora.py", ".write_text("),
     ("data/stats.py", "savefig("),  # into atomic_writer
     ("reports/plots.py", "savefig("),  # into a BytesIO
 }

@@ -198,9 +198,9 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Se
     cfg.max_source_length = check_source_length(
         cfg.max_source_length, loaded.model.config, loaded.family
     )
+    runtime.check(loaded.family)  # a precision the family cannot train in fails before any work
     added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
     lora = prepare_model(loaded, cfg, added)  # --lora, --gradient-checkpointing
-    runtime.check(loaded.family)
     if cfg.learning_rate is None:
         cfg.learning_rate = loaded.family.learning_rate
     prefix = cfg.prefix if cfg.prefix is not None else loaded.family.prefix

@@ -123,7 +123,9 @@ def check_memory(cfg: Any, train_split: Any) -> MemoryPlan | None:
     batch = largest_piece(skeleton, cfg, train_split)
     precision, device, available, baseline = device_budget(cfg, skeleton.family)
     plan = estimate(shape, batch, cfg, precision, baseline, available, device)
-    log.info("peak memory estimate %.1f GB of %s", plan.total / GB,
+    # debug: a fitting plan is recorded in config.yaml (resolved.memory_estimate); an info line
+    # here would precede the one-line error of a config refused later in setup.
+    log.debug("peak memory estimate %.1f GB of %s", plan.total / GB,
              f"{available / GB:.1f} GB" if available else "?")  # fmt: skip
     log.debug("memory plan: %s", plan.to_dict())
     if not plan.fits:
