@@ -90,7 +90,7 @@ def test_builder_output_is_byte_identical_on_rebuild(tmp_path: Path, monkeypatch
     source = tmp_path / "Translation-en.xz"
     source.write_bytes(lzma.compress(STANZAS.encode()))
     outs = []
-    for name in ("a.jsonl.gz", "b.jsonl.gz"):
+    for name in ("a.jsonl.xz", "b.jsonl.xz"):
         out = tmp_path / name
         monkeypatch.setattr("sys.argv", ["build", "--source", str(source), "--out", str(out)])
         build.main()

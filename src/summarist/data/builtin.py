@@ -10,15 +10,15 @@
 
 from __future__ import annotations
 
-import gzip
 import json
+import lzma
 from importlib import resources
 from pathlib import Path
 
 from summarist.errors import DataError
 from summarist.rundir import write_jsonl
 
-DEBIAN_CORPUS = "debian_descriptions.jsonl.gz"
+DEBIAN_CORPUS = "debian_descriptions.jsonl.xz"
 DEBIAN_SPLITS = ("train", "validation", "test")
 ACLSUM_SPLITS = {"train": "train", "val": "validation", "test": "test"}
 ASPECTS = ("challenge", "approach", "outcome")
@@ -54,8 +54,8 @@ def export_debian_descriptions(out_dir: Path) -> Path:
     """
     packed = resources.files("summarist.data") / "corpora" / DEBIAN_CORPUS
     try:
-        lines = gzip.decompress(packed.read_bytes()).decode("utf-8").splitlines()
-    except (FileNotFoundError, OSError) as e:
+        lines = lzma.decompress(packed.read_bytes()).decode("utf-8").splitlines()
+    except (FileNotFoundError, OSError, lzma.LZMAError) as e:
         raise DataError(
             f"the shipped Debian corpus is missing or damaged ({e})",
             "reinstall summarist (pip install --force-reinstall summarist)",
