@@ -14,12 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from summarist.hardware import cpu_model
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "dialogsum"
 ARMS: dict[str, dict[str, object]] = {
@@ -31,16 +32,6 @@ ARMS: dict[str, dict[str, object]] = {
     "lora fp32, batch 16 unsplit": {"lora": True, "batch_size": 16, "max_batch_tokens": 0},
     "lora bf16, checkpointing": {"lora": True, "precision": "bf16", "gradient_checkpointing": True},
 }  # fmt: skip
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def longest_subset(data: Path, out: Path, n: int) -> Path:

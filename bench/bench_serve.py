@@ -20,7 +20,6 @@ summaries/s and p50/p95/p99 latency as the client sees it.
 import argparse
 import hashlib
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from summarist.hardware import cpu_model
+
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 sys.path[:0] = [str(HERE), str(SRC)]
@@ -43,13 +44,6 @@ TEXT = (
     "hotel too? #Person2#: I already did, near the harbour, two nights. #Person1#: Perfect, I "
     "will pack tonight and meet you at the station at half past eight."
 )
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def free_port() -> int:

@@ -30,3 +30,17 @@ def cpu_has_vnni() -> bool:
         return bool(tcpu._is_vnni_supported())
     except (AttributeError, RuntimeError):  # older torch: no probe, assume no
         return False
+
+
+def cpu_model() -> str:
+    """The CPU's model name, printed next to every benchmark figure."""
+    import platform
+    from pathlib import Path
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
