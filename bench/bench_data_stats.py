@@ -18,7 +18,7 @@ import torch
 
 from summarist.data import DataConfig, load_corpus
 from summarist.data.stats import compute_stats, token_lengths
-from summarist.models.resolve import load_tokenizer
+from summarist.models.pretrained import load_tokenizer
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "samsum"
 

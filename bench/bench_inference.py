@@ -86,7 +86,9 @@ def build_shape(shape: str) -> tuple[Any, Any, str]:
         from transformers import EncoderDecoderModel
 
         from summarist.models.bert2bert import wire_special_tokens
-        from summarist.models.resolve import load_tokenizer, quiet_transformers, resolve_model_path
+        from summarist.models.pretrained import load_tokenizer
+        from summarist.models.resolve import resolve_model_path
+        from summarist.quiet import quiet_transformers
 
         path = resolve_model_path("minilm")
         with quiet_transformers():

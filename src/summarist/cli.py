@@ -130,7 +130,7 @@ def data_stats(
     cfg = build_data_config(**locals())
     tokenizer = None
     if model:
-        from summarist.models.resolve import load_tokenizer
+        from summarist.models.pretrained import load_tokenizer
 
         tokenizer = load_tokenizer(model)
     stats = run_data_stats(
@@ -838,7 +838,7 @@ def _configure_logging(level: int) -> None:
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     logging.getLogger("summarist").setLevel(level)
     if level > logging.DEBUG:  # --debug brings the libraries' bars and logs back
-        from summarist.models.resolve import silence_library_output
+        from summarist.quiet import silence_library_output
 
         silence_library_output()
     for noisy in ("httpx", "urllib3", "filelock", "datasets", "huggingface_hub", "fsspec"):

@@ -130,11 +130,11 @@ def show_checks(console: Console, checks: list[tuple[str, bool]]) -> None:
 def main(out: Path = OUT, model: str = DEFAULT_MODEL, steps: int | None = None) -> int:
     """Run the demo; 0 when the model passed its quality checks, 1 when it did not."""
     if os.environ.get("SUMMARIST_DEBUG", "") in ("", "0"):
-        from summarist.models.resolve import silence_library_output
+        from summarist.quiet import silence_library_output
 
         silence_library_output()
     from summarist.inference.summarizer import Summarizer
-    from summarist.models.resolve import load_tokenizer
+    from summarist.models.pretrained import load_tokenizer
     from summarist.rundir import read_json
     from summarist.training.loop import train
 

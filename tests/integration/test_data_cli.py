@@ -62,7 +62,7 @@ def test_stats_with_tokenizer_counts_tokens_and_truncation(tiny_corpus: Path) ->
     assert res.returncode == 0, res.stderr
     train = json.loads(res.stdout)["splits"]["train"]
     assert train["source_tokens"]["p50"] > train["source_words"]["p50"]  # WordPiece splits more
-    from summarist.models.resolve import load_tokenizer
+    from summarist.models.pretrained import load_tokenizer
 
     tok = load_tokenizer("minilm")
     sources = [r["dialogue"] for r in read_jsonl(tiny_corpus / "train.jsonl")]

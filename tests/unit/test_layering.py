@@ -13,6 +13,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 FLOOR, BLOCKS, WORKFLOWS, ENTRY = 0, 1, 2, 3
 LAYERS = {
     "errors": FLOOR, "rundir": FLOOR, "hardware": FLOOR, "config": FLOOR, "distributed": FLOOR,
+    "quiet": FLOOR,
     "data": BLOCKS, "models": BLOCKS, "inference": BLOCKS, "metrics": BLOCKS,
     "baselines": BLOCKS,
     "training": WORKFLOWS, "evaluation": WORKFLOWS, "reports": WORKFLOWS,

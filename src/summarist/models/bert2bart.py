@@ -37,7 +37,7 @@ def build_bert2bart(path: str, tokenizer: Any) -> Any:
     """A BART carrying the BERT at `path`; `tokenizer` gets [CLS]/[SEP] as its BOS/EOS."""
     from transformers import BertModel
 
-    from summarist.models.resolve import quiet_transformers
+    from summarist.quiet import quiet_transformers
 
     with quiet_transformers():
         bert = BertModel.from_pretrained(path).eval()

@@ -18,7 +18,7 @@ def build_bert2bert(path: str, tokenizer: Any) -> Any:
     """Encoder and decoder both initialised from `path`; special tokens wired for generation."""
     from transformers import EncoderDecoderModel
 
-    from summarist.models.resolve import quiet_transformers
+    from summarist.quiet import quiet_transformers
 
     with quiet_transformers():
         model = EncoderDecoderModel.from_encoder_decoder_pretrained(path, path)

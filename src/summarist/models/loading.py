@@ -21,17 +21,16 @@ from typing import Any
 
 from summarist.config.generation import GenerationSettings
 from summarist.errors import ModelError
+from summarist.models.pretrained import load_pretrained, load_tokenizer
 from summarist.models.registry import Family, family_for, mbart_code, source_limit
 from summarist.models.resolve import (
     BERT2BART_NAMES,
     BERT2BART_PREFIX,
     BERT2BERT_PREFIX,
     OFFLINE_MODELS,
-    load_pretrained,
-    load_tokenizer,
-    quiet_transformers,
     resolve_model_path,
 )
+from summarist.quiet import quiet_transformers
 
 log = logging.getLogger(__name__)
 

@@ -249,6 +249,6 @@ def attach_adapter(base_model: Any, path: str | Path, meta: dict[str, Any], *,
 
 
 def _quiet() -> Any:
-    from summarist.models.resolve import quiet_transformers
+    from summarist.quiet import quiet_transformers
 
     return quiet_transformers()

@@ -1,16 +1,14 @@
-"""Resolve a model name (short name, local directory or hub id) and load its tokenizer.
+"""Model names -> checkpoints: short names, packaged offline models, `bert2bert:`/`bert2bart:`
+prefixes, run directories (-> their model/), local directories and hub ids.
 
-Offline, a hub id is only usable when it is already in the local cache; otherwise the error says
-so in one line instead of hanging in retries.
+Also the one-line errors of a name that resolves to nothing: a local path that holds no model
+(`check_model_dir`), a path that does not exist, and a hub id that is not cached while the Hub
+is unreachable (`offline_model_error`). Loading lives in `models.pretrained`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from summarist.config.train import DEFAULT_MODEL
 from summarist.errors import ModelError, did_you_mean
@@ -81,31 +79,6 @@ def is_local(name: str) -> bool:
     return Path(name).expanduser().exists()
 
 
-def load_tokenizer(name: str, **kwargs: Any) -> Any:
-    """AutoTokenizer for a short name, local directory or hub id (fast tokenizer preferred)."""
-    from transformers import AutoTokenizer
-
-    path = resolve_model_path(name)
-    return load_pretrained(AutoTokenizer.from_pretrained, path, name, **kwargs)
-
-
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' loading report (the MISSING/UNEXPECTED table) for one block."""
-    from transformers.utils import logging as hf_logging
-
-    before = hf_logging.get_verbosity()
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        hf_logging.set_verbosity(before)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
 def check_model_dir(path: str, name: str) -> None:
     """One-line errors for a local path that holds no model: a file, an empty folder, a scored
     run directory (evaluate/baseline write no model) or a folder of something else."""
@@ -138,56 +111,27 @@ def check_model_dir(path: str, name: str) -> None:
     )
 
 
-def check_local_model(name: str) -> None:
-    """The one-line errors of `load_pretrained` for a local path, without loading anything
-    (so that a command given several models fails before the first slow load)."""
-    path = resolve_model_path(name)
+def check_resolved(path: str, name: str) -> None:
+    """One-line errors for `name` (resolved to `path`) when it is a local path that holds no
+    model, or looks like a path but does not exist; a hub id passes."""
     if is_local(path):
         check_model_dir(path, name)
     elif name.startswith((".", "/", "~")) or path.count("/") > 1:
         raise ModelError(f"model directory not found: {name}", "check the path given to --model")
 
 
-def silence_library_output() -> None:
-    """No transformers/huggingface_hub progress bars or info logs from here on (`--debug` skips this).
-
-    Set through the environment so it holds for transformers imported later (the CLI imports it
-    lazily), and directly when it is already imported.
-    """
-    import sys
-
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    if "transformers" in sys.modules:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+def check_local_model(name: str) -> None:
+    """The one-line errors of `load_pretrained` for a local path, without loading anything
+    (so that a command given several models fails before the first slow load)."""
+    check_resolved(resolve_model_path(name), name)
 
 
-def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
-    """`loader(path)` (a transformers `from_pretrained`), offline-aware, with one-line errors."""
-    local = is_local(path)
-    if local:
-        check_model_dir(path, name)
-    if not local and (name.startswith((".", "/", "~")) or path.count("/") > 1):
-        raise ModelError(f"model directory not found: {name}", "check the path given to --model")
-    if not local:
-        from summarist.data.hub import hub_reachable
-
-        if not hub_reachable():
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            kwargs["local_files_only"] = True
-    try:
-        return loader(path, **kwargs)
-    except OSError as err:
-        if not local and kwargs.get("local_files_only"):
-            close = did_you_mean(name, [*OFFLINE_MODELS, *_local_names()])
-            raise ModelError(
-                f"model '{name}' needs the Hugging Face Hub, which is not reachable, "
-                f"and it is not in the local cache{close}",
-                "connect once to download it, or pass a local directory "
-                f"(offline default: --model {DEFAULT_MODEL})",
-            ) from err
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelError(f"cannot load model '{name}': {first}") from err
+def offline_model_error(name: str) -> ModelError:
+    """The error for hub id `name` when the Hub is unreachable and the id is not cached."""
+    close = did_you_mean(name, [*OFFLINE_MODELS, *_local_names()])
+    return ModelError(
+        f"model '{name}' needs the Hugging Face Hub, which is not reachable, "
+        f"and it is not in the local cache{close}",
+        "connect once to download it, or pass a local directory "
+        f"(offline default: --model {DEFAULT_MODEL})",
+    )

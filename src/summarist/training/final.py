@@ -33,7 +33,7 @@ def save_model(s: Any) -> Path:
         }
     }
     model.generation_config = s.settings.to_hf(model.generation_config)
-    from summarist.models.resolve import quiet_transformers
+    from summarist.quiet import quiet_transformers
 
     # FSDP and ZeRO-3 hold a slice of the weights per rank: gathering them is a collective.
     sharded = s.runtime.sharded and s.trained is not None

@@ -61,7 +61,7 @@ def save_adapter_and_merge(s: Any) -> Path | None:
         },
     }
     out = Path(s.run_dir) / ADAPTER_DIR
-    from summarist.models.resolve import quiet_transformers
+    from summarist.quiet import quiet_transformers
 
     if s.runtime.is_main:  # one writer; every rank merges (each evaluates its shard after)
         with atomic_dir(out) as tmp, quiet_transformers():

@@ -116,7 +116,7 @@ def _compute_type(quantize: str | None) -> str:
 
 def _open_export(path: str, device: str | None, quantize: str | None) -> OpenedBackend:
     from summarist.inference.backends import ctranslate2_backend as ct2
-    from summarist.models.resolve import load_tokenizer
+    from summarist.models.pretrained import load_tokenizer
 
     meta = ct2.read_export_meta(path)
     tokenizer = load_tokenizer(path)

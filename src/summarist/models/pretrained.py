@@ -1,0 +1,45 @@
+"""Loading a checkpoint by name: `from_pretrained`, offline-aware, with one-line errors.
+
+Offline, a hub id is only usable when it is already in the local cache; otherwise the error says
+so in one line instead of hanging in retries. Names resolve through `models.resolve`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from summarist.errors import ModelError
+from summarist.models.resolve import (
+    check_resolved,
+    is_local,
+    offline_model_error,
+    resolve_model_path,
+)
+
+
+def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
+    """`loader(path)` (a transformers `from_pretrained`), offline-aware, with one-line errors."""
+    local = is_local(path)
+    check_resolved(path, name)
+    if not local:
+        from summarist.data.hub import hub_reachable
+
+        if not hub_reachable():
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            kwargs["local_files_only"] = True
+    try:
+        return loader(path, **kwargs)
+    except OSError as err:
+        if not local and kwargs.get("local_files_only"):
+            raise offline_model_error(name) from err
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"cannot load model '{name}': {first}") from err
+
+
+def load_tokenizer(name: str, **kwargs: Any) -> Any:
+    """AutoTokenizer for a short name, local directory or hub id (fast tokenizer preferred)."""
+    from transformers import AutoTokenizer
+
+    path = resolve_model_path(name)
+    return load_pretrained(AutoTokenizer.from_pretrained, path, name, **kwargs)
