@@ -40,7 +40,7 @@ def child(spec: str) -> int:
 
 def summary(run: Path, peak: float) -> dict[str, object]:
     from summarist.rundir import read_json, read_jsonl, read_yaml
-    from summarist.training.lora import adapter_size
+    from summarist.training.save import adapter_size
 
     cfg = read_yaml(run / "config.yaml")
     steps = [r for r in read_jsonl(run / "train_log.jsonl") if "loss" in r]

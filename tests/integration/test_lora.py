@@ -226,7 +226,7 @@ def test_prepare_model_turns_checkpointing_on_under_lora_too() -> None:
     from summarist.config.data import DataConfig
     from summarist.config.train import TrainConfig
     from summarist.models.loading import load_for_training
-    from summarist.training.lora import prepare_model
+    from summarist.training.prepare import prepare_model
 
     loaded = load_for_training(model_name("bart"))
     cfg = TrainConfig(data=DataConfig(["unused"]), model=model_name("bart"), lora=True,

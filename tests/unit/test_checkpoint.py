@@ -83,7 +83,7 @@ def _config(data: Path, out: Path, **kw: object) -> TrainConfig:
 def test_each_epoch_gets_its_own_batch_order(
     data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from summarist.training import batches as preprocessing
+    from summarist.training import collate as preprocessing
     from summarist.training.loop import fit, setup
 
     epochs: list[int] = []

@@ -126,7 +126,7 @@ def test_saved_model_folder_is_replaced_whole(
     import torch
     from safetensors.torch import load_file
 
-    from summarist.training.final import save_model
+    from summarist.training.save import save_model
 
     if not exchange:
         monkeypatch.setattr(rundir, "_exchange", lambda a, b: False)
@@ -266,8 +266,8 @@ ALLOWED = {
     ("rundir.py", "os.fdopen("),  # atomic_writer's temp file
     ("rundir.py", 'open(path, "a"'),  # append_jsonl: readers skip a torn last line
     ("training/checkpoint.py", "torch.save("),  # into atomic_writer
-    ("training/final.py", ".save_pretrained("),  # into atomic_dir
-    # save_adapter writes into the atomic_dir that training/lora.save_adapter_and_merge opens.
+    ("training/save.py", ".save_pretrained("),  # into atomic_dir
+    # save_adapter writes into the atomic_dir that training/save.save_adapter_and_merge opens.
     ("models/lora.py", ".save_pretrained("),
     ("models/lora.py", ".write_text("),
     ("data/stats.py", "savefig("),  # into atomic_writer

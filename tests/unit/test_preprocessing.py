@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from summarist.training.batches import (
+from summarist.training.collate import (
     IGNORE_INDEX,
     Example,
     Seq2SeqCollator,
@@ -84,7 +84,7 @@ def test_batches_are_a_pure_function_of_seed_and_epoch() -> None:
 
 
 def test_split_by_tokens_cuts_only_batches_over_the_budget() -> None:
-    from summarist.training.batches import Example, split_by_tokens
+    from summarist.training.collate import Example, split_by_tokens
 
     examples = [Example([1] * n, [2] * 10) for n in (500, 480, 100, 90, 80, 70, 60, 50)]
     everything = list(range(8))

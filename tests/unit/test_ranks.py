@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from summarist.distributed import Ranks, launcher_name, shard_bounds
-from summarist.training.batches import length_grouped_batches, rank_share
+from summarist.training.collate import length_grouped_batches, rank_share
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 8, 200])

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from summarist.serving import create_app
 from summarist.serving.batcher import Batcher, QueueFull
-from summarist.serving.metrics import Metrics
+from summarist.serving.prometheus import Metrics
 from tests.unit._serving import ScriptedSummarizer, config, wait_ready
 
 

@@ -111,7 +111,7 @@ def test_labels_lose_a_leading_start_token_in_every_family() -> None:
     with: kept, the model learns to emit [CLS] twice (it did, as `minilm-bart`)."""
     from types import SimpleNamespace
 
-    from summarist.training.batches import tokenize_pairs
+    from summarist.training.collate import tokenize_pairs
     from summarist.training.loop import _start_id
     from tests.unit import _tiny_seq2seq as tiny
 

@@ -4,16 +4,17 @@ Building blocks (`score_split`, `write_run`) are used by training's final evalua
 `run_*` functions are what the CLI calls (one per command). Everything follows the run-directory
 contract in `summarist.rundir`.
 
-    scoring.py    ScoringConfig, score_split (SplitMetrics + predictions rows), baselines beside
-    rundirs.py    write_run, predictions files, reading a run's predictions back
-    workflows.py  run_evaluate, run_baseline_eval, rescore_run
-    compare.py    compare_runs (paired bootstrap between two runs)
-    render.py     terminal tables
+    scoring.py         ScoringConfig, score_split (SplitMetrics + predictions rows), baselines beside
+    run_io.py          write_run, predictions files, reading a run's predictions back
+    workflows.py       run_evaluate, run_baseline_eval, rescore_run
+    run_comparison.py  compare_runs (paired bootstrap between two runs)
+    quality_gate.py    an exported or quantized model checked against its source model
+    render.py          terminal tables
 """
 
 from summarist.evaluation.render import render_comparison, render_metrics
 from summarist.evaluation.run_comparison import CompareRunsConfig, compare_runs, compare_scores
-from summarist.evaluation.rundirs import (
+from summarist.evaluation.run_io import (
     PREDICTION_FIELDS,
     data_config_dict,
     maybe_write_report,

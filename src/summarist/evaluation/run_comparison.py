@@ -10,7 +10,7 @@ import numpy as np
 
 from summarist import rundir
 from summarist.errors import DataError
-from summarist.evaluation.rundirs import default_split, read_run_rows, split_for_rows
+from summarist.evaluation.run_io import default_split, read_run_rows, split_for_rows
 from summarist.evaluation.scoring import ScoringConfig, scoring_kwargs
 from summarist.metrics import ROUGE_TYPES, compute_rouge, paired_bootstrap
 

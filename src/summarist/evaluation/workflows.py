@@ -14,7 +14,7 @@ from summarist import rundir
 from summarist.baselines.constant import ConstantSummary
 from summarist.config.data import DataConfig
 from summarist.errors import ConfigError
-from summarist.evaluation.rundirs import (
+from summarist.evaluation.run_io import (
     data_config_dict,
     default_split,
     maybe_write_report,

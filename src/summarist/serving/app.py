@@ -31,8 +31,8 @@ from summarist.config.serve import ServeConfig, ServedModel
 from summarist.errors import ConfigError
 from summarist.serving import schemas as s
 from summarist.serving.batcher import Batcher, Closed, Job, QueueFull, Result
-from summarist.serving.metrics import Metrics
 from summarist.serving.middleware import Accounting, APIKeys, BodyLimit
+from summarist.serving.prometheus import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarist.config.generation import GenerationSettings
-from summarist.serving.metrics import Metrics
+from summarist.serving.prometheus import Metrics
 
 log = logging.getLogger(__name__)
 

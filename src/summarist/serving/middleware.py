@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from summarist.serving.metrics import Metrics
+from summarist.serving.prometheus import Metrics
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

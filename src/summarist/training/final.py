@@ -1,4 +1,5 @@
-"""End of a training run: save the model, evaluate once with beam search, write the model card."""
+"""End of a training run: evaluate once with beam search, write the model card (the model is
+saved first, by `training.save`)."""
 
 from __future__ import annotations
 
@@ -6,45 +7,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from summarist.rundir import CARD, MODEL_DIR, atomic_dir, read_yaml, write_text_atomic
+from summarist.rundir import CARD, MODEL_DIR, read_yaml, write_text_atomic
 
 log = logging.getLogger(__name__)
-
-
-def save_model(s: Any) -> Path:
-    """Weights (safetensors) + tokenizer + generation_config.json, loadable by plain transformers.
-
-    A LoRA run first saves its adapter to adapter/ and merges it (`training.lora`).
-
-    The input prefix and length limits go to `config.task_specific_params["summarization"]`
-    (where T5 keeps its prefix), so `Summarizer.from_pretrained` applies them with no summarist
-    config at hand.
-    """
-    from summarist.training.lora import save_adapter_and_merge
-
-    save_adapter_and_merge(s)  # LoRA: adapter/ first, then model/ holds the merged weights
-    model, tok = s.loaded.model, s.loaded.tokenizer
-    out = s.run_dir / MODEL_DIR
-    model.config.task_specific_params = {
-        "summarization": {
-            "prefix": s.prefix,
-            "max_source_length": s.cfg.max_source_length,
-            **s.settings.to_dict(),
-        }
-    }
-    model.generation_config = s.settings.to_hf(model.generation_config)
-    from summarist.quiet import quiet_transformers
-
-    # FSDP and ZeRO-3 hold a slice of the weights per rank: gathering them is a collective.
-    sharded = s.runtime.sharded and s.trained is not None
-    state = {"state_dict": s.runtime.model_state(s.trained)} if sharded else {}
-    if not s.runtime.is_main:
-        return out
-    # Into a temp folder swapped in whole: a resumed run saves again over its first model.
-    with atomic_dir(out) as tmp, quiet_transformers():
-        model.save_pretrained(tmp, **state)
-        tok.save_pretrained(tmp)
-    return out
 
 
 def final_evaluation(s: Any) -> dict[str, Any]:

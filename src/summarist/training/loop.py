@@ -45,8 +45,8 @@ from summarist.rundir import (
     remove_temp_files,
     write_yaml,
 )
-from summarist.training.batches import Example
 from summarist.training.checkpoint import CHECKPOINT, Progress
+from summarist.training.collate import Example
 from summarist.training.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -181,9 +181,9 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Se
     from summarist.models.dropout import set_dropout
     from summarist.models.loading import add_tokens, load_for_training, speaker_tags
     from summarist.models.registry import check_source_length
-    from summarist.training.batches import tokenize_pairs
-    from summarist.training.lora import prepare_model
+    from summarist.training.collate import tokenize_pairs
     from summarist.training.memory import check_memory
+    from summarist.training.prepare import prepare_model
 
     runtime = runtime or Runtime.create(cfg.precision, cfg.threads)
     _seed_everything(cfg.seed)  # the same on every rank: new layers start identical
@@ -341,8 +341,8 @@ def build_scheduler(optimizer: Any, total_steps: int, warmup_ratio: float) -> An
 
 def fit(s: Setup, *, resume: bool = False) -> Progress:
     from summarist.training import checkpoint as ckpt
-    from summarist.training.batches import Seq2SeqCollator, length_grouped_batches
     from summarist.training.callbacks import ProgressBar, Trackers, TrainLog
+    from summarist.training.collate import Seq2SeqCollator, length_grouped_batches
 
     cfg, runtime = s.cfg, s.runtime
     main = runtime.is_main
@@ -519,7 +519,7 @@ def _train_step(
     ranks; DDP averages gradients over ranks, so each rank scales by the world size to make the
     average the sum. Gradients are all-reduced once, at the step's last backward.
     """
-    from summarist.training.batches import rank_share, split_by_tokens
+    from summarist.training.collate import rank_share, split_by_tokens
 
     runtime, world = s.runtime, s.runtime.world
     budget = s.cfg.max_batch_tokens
@@ -622,8 +622,9 @@ def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
 
 
 def finish(s: Setup) -> Path:
-    from summarist.evaluation.rundirs import maybe_write_report
-    from summarist.training.final import final_evaluation, save_model, write_card
+    from summarist.evaluation.run_io import maybe_write_report
+    from summarist.training.final import final_evaluation, write_card
+    from summarist.training.save import save_model
 
     model_dir = save_model(s)
     metrics = final_evaluation(s)

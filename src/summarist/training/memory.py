@@ -169,7 +169,7 @@ def largest_piece(skeleton: Any, cfg: Any, train_split: Any) -> tuple[int, int, 
     split by `--max-batch-tokens` exactly as the loop will."""
     from summarist.models.loading import speaker_tags
     from summarist.models.registry import check_source_length
-    from summarist.training.batches import split_by_tokens, tokenize_pairs
+    from summarist.training.collate import split_by_tokens, tokenize_pairs
 
     tok = skeleton.tokenizer
     if cfg.speaker_tokens:  # the tags become single tokens before training tokenizes

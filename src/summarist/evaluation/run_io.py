@@ -1,4 +1,5 @@
-"""Run directories: write one, read predictions files and a run's predictions back."""
+"""Reading and writing scored runs: write an evaluate/baseline/train run's metrics and predictions,
+read predictions files and a run's predictions back (file names and atomic writes: `summarist.rundir`)."""
 
 from __future__ import annotations
 
