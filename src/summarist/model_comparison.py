@@ -113,9 +113,8 @@ def compare_models(cfg: CompareModelsConfig) -> dict[str, Any]:
     for name in cfg.models:
         result["models"][name] = _summarize_with(name, texts, cfg, ranks)
     if split is not None:
-        split_texts = list(split.texts)
-        same = texts == split_texts
-        result["evaluation"] = _evaluate(cfg, split, train, split_texts, result, same, ranks)
+        same = texts == list(split.texts)
+        result["evaluation"] = _evaluate(cfg, split, train, result, same, ranks)
     if ranks.world > 1:
         from summarist.distributed import remove_shards
 
@@ -205,47 +204,42 @@ def _evaluate(
     cfg: CompareModelsConfig,
     split: Any,
     train: Any,
-    texts: list[str],
     result: dict[str, Any],
     same: bool,
     ranks: Any = None,
 ) -> dict[str, Any]:
-    from summarist.config.generation import hit_cap
     from summarist.evaluation import (
         CompareRunsConfig,
         ScoringConfig,
         compare_runs,
         data_config_dict,
-        score_with_baselines,
         write_run,
     )
+    from summarist.evaluation.model_eval import evaluate_split
     from summarist.evaluation.scoring import constant_for, default_baselines
-    from summarist.metrics.degenerate import swap_plan, swap_probe
 
     scoring = cfg.scoring or ScoringConfig()
     constant = constant_for(train, split, seed=scoring.seed)
     baselines = default_baselines([], split.texts)
-    plan = swap_plan(split.texts, seed=scoring.seed)
     runs: dict[str, Path] = {}
     metrics: dict[str, Any] = {}
+    main = ranks is None or ranks.is_main
     for name, got in result["models"].items():
-        if not same:  # --input and --data differ: the split needs its own summaries
-            got = _summarize_with(name, texts, cfg, ranks)
-        capped = hit_cap(got["new_tokens"], got["generation"]["max_new_tokens"])
-        # The swap probe: a few examples again, each with another example's source.
-        swapped = _summarize_with(name, [texts[d] for _, d in plan], cfg, ranks) if plan else None
-        if ranks is not None and not ranks.is_main:
+
+        def generate(batch: list[str], name: str = name) -> tuple[list[str], list[int]]:
+            out = _summarize_with(name, batch, cfg, ranks)
+            return out["summaries"], out["new_tokens"]
+
+        evaluated = evaluate_split(
+            generate, split, scoring, max_new_tokens=got["generation"]["max_new_tokens"],
+            baselines=baselines, constant=constant, swap_seed=scoring.seed,
+            # --input and --data differ: the split needs its own summaries
+            generated=(got["summaries"], got["new_tokens"]) if same else None, main_rank=main,
+        )  # fmt: skip
+        if evaluated is None:
             continue  # every rank generated its shards; one scores and writes
-        split_metrics, rows = score_with_baselines(
-            got["summaries"],
-            split,
-            scoring,
-            baselines,
-            hit_cap=capped,
-            new_tokens=got["new_tokens"],
-            constant=constant,
-            swap_probe=swap_probe(got["summaries"], plan, swapped["summaries"] if swapped else []),
-        )
+        split_metrics, rows = evaluated.metrics, evaluated.rows
+        # backend and settings as the side-by-side run resolved them (the same model and flags)
         out = Path(cfg.output_dir) / run_name(name)
         config = {
             "data": data_config_dict(cfg.data),
@@ -263,7 +257,7 @@ def _evaluate(
             prediction_rows=rows,
         )
         metrics[name] = split_metrics
-    if ranks is not None and not ranks.is_main:
+    if not main:
         return {}
     pairs = []
     names = list(runs)

@@ -71,6 +71,9 @@ def test_imports_point_down_and_no_private_names_cross_modules(module: str) -> N
             assert not (mine == "data" and other in ("models", "inference")), (
                 f"{module} imports {full}: pass a tokenizer in instead"
             )
+            assert not (mine == "evaluation" and other == "training"), (
+                f"{module} imports {full}: pass a generate callable in instead"
+            )
         private = [n for n in names if n.startswith("_") and not n.startswith("__")]
         assert not private, f"{module} imports private {private} from {target}"
 

@@ -5,6 +5,7 @@ Building blocks (`score_split`, `write_run`) are used by training's final evalua
 contract in `summarist.rundir`.
 
     scoring.py         ScoringConfig, score_split (SplitMetrics + predictions rows), baselines beside
+    model_eval.py      evaluate_split: a model (a generate callable) on a split, probe and verdict
     run_io.py          write_run, predictions files, reading a run's predictions back
     workflows.py       run_evaluate, run_baseline_eval, rescore_run
     run_comparison.py  compare_runs (paired bootstrap between two runs)

@@ -80,13 +80,11 @@ def score_split(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Score `predictions` against `split`'s references.
 
-        Returns (SplitMetrics dict, predictions.jsonl rows), both per `summarist.rundir`.
+    Returns (SplitMetrics dict, predictions.jsonl rows), both per `summarist.rundir`.
 
-        >>> from summarist.baselines.constant import ConstantSummary, choose_constant_summary
-    from summarist.data.corpus import Split
-        >>> m, rows = score_split(["a cat"], Split("test", ["a cat sat"], [["a cat"]]), bootstrap=0)
-        >>> m["n"], m["rouge"]["rouge1"]["fmeasure"]["mid"], rows[0]["scores"]["rouge1"]
-        (1, 100.0, 100.0)
+    >>> m, rows = score_split(["a cat"], Split("test", ["a cat sat"], [["a cat"]]), bootstrap=0)
+    >>> m["n"], m["rouge"]["rouge1"]["fmeasure"]["mid"], rows[0]["scores"]["rouge1"]
+    (1, 100.0, 100.0)
     """
     n = len(split)
     if len(predictions) != n:

@@ -16,34 +16,32 @@ def final_evaluation(s: Any) -> dict[str, Any]:
     """Beam-search evaluation of each eval split next to lead and constant baselines; writes the run.
 
     Each split also gets the swap probe (a few examples generated again with another example's
-    source) and the degenerate-output verdict (`metrics.degenerate`).
+    source) and the degenerate-output verdict (`evaluation.model_eval.evaluate_split`).
     """
     from summarist.baselines import lead_baseline_name
-    from summarist.config.generation import hit_cap, warn_if_capped
-    from summarist.evaluation import ScoringConfig, score_with_baselines, write_run
+    from summarist.evaluation import ScoringConfig, write_run
+    from summarist.evaluation.model_eval import evaluate_split
 
     metrics_by_split: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
     main = s.runtime.is_main
-    baseline = lead_baseline_name(s.train_split.texts) if main else None
+    baselines = [lead_baseline_name(s.train_split.texts)] if main else []
     constant = training_constant(s) if main else None
     for name, split in s.splits.items():
         if s.cfg.final_eval_samples:
             split = split.select(range(min(len(split), s.cfg.final_eval_samples)))
         log.info("final evaluation on %s (%d examples, %d beams)", name, len(split),
                  s.settings.num_beams)  # fmt: skip
-        preds, counts = generate(s, split.texts, s.settings)  # every rank decodes a shard
-        probe = run_swap_probe(s, split.texts, preds, s.settings)
-        if not main:
-            continue  # ROUGE once, on the main rank, which has every prediction
-        capped = hit_cap(counts, s.settings.max_new_tokens)
-        warn_if_capped(capped, s.settings.max_new_tokens, where=f"final evaluation ({name})")
-        metrics, split_rows = score_with_baselines(
-            preds, split, ScoringConfig(lang=s.cfg.lang), [baseline],
-            hit_cap=capped, new_tokens=counts, constant=constant, swap_probe=probe,
+        got = evaluate_split(
+            lambda texts: generate(s, texts, s.settings),  # every rank decodes a shard
+            split, ScoringConfig(lang=s.cfg.lang), max_new_tokens=s.settings.max_new_tokens,
+            baselines=baselines, constant=constant, swap_seed=s.cfg.seed,
+            warn_where=f"final evaluation ({name})", main_rank=main,
         )  # fmt: skip
-        metrics_by_split[name] = metrics
-        rows.extend(split_rows)
+        if got is None:
+            continue  # ROUGE once, on the main rank, which has every prediction
+        metrics_by_split[name] = got.metrics
+        rows.extend(got.rows)
     if not main:
         return metrics_by_split
     config = read_yaml(s.run_dir / "config.yaml")
@@ -80,15 +78,6 @@ def generate(s: Any, texts: list[str], settings: Any) -> tuple[list[str], list[i
         return preds, counts
     pairs = rt.gather(list(zip(preds[: end - start], counts[: end - start], strict=True)))
     return [p for p, _ in pairs], [c for _, c in pairs]
-
-
-def run_swap_probe(s: Any, texts: list[str], preds: list[str], settings: Any) -> dict[str, Any]:
-    """Generate a few examples again with another example's source: unchanged share."""
-    from summarist.metrics.degenerate import swap_plan, swap_probe
-
-    plan = swap_plan(texts, seed=s.cfg.seed)
-    swapped, _ = generate(s, [texts[donor] for _, donor in plan], settings) if plan else ([], [])
-    return swap_probe(preds, plan, swapped)
 
 
 def _fmt(metrics: dict[str, Any], key: str) -> str:

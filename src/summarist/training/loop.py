@@ -28,8 +28,6 @@ import numpy as np
 from summarist.config.generation import (
     GenerationSettings,
     default_max_new_tokens,
-    hit_cap,
-    warn_if_capped,
 )
 from summarist.config.train import TrainConfig
 from summarist.data.corpus import Split, canonical_split
@@ -594,30 +592,31 @@ def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
     Next to the model: the constant baseline's ROUGE-1, the distinct-prediction share and the
     swap probe, with a warning when the model looks like it ignores its input.
     """
-    from summarist.evaluation import ScoringConfig, score_with_baselines
-    from summarist.training.final import generate, run_swap_probe, training_constant
+    from summarist.evaluation import ScoringConfig
+    from summarist.evaluation.model_eval import evaluate_split
+    from summarist.training.final import generate, training_constant
 
     settings = s.settings.for_eval()
-    preds, counts = generate(s, split.texts, settings)  # sharded over ranks, gathered in order
-    probe = run_swap_probe(s, split.texts, preds, settings)
-    if not s.runtime.is_main:
-        return {}  # ROUGE once, on the main rank
-    capped = hit_cap(counts, settings.max_new_tokens)
-    share = warn_if_capped(capped, settings.max_new_tokens, where="evaluation during training")
-    metrics, _ = score_with_baselines(
-        preds, split, ScoringConfig(lang=s.cfg.lang, bootstrap=0), hit_cap=capped,
-        constant=training_constant(s), swap_probe=probe,
+    main = s.runtime.is_main
+    got = evaluate_split(
+        lambda texts: generate(s, texts, settings),  # sharded over ranks, gathered in order
+        split, ScoringConfig(lang=s.cfg.lang, bootstrap=0), max_new_tokens=settings.max_new_tokens,
+        constant=training_constant(s) if main else None, swap_seed=s.cfg.seed,
+        warn_where="evaluation during training", main_rank=main,
     )  # fmt: skip
+    if got is None:
+        return {}  # ROUGE once, on the main rank
+    metrics = got.metrics
     scores = {k: round(v["fmeasure"]["mid"], 3) for k, v in metrics["rouge"].items()}
     scores["constant_rouge1"] = round(
         metrics["baselines"]["constant"]["rouge1"]["fmeasure"]["mid"], 3
     )
-    scores["hit_cap_share"] = round(share, 4)
+    scores["hit_cap_share"] = round(got.hit_cap_share, 4)
     scores["distinct_share"] = metrics["diagnostics"]["distinct_share"]
     if (unchanged := metrics["diagnostics"]["swap_probe"]["unchanged_share"]) is not None:
         scores["swap_unchanged_share"] = unchanged
     scores["degenerate"] = int(metrics["degenerate"]["flagged"])
-    scores["n"] = len(preds)
+    scores["n"] = len(got.rows)
     return scores
 
 

@@ -1,0 +1,85 @@
+"""Evaluating a model on a split: generate, the swap probe, score next to baselines, the verdict.
+
+The one path for every place a model meets references: evaluation during training (greedy, no
+bootstrap), a training run's final evaluation (beam search, per split) and `compare --data`
+(each model). The model comes in as a `generate` callable, so this module needs neither
+training nor a particular backend: a training run passes its rank-sharded decoder, `compare`
+a `Summarizer`'s.
+
+>>> def echo(texts):  # a "model" that copies its input
+...     return list(texts), [len(t.split()) for t in texts]
+>>> from summarist.data.corpus import Split
+>>> split = Split("test", ["a cat sat", "a dog ran"], [["a cat"], ["a dog"]])
+>>> got = evaluate_split(echo, split, ScoringConfig(bootstrap=0), max_new_tokens=8)
+>>> got.metrics["n"], got.rows[0]["prediction"], got.hit_cap_share
+(2, 'a cat sat', 0.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from summarist.baselines.constant import ConstantSummary
+from summarist.config.generation import hit_cap, warn_if_capped
+from summarist.data.corpus import Split
+from summarist.evaluation.scoring import ScoringConfig, score_with_baselines
+from summarist.metrics.degenerate import swap_plan, swap_probe
+
+Generate = Callable[[list[str]], tuple[list[str], list[int]]]
+"""Texts -> (summaries, new-token counts), both in input order."""
+
+
+@dataclass
+class SplitEvaluation:
+    """What `evaluate_split` found: the split's `SplitMetrics` and its predictions.jsonl rows."""
+
+    metrics: dict[str, Any]
+    rows: list[dict[str, Any]]
+    hit_cap_share: float
+    """Share of outputs that used the whole `max_new_tokens` budget."""
+
+
+def evaluate_split(
+    generate: Generate,
+    split: Split,
+    scoring: ScoringConfig,
+    *,
+    max_new_tokens: int,
+    baselines: Sequence[str] = (),
+    constant: ConstantSummary | None = None,
+    swap_seed: int = 0,
+    generated: tuple[list[str], list[int]] | None = None,
+    warn_where: str | None = None,
+    main_rank: bool = True,
+) -> SplitEvaluation | None:
+    """Generate for `split`, run the swap probe, score next to `baselines` and `constant`.
+
+    Args:
+        generate: the model (see `Generate`); called for the split's texts, then for the swap
+            probe's few texts (another example's source each, `metrics.degenerate.swap_plan`).
+        max_new_tokens: the budget the model generated with (for the hit-the-cap flags).
+        swap_seed: which examples the swap probe draws.
+        generated: the model's outputs for the split's texts when already at hand (the first
+            `generate` call is then skipped).
+        warn_where: log a warning naming this place when more than 5% of outputs hit the cap.
+        main_rank: False on the other ranks of a launch: they generate (every rank decodes its
+            shard, a collective) and return None; the main rank scores.
+    """
+    texts = list(split.texts)
+    preds, counts = generated if generated is not None else generate(texts)
+    plan = swap_plan(texts, seed=swap_seed)
+    swapped, _ = generate([texts[donor] for _, donor in plan]) if plan else ([], [])
+    if not main_rank:
+        return None
+    capped = hit_cap(counts, max_new_tokens)
+    if warn_where is not None:
+        share = warn_if_capped(capped, max_new_tokens, where=warn_where)
+    else:
+        share = float(sum(capped)) / len(capped) if capped else 0.0
+    metrics, rows = score_with_baselines(
+        preds, split, scoring, baselines, hit_cap=capped, new_tokens=counts,
+        constant=constant, swap_probe=swap_probe(preds, plan, swapped),
+    )  # fmt: skip
+    return SplitEvaluation(metrics, rows, share)
