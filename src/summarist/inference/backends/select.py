@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from summarist.config.generation import GenerationSettings
 from summarist.errors import ConfigError, check_choice, did_you_mean
 from summarist.inference.backends.base import Backend
 
+if TYPE_CHECKING:
+    from summarist.models.loading import InferenceDefaults
+
 log = logging.getLogger(__name__)
 
-BACKENDS = ("torch", "ctranslate2")
 QUANTIZE = ("none", "int8", "bf16")
 
 
@@ -26,6 +29,84 @@ class OpenedBackend:
     settings: GenerationSettings
     prefix: str
     source_limit: int
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the caller asked for the backend to run (already checked)."""
+
+    device: str | None
+    quantize: str | None
+
+    @property
+    def on_cpu(self) -> bool:
+        return self.device in (None, "cpu")
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    """One row of the backend table: what opens a loaded model, and what it refuses."""
+
+    build: Callable[[Any, Any, InferenceDefaults, str, Options], Backend]
+    """(model, tokenizer, saved defaults, model name, options) -> the backend."""
+    check: Callable[[Options], None] = lambda options: None
+    """Raise a ConfigError for options it cannot run (before any conversion)."""
+    converts: Callable[[str], bool] = lambda model_type: True
+    """Whether it can run a model of this `config.model_type` (else: the torch backend)."""
+
+
+def _build_torch(
+    model: Any, tokenizer: Any, saved: InferenceDefaults, name: str, options: Options
+) -> Backend:
+    from summarist.inference.backends.torch_backend import TorchBackend, prepare_for_inference
+
+    # The fp32 model is ours: converted in place, no second copy in memory.
+    model = prepare_for_inference(model, options.quantize, on_cpu=options.on_cpu)
+    return TorchBackend(model, tokenizer, options.device)
+
+
+def _build_ctranslate2(
+    model: Any, tokenizer: Any, saved: InferenceDefaults, name: str, options: Options
+) -> Backend:
+    from summarist.inference.backends import ctranslate2_backend as ct2
+
+    # Converted once per Summarizer into a directory that lives as long as the backend.
+    tmp = tempfile.TemporaryDirectory(prefix="summarist-ct2-")
+    ct2.export_ctranslate2(
+        model, tokenizer, Path(tmp.name), prefix=saved.prefix, settings=saved.settings,
+        source_limit=saved.source_limit, source=name,
+    )  # fmt: skip
+    fast = ct2.CTranslate2Backend(
+        tmp.name, tokenizer, device=options.device or "cpu",
+        compute_type=_compute_type(options.quantize),
+    )  # fmt: skip
+    fast.workdir = tmp  # removed when the backend is garbage-collected
+    return fast
+
+
+def _check_ctranslate2(options: Options) -> None:
+    if options.quantize == "bf16" and options.on_cpu:
+        raise ConfigError(
+            "CTranslate2 computes bf16 on GPUs only",
+            "on CPU use --backend ctranslate2 --quantize int8, or --backend torch --quantize bf16",
+        )
+
+
+def _ctranslate2_converts(model_type: str) -> bool:
+    from summarist.inference.backends import ctranslate2_backend as ct2
+
+    return ct2.supports(model_type)
+
+
+BACKENDS: dict[str, BackendEntry] = {
+    "torch": BackendEntry(_build_torch),
+    "ctranslate2": BackendEntry(
+        _build_ctranslate2, check=_check_ctranslate2, converts=_ctranslate2_converts
+    ),
+}
+"""The backends `--backend` names; a CTranslate2 export directory always opens with ctranslate2."""
+FALLBACK = "torch"
+"""The backend of a model the one asked for cannot convert."""
 
 
 _DEVICE_RE = re.compile(r"^(cpu|mps|auto|(cuda|xpu|npu)(:\d+)?)$")
@@ -60,53 +141,28 @@ def open_backend(
 
     name = resolve_run_dir(name)  # a run directory stands for its model/
     check_backend_options(backend, quantize, device)
-    bf16 = quantize == "bf16"
-    on_cpu = device in (None, "cpu")
-    if bf16 and on_cpu and ct2.is_export_dir(name):
-        _refuse_ct2_bf16_on_cpu()
+    options = Options(device, quantize)
     if ct2.is_export_dir(name):
-        return _open_export(name, device, quantize)
+        BACKENDS["ctranslate2"].check(options)
+        return _open_export(name, options)
 
     from summarist.models.loading import inference_defaults, load_for_inference
 
     model, tokenizer = load_for_inference(name, lang=lang)
     saved = inference_defaults(model, tokenizer, name)
-    prefix, settings, limit = saved.prefix, saved.settings, saved.source_limit
+    entry = BACKENDS[backend]
     model_type = model.config.model_type
-    if backend == "ctranslate2" and not ct2.supports(model_type):
+    if not entry.converts(model_type):
         log.warning(
-            "CTranslate2 cannot convert '%s' models; falling back to the torch backend%s",
+            "CTranslate2 cannot convert '%s' models; falling back to the %s backend%s",
             model_type,
+            FALLBACK,
             {"int8": " with int8 dynamic quantization", "bf16": " in bf16"}.get(quantize or "", ""),
         )
-        backend = "torch"
-    if backend == "ctranslate2" and bf16 and on_cpu:
-        _refuse_ct2_bf16_on_cpu()  # before converting: the family is known to be convertible
-    if backend == "ctranslate2":
-        # Converted once per Summarizer into a directory that lives as long as the backend.
-        tmp = tempfile.TemporaryDirectory(prefix="summarist-ct2-")
-        ct2.export_ctranslate2(
-            model, tokenizer, Path(tmp.name), prefix=prefix, settings=settings,
-            source_limit=limit, source=name,
-        )  # fmt: skip
-        fast = ct2.CTranslate2Backend(
-            tmp.name, tokenizer, device=device or "cpu", compute_type=_compute_type(quantize)
-        )
-        fast.workdir = tmp  # removed when the backend is garbage-collected
-        return OpenedBackend(fast, tokenizer, settings, prefix, limit)
-
-    from summarist.inference.backends.torch_backend import TorchBackend, prepare_for_inference
-
-    # The fp32 model is ours: converted in place, no second copy in memory.
-    model = prepare_for_inference(model, quantize, on_cpu=on_cpu)
-    return OpenedBackend(TorchBackend(model, tokenizer, device), tokenizer, settings, prefix, limit)
-
-
-def _refuse_ct2_bf16_on_cpu() -> None:
-    raise ConfigError(
-        "CTranslate2 computes bf16 on GPUs only",
-        "on CPU use --backend ctranslate2 --quantize int8, or --backend torch --quantize bf16",
-    )
+        entry = BACKENDS[FALLBACK]
+    entry.check(options)  # before converting: the family is known to be convertible
+    built = entry.build(model, tokenizer, saved, name, options)
+    return OpenedBackend(built, tokenizer, saved.settings, saved.prefix, saved.source_limit)
 
 
 def _compute_type(quantize: str | None) -> str:
@@ -114,14 +170,15 @@ def _compute_type(quantize: str | None) -> str:
     return {"int8": "int8", "bf16": "bfloat16"}.get(quantize or "none", "default")
 
 
-def _open_export(path: str, device: str | None, quantize: str | None) -> OpenedBackend:
+def _open_export(path: str, options: Options) -> OpenedBackend:
     from summarist.inference.backends import ctranslate2_backend as ct2
     from summarist.models.pretrained import load_tokenizer
 
     meta = ct2.read_export_meta(path)
     tokenizer = load_tokenizer(path)
     backend = ct2.CTranslate2Backend(
-        path, tokenizer, device=device or "cpu", compute_type=_compute_type(quantize)
-    )
+        path, tokenizer, device=options.device or "cpu",
+        compute_type=_compute_type(options.quantize),
+    )  # fmt: skip
     settings = GenerationSettings.from_dict(meta["generation"])
     return OpenedBackend(backend, tokenizer, settings, meta["prefix"], int(meta["source_limit"]))
