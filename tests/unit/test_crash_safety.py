@@ -178,7 +178,7 @@ def test_model_card_keeps_the_previous_one(tmp_path: Path) -> None:
             cfg=TrainConfig(data=DataConfig(data)), settings=GenerationSettings(),
             run_dir=tmp_path, loaded=SimpleNamespace(family=SimpleNamespace(name="t5")),
             examples=[1, 2], total_steps=4, prefix="", added_tokens=[],
-            runtime=SimpleNamespace(precision="fp32", device="cpu", threads=1),
+            runtime=SimpleNamespace(precision="fp32", device="cpu", threads=1), lora=None,
         )  # fmt: skip
 
     write_card(state(["old/"]), {})

@@ -7,12 +7,15 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from summarist.baselines.constant import ConstantSummary
+from summarist.config.generation import GenerationSettings
 from summarist.rundir import CARD, MODEL_DIR, read_yaml, write_text_atomic
+from summarist.training.state import TrainingRun
 
 log = logging.getLogger(__name__)
 
 
-def final_evaluation(s: Any) -> dict[str, Any]:
+def final_evaluation(s: TrainingRun) -> dict[str, Any]:
     """Beam-search evaluation of each eval split next to lead and constant baselines; writes the run.
 
     Each split also gets the swap probe (a few examples generated again with another example's
@@ -52,7 +55,9 @@ def final_evaluation(s: Any) -> dict[str, Any]:
     return metrics_by_split
 
 
-def generate(s: Any, texts: list[str], settings: Any) -> tuple[list[str], list[int]]:
+def generate(
+    s: TrainingRun, texts: list[str], settings: GenerationSettings
+) -> tuple[list[str], list[int]]:
     """Every rank decodes its contiguous shard of `texts`; all get every output, in order.
 
     Shards differ in size by at most one and are gathered by rank, so nothing is padded and
@@ -87,7 +92,7 @@ def _fmt(metrics: dict[str, Any], key: str) -> str:
     return f"{r['mid']:.2f} [{r['low']:.2f}, {r['high']:.2f}]"
 
 
-def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
+def write_card(s: TrainingRun, metrics_by_split: dict[str, Any]) -> Path:
     """The model card (`README.md`): data, settings, scores next to the baseline, intended use."""
     cfg, settings = s.cfg, s.settings
     lines = [
@@ -150,9 +155,9 @@ def write_card(s: Any, metrics_by_split: dict[str, Any]) -> Path:
     return write_text_atomic(Path(s.run_dir) / CARD, "\n".join(lines))
 
 
-def _lora_lines(s: Any) -> list[str]:
+def _lora_lines(s: TrainingRun) -> list[str]:
     """The card's LoRA line: rank, layers, what trained, and that model/ is merged."""
-    if getattr(s, "lora", None) is None:
+    if s.lora is None:
         return []
     lora, cfg = s.lora, s.cfg
     full = f"; trained in full: {', '.join(lora.modules_to_save)}" if lora.modules_to_save else ""
@@ -164,7 +169,7 @@ def _lora_lines(s: Any) -> list[str]:
     ]
 
 
-def training_constant(s: Any) -> Any:
+def training_constant(s: TrainingRun) -> ConstantSummary:
     """The constant baseline of this run, chosen from the training split once and reused by
     every evaluation (the choice is deterministic in the split and the seed)."""
     if s.constant is None:

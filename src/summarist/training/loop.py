@@ -25,10 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from summarist.config.generation import (
-    GenerationSettings,
-    default_max_new_tokens,
-)
+from summarist.config.generation import default_max_new_tokens
 from summarist.config.train import TrainConfig
 from summarist.data.corpus import Split, canonical_split
 from summarist.errors import ConfigError, SummaristError
@@ -43,41 +40,17 @@ from summarist.rundir import (
     remove_temp_files,
     write_yaml,
 )
+from summarist.training.callbacks import ProgressBar, Trackers, TrainLog
 from summarist.training.checkpoint import CHECKPOINT, Progress
-from summarist.training.collate import Example
+from summarist.training.collate import Seq2SeqCollator
 from summarist.training.runtime import Runtime
+from summarist.training.state import TrainingRun
 
 log = logging.getLogger(__name__)
 
 
 class TrainingDiverged(SummaristError):
     """The loss became NaN or infinite."""
-
-
-@dataclass
-class Setup:
-    cfg: TrainConfig
-    run_dir: Path
-    loaded: LoadedModel
-    runtime: Runtime
-    train_split: Split
-    eval_split: Split | None
-    examples: list[Example]
-    settings: GenerationSettings
-    prefix: str
-    total_steps: int
-    eval_every: int
-    save_every: int
-    added_tokens: list[str] = field(default_factory=list)
-    splits: dict[str, Split] = field(default_factory=dict)
-    constant: Any = None
-    """The constant baseline, chosen once from the training split (`final.training_constant`)."""
-    trained: Any = None
-    """The model as the runtime wrapped it for training (DDP, FSDP, DeepSpeed), set by fit."""
-    lora: Any = None
-    """What `--lora` adapts (`models.lora.LoraSummary`), None for full fine-tuning."""
-    memory: Any = None
-    """The pre-load estimate of peak training memory (`training.memory.MemoryPlan`)."""
 
 
 def train(cfg: TrainConfig, *, resume: bool = False) -> Path:
@@ -174,7 +147,7 @@ def _check_run_dir(run_dir: Path, resume: bool) -> None:
 # ---------------------------------------------------------------------------------- setup
 
 
-def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Setup:
+def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> TrainingRun:
     from summarist.data.loading import load_corpus
     from summarist.models.dropout import set_dropout
     from summarist.models.loading import add_tokens, load_for_training, speaker_tags
@@ -229,7 +202,7 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Se
             "add one, or split a single file with --split-ratios 0.8,0.1,0.1",
             " or ".join(cfg.eval_splits),
         )
-    s = Setup(cfg, run_dir, loaded, runtime, train_split, eval_split, examples, settings, prefix,
+    s = TrainingRun(cfg, run_dir, loaded, runtime, train_split, eval_split, examples, settings, prefix,
               total, eval_every, save_every, added, splits, lora=lora, memory=memory)  # fmt: skip
     if runtime.is_main:
         _write_config(s)
@@ -269,7 +242,7 @@ def _seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _write_config(s: Setup) -> None:
+def _write_config(s: TrainingRun) -> None:
     from summarist import __version__
 
     out = {"kind": "train", "summarist_version": __version__, **s.cfg.to_dict()}
@@ -337,109 +310,37 @@ def build_scheduler(optimizer: Any, total_steps: int, warmup_ratio: float) -> An
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def fit(s: Setup, *, resume: bool = False) -> Progress:
-    from summarist.training import checkpoint as ckpt
-    from summarist.training.callbacks import ProgressBar, Trackers, TrainLog
-    from summarist.training.collate import Seq2SeqCollator, length_grouped_batches
+def fit(s: TrainingRun, *, resume: bool = False) -> Progress:
+    """Train to `s.total_steps` (from the checkpoint's step when resuming); the final progress."""
+    from summarist.training.collate import length_grouped_batches
 
     cfg, runtime = s.cfg, s.runtime
-    main = runtime.is_main
     optimizer = build_optimizer(s.loaded.model, cfg)
     model, optimizer = runtime.prepare(s.loaded.model, optimizer, cfg.batch_size)
     s.trained = model
     scheduler = build_scheduler(optimizer, s.total_steps, cfg.warmup_ratio)
-    progress, train_log = Progress(), TrainLog(s.run_dir)
-    state = ckpt.load_checkpoint(s.run_dir) if resume else None
-    if state is not None:
-        ckpt.check_world_size(state, runtime.world)
-        if "settings" in state["extra"]:  # checkpoints before 0.x have none to compare
-            ckpt.check_settings(state["extra"]["settings"], _trajectory_settings(s))
-        progress = ckpt.restore(state, s.loaded.model, optimizer, scheduler, runtime.scaler,
-                                rank=runtime.rank)  # fmt: skip
-        log.info("resuming from step %d of %d", progress.step, s.total_steps)
-    elif runtime.world > 1:
-        # Dropout differs per rank (same seed everywhere made every rank draw the same masks).
-        import torch
-
-        torch.manual_seed(cfg.seed + 1_000 * runtime.rank)
-    if main:
+    train_log = TrainLog(s.run_dir)
+    progress = _resume_or_start(s, optimizer, scheduler, resume)
+    if runtime.is_main:
         train_log.truncate_after(progress.step)
     if progress.step >= s.total_steps:
         return progress
     collate = Seq2SeqCollator(s.loaded.tokenizer.pad_token_id)
     lengths = [len(e.input_ids) for e in s.examples]
-    trackers = Trackers(cfg.report_to if main else [], s.run_dir, cfg.to_dict())
+    trackers = Trackers(cfg.report_to if runtime.is_main else [], s.run_dir, cfg.to_dict())
     eval_subset = _eval_subset(s)
-    global_batch = cfg.batch_size * runtime.world
     model.train()
-    window: list[float] = []
-    window_tokens, window_start = 0, time.perf_counter()
-    session_start, seconds_before = time.perf_counter(), progress.train_seconds
-    cpu_start, cpu_before = time.process_time(), progress.cpu_seconds
+    window, clock = LossWindow(), Clock.resume(progress)
     try:
-        with ProgressBar(s.total_steps, progress.step, enabled=main) as bar:
+        with ProgressBar(s.total_steps, progress.step, enabled=runtime.is_main) as bar:
+            loop = Loop(s, model, optimizer, scheduler, collate, progress, eval_subset,
+                        train_log, trackers, bar, window, clock)  # fmt: skip
             while progress.step < s.total_steps:
                 batches = length_grouped_batches(
-                    lengths, global_batch, seed=cfg.seed, epoch=progress.epoch,
-                    group_by_length=cfg.group_by_length,
+                    lengths, cfg.batch_size * runtime.world, seed=cfg.seed,
+                    epoch=progress.epoch, group_by_length=cfg.group_by_length,
                 )  # fmt: skip
-                while progress.batch_in_epoch < len(batches) and progress.step < s.total_steps:
-                    micro = batches[
-                        progress.batch_in_epoch : progress.batch_in_epoch + cfg.grad_accum
-                    ]
-                    loss, tokens = _train_step(s, model, micro, collate, optimizer)
-                    scheduler.step()
-                    progress.step += 1
-                    progress.batch_in_epoch += len(micro)
-                    progress.tokens_seen += tokens
-                    window.append(loss)
-                    window_tokens += tokens
-                    now = time.perf_counter()
-                    progress.train_seconds = seconds_before + now - session_start
-                    progress.cpu_seconds = cpu_before + time.process_time() - cpu_start
-                    bar.update(progress.step, loss=loss)
-                    if main and (
-                        progress.step % cfg.log_every == 0 or progress.step == s.total_steps
-                    ):
-                        row = {
-                            "step": progress.step,
-                            "epoch": round(progress.epoch + progress.batch_in_epoch / len(batches), 4),
-                            "loss": round(float(np.mean(window)), 5),
-                            "learning_rate": scheduler.get_last_lr()[0],
-                            "tokens_per_second": round(window_tokens / max(now - window_start, 1e-9), 1),
-                            "elapsed_s": round(progress.train_seconds, 2),
-                            "cpu_s": round(progress.cpu_seconds, 2),
-                        }  # fmt: skip
-                        train_log.write(row)
-                        trackers.log(progress.step, {"train/loss": row["loss"],
-                                                     "train/learning_rate": row["learning_rate"]})  # fmt: skip
-                    if progress.step % cfg.log_every == 0 or progress.step == s.total_steps:
-                        window, window_tokens, window_start = [], 0, time.perf_counter()
-                    evaluated = (
-                        s.eval_every
-                        and eval_subset is not None
-                        and (progress.step % s.eval_every == 0 or progress.step == s.total_steps)
-                    )
-                    if evaluated:
-                        scores = evaluate_greedy(s, eval_subset)  # every rank decodes a shard
-                        if main:
-                            epoch = progress.epoch + progress.batch_in_epoch / len(batches)
-                            train_log.write(
-                                {"step": progress.step, "epoch": round(epoch, 4), "eval": scores}
-                            )
-                            trackers.log(progress.step, {f"eval/{k}": v for k, v in scores.items()})
-                            bar.update(progress.step, rouge=scores["rougeL"])
-                        model.train()
-                    budget = _agreed_budget(s, progress)
-                    if budget:
-                        log.warning("stopping at step %d: %s reached", progress.step, budget)
-                        s.total_steps = progress.step
-                    if progress.step % s.save_every == 0 and progress.step < s.total_steps:
-                        _save_checkpoint(s, model, optimizer, scheduler, progress)
-                    _debug_kill(progress.step)
-                if progress.batch_in_epoch >= len(batches):
-                    progress.epoch += 1
-                    progress.batch_in_epoch = 0
+                loop.run_epoch(batches)
     except KeyboardInterrupt:
         log.warning(
             "interrupted at step %d; the last checkpoint is intact: "
@@ -451,8 +352,150 @@ def fit(s: Setup, *, resume: bool = False) -> Progress:
     return progress
 
 
+def _resume_or_start(s: TrainingRun, optimizer: Any, scheduler: Any, resume: bool) -> Progress:
+    """The checkpoint's progress (model, optimizer, scheduler and RNG restored), or step 0."""
+    from summarist.training import checkpoint as ckpt
+
+    runtime = s.runtime
+    state = ckpt.load_checkpoint(s.run_dir) if resume else None
+    if state is not None:
+        ckpt.check_world_size(state, runtime.world)
+        if "settings" in state["extra"]:  # checkpoints before 0.x have none to compare
+            ckpt.check_settings(state["extra"]["settings"], _trajectory_settings(s))
+        progress = ckpt.restore(state, s.loaded.model, optimizer, scheduler, runtime.scaler,
+                                rank=runtime.rank)  # fmt: skip
+        log.info("resuming from step %d of %d", progress.step, s.total_steps)
+        return progress
+    if runtime.world > 1:
+        # Dropout differs per rank (same seed everywhere made every rank draw the same masks).
+        import torch
+
+        torch.manual_seed(s.cfg.seed + 1_000 * runtime.rank)
+    return Progress()
+
+
+@dataclass
+class LossWindow:
+    """Losses and tokens since the last log line, and when the window opened."""
+
+    losses: list[float] = field(default_factory=list)
+    tokens: int = 0
+    start: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class Clock:
+    """Wall and CPU seconds of training: the checkpoint's, plus this session's so far."""
+
+    seconds_before: float
+    cpu_before: float
+    start: float = field(default_factory=time.perf_counter)
+    cpu_start: float = field(default_factory=time.process_time)
+
+    @classmethod
+    def resume(cls, progress: Progress) -> Clock:
+        return cls(progress.train_seconds, progress.cpu_seconds)
+
+    def update(self, progress: Progress, now: float) -> None:
+        progress.train_seconds = self.seconds_before + now - self.start
+        progress.cpu_seconds = self.cpu_before + time.process_time() - self.cpu_start
+
+
+@dataclass
+class Loop:
+    """The moving parts of `fit`: one optimizer step at a time, then logging, evaluation,
+    budgets and checkpoints, in that order."""
+
+    s: TrainingRun
+    model: Any
+    """The model as the runtime wrapped it (torch module)."""
+    optimizer: Any
+    scheduler: Any
+    collate: Seq2SeqCollator
+    progress: Progress
+    eval_subset: Split | None
+    train_log: TrainLog
+    trackers: Trackers
+    bar: ProgressBar
+    window: LossWindow
+    clock: Clock
+
+    def run_epoch(self, batches: list[list[int]]) -> None:
+        """The epoch's remaining steps (from `progress.batch_in_epoch`), up to the last step."""
+        p = self.progress
+        while p.batch_in_epoch < len(batches) and p.step < self.s.total_steps:
+            self.step(batches)
+        if p.batch_in_epoch >= len(batches):
+            p.epoch += 1
+            p.batch_in_epoch = 0
+
+    def step(self, batches: list[list[int]]) -> None:
+        s, p = self.s, self.progress
+        micro = batches[p.batch_in_epoch : p.batch_in_epoch + s.cfg.grad_accum]
+        loss, tokens = _train_step(s, self.model, micro, self.collate, self.optimizer)
+        self.scheduler.step()
+        p.step += 1
+        p.batch_in_epoch += len(micro)
+        p.tokens_seen += tokens
+        self.window.losses.append(loss)
+        self.window.tokens += tokens
+        now = time.perf_counter()
+        self.clock.update(p, now)
+        self.bar.update(p.step, loss=loss)
+        epoch = p.epoch + p.batch_in_epoch / len(batches)
+        if self.due(s.cfg.log_every):
+            self.log(now, epoch)
+        if self.eval_subset is not None and self.due(s.eval_every):
+            self.evaluate(self.eval_subset, epoch)
+        self.stop_or_checkpoint()
+        _debug_kill(p.step)
+
+    def due(self, every: int) -> bool:
+        """Every `every` steps (never when 0) and at the last step."""
+        step = self.progress.step
+        return bool(every) and (step % every == 0 or step == self.s.total_steps)
+
+    def log(self, now: float, epoch: float) -> None:
+        """A train_log.jsonl row (and trackers) for the window, which then starts again."""
+        p, w = self.progress, self.window
+        if self.s.runtime.is_main:
+            row = {
+                "step": p.step,
+                "epoch": round(epoch, 4),
+                "loss": round(float(np.mean(w.losses)), 5),
+                "learning_rate": self.scheduler.get_last_lr()[0],
+                "tokens_per_second": round(w.tokens / max(now - w.start, 1e-9), 1),
+                "elapsed_s": round(p.train_seconds, 2),
+                "cpu_s": round(p.cpu_seconds, 2),
+            }
+            self.train_log.write(row)
+            self.trackers.log(p.step, {"train/loss": row["loss"],
+                                       "train/learning_rate": row["learning_rate"]})  # fmt: skip
+        self.window = LossWindow()
+
+    def evaluate(self, subset: Split, epoch: float) -> None:
+        """Greedy evaluation on the fixed validation sample (every rank decodes a shard)."""
+        scores = evaluate_greedy(self.s, subset)
+        if self.s.runtime.is_main:
+            step = self.progress.step
+            self.train_log.write({"step": step, "epoch": round(epoch, 4), "eval": scores})
+            self.trackers.log(step, {f"eval/{k}": v for k, v in scores.items()})
+            self.bar.update(step, rouge=scores["rougeL"])
+        self.model.train()
+
+    def stop_or_checkpoint(self) -> None:
+        """Stop at a time budget any rank reached; else a checkpoint every --save-every steps."""
+        s, p = self.s, self.progress
+        budget = _agreed_budget(s, p)
+        if budget:
+            log.warning("stopping at step %d: %s reached", p.step, budget)
+            s.total_steps = p.step
+        if p.step % s.save_every == 0 and p.step < s.total_steps:
+            _save_checkpoint(s, self.model, self.optimizer, self.scheduler, p)
+
+
 def _save_checkpoint(
-    s: Setup, model: Any, optimizer: Any, scheduler: Any, progress: Progress
+    s: TrainingRun, model: Any, optimizer: Any, scheduler: Any, progress: Progress
 ) -> None:
     """Every rank's RNG state, the rest from the main rank (DDP replicas are identical)."""
     from summarist.training import checkpoint as ckpt
@@ -475,7 +518,7 @@ _RESUMABLE_CHANGES = frozenset({"output_dir", "threads", "report", "report_to", 
                                 "keep_checkpoint", "max_minutes", "max_cpu_minutes"})  # fmt: skip
 
 
-def _trajectory_settings(s: Setup) -> dict[str, Any]:
+def _trajectory_settings(s: TrainingRun) -> dict[str, Any]:
     """The resolved settings a checkpoint's training path depends on (saved with it)."""
     import json
     from dataclasses import asdict
@@ -497,7 +540,7 @@ def _out_of_budget(cfg: TrainConfig, progress: Progress) -> str | None:
     return None
 
 
-def _agreed_budget(s: Setup, progress: Progress) -> str | None:
+def _agreed_budget(s: TrainingRun, progress: Progress) -> str | None:
     """The budget reached, when any rank reached it: ranks' clocks differ, and a rank that
     stopped alone would leave the others waiting in the next step's all-reduce."""
     budget = _out_of_budget(s.cfg, progress)
@@ -509,7 +552,7 @@ def _agreed_budget(s: Setup, progress: Progress) -> str | None:
 
 
 def _train_step(
-    s: Setup, model: Any, micro: list[list[int]], collate: Any, optimizer: Any
+    s: TrainingRun, model: Any, micro: list[list[int]], collate: Seq2SeqCollator, optimizer: Any
 ) -> tuple[float, int]:
     """One optimizer step over this rank's share of `micro` (global batches).
 
@@ -553,7 +596,7 @@ def _train_step(
     return loss_sum, int(real_tokens)
 
 
-def _diverged(s: Setup, what: str, value: float) -> None:
+def _diverged(s: TrainingRun, what: str, value: float) -> None:
     where = (
         f"the last good checkpoint is {s.run_dir / CHECKPOINT}"
         if (s.run_dir / CHECKPOINT).exists()
@@ -577,7 +620,7 @@ def _debug_kill(step: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _eval_subset(s: Setup) -> Split | None:
+def _eval_subset(s: TrainingRun) -> Split | None:
     """A fixed, seeded sample of at most --eval-samples validation examples."""
     if s.eval_split is None or s.cfg.eval_samples == 0 or len(s.eval_split) == 0:
         return None
@@ -586,7 +629,7 @@ def _eval_subset(s: Setup) -> Split | None:
     return s.eval_split.select(idx)
 
 
-def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
+def evaluate_greedy(s: TrainingRun, split: Split) -> dict[str, float]:
     """Cheap evaluation during training: greedy decoding, ROUGE without bootstrap.
 
     Next to the model: the constant baseline's ROUGE-1, the distinct-prediction share and the
@@ -620,7 +663,7 @@ def evaluate_greedy(s: Setup, split: Split) -> dict[str, float]:
     return scores
 
 
-def finish(s: Setup) -> Path:
+def finish(s: TrainingRun) -> Path:
     from summarist.evaluation.run_io import maybe_write_report
     from summarist.training.final import final_evaluation, write_card
     from summarist.training.save import save_model

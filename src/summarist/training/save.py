@@ -7,14 +7,14 @@ the input prefix and length limits in `config.task_specific_params["summarizatio
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from summarist.models.lora import base_name, merge, save_adapter
 from summarist.quiet import quiet_transformers
 from summarist.rundir import ADAPTER_DIR, MODEL_DIR, atomic_dir
+from summarist.training.state import TrainingRun
 
 
-def save_model(s: Any) -> Path:
+def save_model(s: TrainingRun) -> Path:
     """Weights (safetensors) + tokenizer + generation_config.json, loadable by plain transformers.
 
     A LoRA run first saves its adapter to adapter/ and merges it (`save_adapter_and_merge`).
@@ -46,7 +46,7 @@ def save_model(s: Any) -> Path:
     return out
 
 
-def save_adapter_and_merge(s: Any) -> Path | None:
+def save_adapter_and_merge(s: TrainingRun) -> Path | None:
     """LoRA runs: write adapter/ (swapped in whole), then fold it into `s.loaded.model` so that
     model/ is a plain transformers checkpoint. Others: nothing (None)."""
     if s.loaded.adapter is None:
