@@ -173,6 +173,67 @@ def test_api_keys_are_required_on_the_api_and_checked() -> None:
             assert c.get(open_path).status_code == 200
 
 
+def test_a_wrong_key_is_401_with_the_bearer_challenge_and_an_empty_bearer_is_not_a_fallback() -> (
+    None
+):
+    cfg = config("m", api_keys=["k-one"])
+    with TestClient(create_app(cfg, lambda m: ScriptedSummarizer())) as c:
+        wait_ready(c)
+        r = c.get("/v1/models", headers={"authorization": "Bearer nope"})
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+        assert r.json() == {"detail": "missing or invalid API key", "field": "authorization",
+                            "message": "missing or invalid API key"}  # fmt: skip
+        # "Bearer " names an (empty, wrong) key: X-API-Key beside it does not rescue it
+        both = {"authorization": "Bearer ", "x-api-key": "k-one"}
+        assert c.get("/v1/models", headers=both).status_code == 401
+        assert c.get("/v1/models", headers={"authorization": "bearer k-one"}).status_code == 200
+        basic = {"authorization": "Basic abc", "x-api-key": "k-one"}  # not a bearer: the header
+        assert c.get("/v1/models", headers=basic).status_code == 200
+
+
+def test_the_openapi_document_declares_the_api_key_on_exactly_the_keyed_routes() -> None:
+    keyed = create_app(config("m", api_keys=["k-one"]), lambda m: ScriptedSummarizer()).openapi()
+    schemes = keyed["components"]["securitySchemes"]
+    assert schemes["bearer"] == {"type": "http", "scheme": "bearer",
+                                 "description": "`Authorization: Bearer KEY`"}  # fmt: skip
+    assert schemes["apiKey"]["in"] == "header" and schemes["apiKey"]["name"] == "X-API-Key"
+    secured = {
+        (path, method)
+        for path, ops in keyed["paths"].items()
+        for method, op in ops.items()
+        if op.get("security") == [{"bearer": []}, {"apiKey": []}]
+    }
+    assert secured == {("/v1/summarize", "post"), ("/v1/compare", "post"),
+                       ("/v1/models", "get"), ("/metrics", "get")}  # fmt: skip
+    open_doc = create_app(config("m"), lambda m: ScriptedSummarizer()).openapi()
+    assert "securitySchemes" not in open_doc.get("components", {})
+    assert not any("security" in op for ops in open_doc["paths"].values() for op in ops.values())
+
+
+def test_request_settings_are_the_generation_settings_fields_within_the_server_caps() -> None:
+    import dataclasses
+
+    from summarist.config.docs import field_docs
+    from summarist.config.generation import GenerationSettings
+    from summarist.serving.schemas import REQUEST_LIMITS, settings_model
+
+    cfg = config("m", max_new_tokens=40, max_beams=3)
+    schema = settings_model(cfg).model_json_schema()
+    names = [f.name for f in dataclasses.fields(GenerationSettings)]
+    assert list(schema["properties"]) == [n for n in names if n in REQUEST_LIMITS]
+    assert set(names) - set(REQUEST_LIMITS) == {"early_stopping", "do_sample"}
+    docs = field_docs(GenerationSettings)
+    for name, prop in schema["properties"].items():
+        assert prop["description"] == docs[name]
+    bounds = {n: (p["anyOf"][0]["minimum"], p["anyOf"][0]["maximum"])
+              for n, p in schema["properties"].items()}  # fmt: skip
+    assert bounds["max_new_tokens"] == (1, 40) and bounds["min_new_tokens"] == (0, 40)
+    assert bounds["num_beams"] == (1, 3) and bounds["repetition_penalty"] == (1.0, 10.0)
+    assert schema["properties"]["length_penalty"]["anyOf"][0]["type"] == "number"
+    assert schema["properties"]["num_beams"]["anyOf"][0]["type"] == "integer"
+    assert schema["additionalProperties"] is False
+
+
 def test_cors_is_off_unless_configured() -> None:
     origin = {"origin": "https://elsewhere.example"}
     with TestClient(create_app(config("m"), lambda m: ScriptedSummarizer())) as c:

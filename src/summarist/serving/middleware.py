@@ -1,4 +1,5 @@
-"""ASGI middleware of the service: body-size cap, API keys, per-route metrics and answer counts.
+"""ASGI middleware of the service: body-size cap, per-route metrics and answer counts (API keys
+are a route dependency: `serving.auth`).
 
 Pure ASGI (no BaseHTTPMiddleware) so that nothing buffers responses and a client's disconnect
 still reaches the endpoint through `receive`.
@@ -6,8 +7,6 @@ still reaches the endpoint through `receive`.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -20,8 +19,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-PROTECTED = ("/v1/", "/metrics")
 
 
 async def send_json(send: Send, status: int, body: dict[str, Any], headers: list[Any]) -> None:
@@ -75,41 +72,6 @@ class BodyLimit:
             return await receive()
 
         await self.app(scope, replay, send)
-
-
-class APIKeys:
-    """401 on /v1/* and /metrics without a valid key (`Authorization: Bearer K` or `X-API-Key`).
-
-    Keys are compared as SHA-256 digests with `hmac.compare_digest`, against every key with no
-    early exit, so timing reveals neither a key's length nor which one nearly matched.
-    """
-
-    def __init__(self, app: ASGIApp, keys: list[str]) -> None:
-        self.app = app
-        self.digests = [hashlib.sha256(k.encode()).digest() for k in keys]
-
-    def valid(self, given: str) -> bool:
-        digest = hashlib.sha256(given.encode("utf-8", "surrogateescape")).digest()
-        ok = False
-        for known in self.digests:
-            ok |= hmac.compare_digest(digest, known)
-        return ok
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PROTECTED):
-            await self.app(scope, receive, send)
-            return
-        headers = {k.lower(): v for k, v in scope["headers"]}
-        given = headers.get(b"x-api-key", b"").decode("latin-1")
-        auth = headers.get(b"authorization", b"").decode("latin-1")
-        if auth[:7].lower() == "bearer ":
-            given = auth[7:].strip()
-        if scope["method"] == "OPTIONS" or (given and self.valid(given)):
-            await self.app(scope, receive, send)
-            return
-        why = "missing or invalid API key"
-        body = {"detail": why, "field": "authorization", "message": why}
-        await send_json(send, 401, body, [(b"www-authenticate", b"Bearer")])
 
 
 class Accounting:

@@ -9,11 +9,15 @@ Texts per request and characters per text are not schema limits: past them the a
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
+from summarist.config.docs import field_docs
+from summarist.config.generation import GenerationSettings
 from summarist.config.serve import ServeConfig
 
 
@@ -70,6 +74,39 @@ class ModelsResponse(BaseModel):
     auth: bool = Field(description="True when requests need an API key.")
 
 
+# The `GenerationSettings` fields a request may set, with the server's bounds on each (`config`
+# gives the caps); the others (early_stopping, do_sample) stay as the model saved them.
+REQUEST_LIMITS: dict[str, Callable[[ServeConfig], dict[str, float]]] = {
+    "max_new_tokens": lambda c: {"ge": 1, "le": c.max_new_tokens},
+    "min_new_tokens": lambda c: {"ge": 0, "le": c.max_new_tokens},
+    "num_beams": lambda c: {"ge": 1, "le": c.max_beams},
+    "length_penalty": lambda c: {"ge": -10.0, "le": 10.0},
+    "no_repeat_ngram_size": lambda c: {"ge": 0, "le": 10},
+    "repetition_penalty": lambda c: {"ge": 1.0, "le": 10.0},
+}
+
+
+def settings_model(config: ServeConfig) -> type[BaseModel]:
+    """The request's `settings`: `GenerationSettings` fields (type and doc from the dataclass),
+    each optional, within the bounds of `REQUEST_LIMITS`; unknown fields refused."""
+    types = get_type_hints(GenerationSettings)
+    docs = field_docs(GenerationSettings)
+    fields: dict[str, Any] = {
+        f.name: (
+            types[f.name] | None,
+            Field(None, description=docs.get(f.name), **REQUEST_LIMITS[f.name](config)),
+        )
+        for f in dataclasses.fields(GenerationSettings)
+        if f.name in REQUEST_LIMITS
+    }
+    return create_model(
+        "Settings",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="Decoding settings of this request; unset fields keep the model's own.",
+        **fields,
+    )
+
+
 @dataclass(frozen=True)
 class Schemas:
     settings: type[BaseModel]
@@ -83,16 +120,7 @@ def build_schemas(config: ServeConfig) -> Schemas:
     ModelName = Literal[names]  # type: ignore[valid-type]
     strict = ConfigDict(extra="forbid")
 
-    class Settings(BaseModel):
-        """Decoding settings of this request; unset fields keep the model's own."""
-
-        model_config = strict
-        max_new_tokens: int | None = Field(None, ge=1, le=config.max_new_tokens)
-        min_new_tokens: int | None = Field(None, ge=0, le=config.max_new_tokens)
-        num_beams: int | None = Field(None, ge=1, le=config.max_beams)
-        length_penalty: float | None = Field(None, ge=-10.0, le=10.0)
-        no_repeat_ngram_size: int | None = Field(None, ge=0, le=10)
-        repetition_penalty: float | None = Field(None, ge=1.0, le=10.0)
+    Settings = settings_model(config)
 
     class SummarizeRequest(BaseModel):
         model_config = strict
