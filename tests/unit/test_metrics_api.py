@@ -42,7 +42,7 @@ def test_signatures_other_engineers_use() -> None:
     assert params(summarist.evaluation.write_run) == [
         "out_dir", "kind", "name", "config", "metrics_by_split", "prediction_rows"
     ]  # fmt: skip
-    # compare.py builds CompareRunsConfig positionally: (run_a, run_b, split, scoring, output_dir)
+    # the CLI and model_comparison.py build CompareRunsConfig positionally: (run_a, run_b, ...)
     assert params(summarist.evaluation.CompareRunsConfig)[:5] == [
         "run_a", "run_b", "split", "scoring", "output_dir"
     ]  # fmt: skip

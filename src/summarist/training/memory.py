@@ -18,7 +18,7 @@ RSS (the constants below say which), so the estimate is calibrated on CPU runs o
 family and is a plan, not a guarantee, elsewhere.
 
 Shapes come from `models.loading.load_skeleton` (the model on the meta device), lengths from
-tokenizing the longest training pairs. `bench/memory_estimate.py` checks the estimate against
+tokenizing the longest training pairs. `bench/bench_memory.py` checks the estimate against
 the measured peak RSS of CPU runs.
 """
 
