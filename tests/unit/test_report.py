@@ -253,6 +253,28 @@ def test_example_picks_are_ranked_and_stable(trained: Path) -> None:
     assert picks == analysis.pick_examples(rows, k=3, seed=0)
 
 
+def test_random_examples_are_none_of_the_best_or_worst_ones() -> None:
+    import random
+
+    # 8 examples, 3 best + 3 worst: an unrestricted draw of 3 with this seed repeats some
+    rows = [{"index": i, "scores": {"rougeL": float(10 * i)}} for i in range(8)]
+    shown_before = {r["index"] for r in random.Random(0).sample(rows, 3)}
+    assert shown_before & {0, 1, 2, 5, 6, 7}, "the case must be one where they would overlap"
+    picks = analysis.pick_examples(rows, k=3, seed=0)
+    assert [r["index"] for r in picks["best"]] == [7, 6, 5]
+    assert [r["index"] for r in picks["worst"]] == [0, 1, 2]
+    assert sorted(r["index"] for r in picks["random"]) == [3, 4]  # only two are left
+    many = [{"index": i, "scores": {"rougeL": float(i % 7)}} for i in range(30)]
+    for seed in range(20):
+        got = analysis.pick_examples(many, k=3, seed=seed)
+        shown = {id(r) for r in got["best"] + got["worst"]}
+        assert len(got["random"]) == 3 and not shown & {id(r) for r in got["random"]}
+        assert len({id(r) for r in got["random"]}) == 3
+    unscored = [{"index": i} for i in range(5)]  # no ranking: random from all of them
+    got = analysis.pick_examples(unscored, k=3, seed=1)
+    assert got["best"] == got["worst"] == [] and len(got["random"]) == 3
+
+
 def test_reports_import_no_torch() -> None:
     code = (
         "import sys, summarist.reports; "

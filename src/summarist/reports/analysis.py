@@ -83,19 +83,20 @@ def rouge_by_source_length(rows: list[dict[str, Any]], n_buckets: int = 5) -> li
 def pick_examples(
     rows: list[dict[str, Any]], k: int = 3, seed: int = 0
 ) -> dict[str, list[dict[str, Any]]]:
-    """Best, worst (by the primary score) and seeded-random examples; empty lists when unscored."""
+    """Best, worst (by the primary score) and seeded-random examples; best and worst are empty
+    when unscored. The random ones are drawn from the rows not already shown as best or worst
+    (fewer than `k` when there are not enough left)."""
     key = primary_key(rows)
-    rng = random.Random(seed)
     picks: dict[str, list[dict[str, Any]]] = {"best": [], "worst": [], "random": []}
-    if rows:
-        picks["random"] = rng.sample(rows, min(k, len(rows)))
-    if key is None:
-        return picks
-    scored = [r for r in rows if row_score(r, key) is not None]
-    # ties broken by index so the page is identical from one render to the next
-    ranked = sorted(scored, key=lambda r: (-(row_score(r, key) or 0.0), str(r.get("index"))))
-    picks["best"] = ranked[:k]
-    picks["worst"] = ranked[::-1][:k]
+    if key is not None:
+        scored = [r for r in rows if row_score(r, key) is not None]
+        # ties broken by index so the page is identical from one render to the next
+        ranked = sorted(scored, key=lambda r: (-(row_score(r, key) or 0.0), str(r.get("index"))))
+        picks["best"] = ranked[:k]
+        picks["worst"] = ranked[::-1][:k]
+    shown = {id(r) for r in picks["best"] + picks["worst"]}
+    rest = [r for r in rows if id(r) not in shown]
+    picks["random"] = random.Random(seed).sample(rest, min(k, len(rest)))
     return picks
 
 
