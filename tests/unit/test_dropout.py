@@ -11,6 +11,19 @@ from summarist.models.dropout import set_dropout
 from tests.tiny_models import tiny_model
 
 
+def dropout_rates(model) -> list[float]:
+    """Every dropout rate in the model: nn.Dropout modules and BART-style float attributes."""
+    import torch
+
+    rates = []
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            rates.append(module.p)
+        rates += [getattr(module, name) for name in ("dropout", "attention_dropout",
+                  "activation_dropout") if isinstance(getattr(module, name, None), float)]  # fmt: skip
+    return rates
+
+
 def two_train_mode_passes(model) -> tuple:
     import torch
 
@@ -34,7 +47,8 @@ def test_zero_dropout_makes_training_passes_deterministic(kind: str) -> None:
     first, second = two_train_mode_passes(model)
     assert not (first == second).all()  # dropout active: two passes differ
     before = model.config.to_dict()
-    assert set_dropout(model, 0.0) > 0
+    assert set_dropout(model, 0.0) == len(dropout_rates(model)) > 0  # one count per rate set
+    assert set(dropout_rates(model)) == {0.0}
     first, second = two_train_mode_passes(model)
     assert (first == second).all()
     assert model.config.to_dict() == before  # the saved config keeps the model's own rates
@@ -47,7 +61,8 @@ def test_bert2bert_warm_start_dropout() -> None:
 
     path = str(tiny_model("bert"))
     model = build_bert2bert(path, AutoTokenizer.from_pretrained(path))
-    assert set_dropout(model, 0.0) > 0
+    assert set_dropout(model, 0.0) == len(dropout_rates(model)) > 0
+    assert set(dropout_rates(model)) == {0.0}
     first, second = two_train_mode_passes(model)
     assert (first == second).all()
 

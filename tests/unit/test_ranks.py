@@ -15,7 +15,8 @@ def test_shards_are_contiguous_near_equal_and_cover_the_input_once(n: int, world
     joined = [i for start, end in bounds for i in range(start, end)]
     assert joined == list(range(n))  # in order, nothing twice, nothing padded
     sizes = [end - start for start, end in bounds]
-    assert max(sizes) - min(sizes) <= 1
+    # the first n % world ranks take one more: sizes differ by at most one
+    assert sizes == [n // world + (1 if r < n % world else 0) for r in range(world)]
 
 
 def test_rank_shares_of_a_global_batch_make_it_whole_and_balance_lengths() -> None:
@@ -23,7 +24,7 @@ def test_rank_shares_of_a_global_batch_make_it_whole_and_balance_lengths() -> No
     for batch in length_grouped_batches(lengths, 8, seed=1, epoch=0):
         shares = [rank_share(batch, r, 2) for r in range(2)]
         assert sorted(shares[0] + shares[1]) == sorted(batch)
-        assert abs(len(shares[0]) - len(shares[1])) <= 1
+        assert shares == [batch[0::2], batch[1::2]]  # taking turns, from rank 0
         # Taking turns down a longest-first batch: the ranks' token totals differ by at most
         # the batch's spread (a contiguous cut would give rank 0 all the long ones).
         total = [sum(lengths[i] for i in share) for share in shares]

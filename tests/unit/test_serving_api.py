@@ -77,7 +77,11 @@ def test_long_input_goes_through_map_reduce_not_truncation(client: TestClient) -
 def test_models_health_ready_metrics_and_docs(client: TestClient) -> None:
     models = client.get("/v1/models").json()
     assert [m["name"] for m in models["models"]] == ["t5", "bart"]
-    assert all(m["ready"] and m["settings"]["max_new_tokens"] <= 8 for m in models["models"])
+    # each model's saved settings within the caps: max_new_tokens 8, one beam
+    assert all(m["ready"] for m in models["models"])
+    assert [
+        (m["settings"]["max_new_tokens"], m["settings"]["num_beams"]) for m in models["models"]
+    ] == [(8, 1), (8, 1)]
     assert models["limits"]["max_texts"] == 4 and models["auth"] is False
     assert client.get("/healthz").json() == {"status": "alive"}
     assert client.get("/readyz").status_code == 200

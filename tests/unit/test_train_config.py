@@ -111,3 +111,18 @@ def test_generation_is_nested_and_flat_keys_of_old_configs_still_load(tmp_path: 
     assert again == fixed
     with pytest.raises(ConfigError, match="num_beam.*did you mean 'num_beams'"):
         TrainConfig.from_dict({"data": "x/", "generation": {"num_beam": 2}})
+
+
+def test_default_max_new_tokens_is_p99_rounded_up_to_a_multiple_of_8_with_a_floor_of_16() -> None:
+    from summarist.config.generation import GenerationSettings, default_max_new_tokens
+
+    # 97 short references and three long ones: p99 = 70 + 0.01 * 130 = 71.3 -> 72, where the
+    # p95 (10 -> 16), the p98 (60.2 -> 64), the longest (200) and the mean (13 -> 16) differ.
+    skewed = [10] * 97 + [60, 70, 200]
+    assert default_max_new_tokens(skewed) == 72
+    assert default_max_new_tokens(list(reversed(skewed))) == 72  # order does not matter
+    assert default_max_new_tokens([24] * 50) == 24  # a multiple of 8 stays
+    assert default_max_new_tokens([25] * 50) == 32
+    assert default_max_new_tokens([3, 5, 9]) == 16  # the floor
+    assert default_max_new_tokens([3, 5, 7], floor=4) == 8  # p99 6.96
+    assert default_max_new_tokens([]) == GenerationSettings().max_new_tokens == 64
