@@ -13,29 +13,13 @@ CPU-second, and the adapter's size against the merged model's.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_memory import cpu_model
-
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "dialogsum"
-
-
-def child(spec: str) -> int:
-    from summarist.config.train import TrainConfig
-    from summarist.training.loop import train
-
-    train(TrainConfig.from_dict(json.loads(spec)))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1024**3
-    print("RESULT " + json.dumps({"peak_rss_gb": peak}))
-    return 0
+from summarist.hardware import cpu_model
+from training_child import arm_parser, child, missing, run_arm
 
 
 def summary(run: Path, peak: float) -> dict[str, object]:
@@ -62,17 +46,14 @@ def summary(run: Path, peak: float) -> dict[str, object]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default=str(DEFAULT))
+    parser = arm_parser()
     parser.add_argument("--cpu-minutes", type=float, default=6.0)
     parser.add_argument("--eval-samples", type=int, default=200)
     parser.add_argument("--out", default=None, help="keep the runs here (default: a temp dir)")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.child)
-    if not Path(args.data).exists():
-        print(f"skip: {args.data} not found")
+    if missing(args.data):
         return 0
     print(f"CPU: {cpu_model()}; threads: 1 (torch), {os.cpu_count()} cores; budget "
           f"{args.cpu_minutes} CPU-minutes per arm; {args.eval_samples} dev examples")  # fmt: skip
@@ -84,15 +65,11 @@ def main() -> int:
                 "threads": 1, "precision": "fp32", "batch_size": 8, "eval_every": 0,
                 "eval_splits": ["validation"], "final_eval_samples": args.eval_samples,
                 "report": False, "seed": 42, "log_every": 1, **extra}  # fmt: skip
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-        proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
-                              capture_output=True, text=True, env=env)  # fmt: skip
-        lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-        if proc.returncode or not lines:
-            print(f"{arm} failed:\n{proc.stderr[-2000:]}")
+        got, stderr = run_arm(__file__, spec)
+        if got is None:
+            print(f"{arm} failed:\n{stderr[-2000:]}")
             return 1
-        peak = json.loads(lines[-1][len("RESULT ") :])["peak_rss_gb"]
-        results[arm] = summary(root / arm, peak)
+        results[arm] = summary(root / arm, got["peak_rss_gb"])
         print(arm, json.dumps(results[arm]), flush=True)
 
     from summarist.evaluation.run_comparison import CompareRunsConfig, compare_runs

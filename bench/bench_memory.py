@@ -11,18 +11,14 @@ Issue 19 asks for the estimate to be within 25% of the measurement.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from summarist.hardware import cpu_model
+from training_child import arm_parser, child, missing, run_arm
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "dialogsum"
 ARMS: dict[str, dict[str, object]] = {
     "full fp32, batch 8": {},
     "full fp32, batch 16 unsplit": {"batch_size": 16, "max_batch_tokens": 0},
@@ -46,31 +42,14 @@ def longest_subset(data: Path, out: Path, n: int) -> Path:
     return out
 
 
-def child(spec: str) -> int:
-    """Train as `spec` (JSON of TrainConfig fields) says; print estimate and peak RSS."""
-    from summarist.config.train import TrainConfig
-    from summarist.rundir import read_yaml
-    from summarist.training.loop import train
-
-    run = train(TrainConfig.from_dict(json.loads(spec)))
-    plan = read_yaml(run / "config.yaml")["resolved"]["memory_estimate"]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1024**3  # KiB on Linux
-    print("RESULT " + json.dumps({"estimate_gb": plan["total_gb"], "peak_rss_gb": peak,
-                                  "plan": plan}))  # fmt: skip
-    return 0
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data", default=str(DEFAULT))
+    parser = arm_parser()
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--only", nargs="*", help="arm names to run (default: all)")
     args = parser.parse_args()
     if args.child:
         return child(args.child)
-    if not Path(args.data).exists():
-        print(f"skip: {args.data} not found")
+    if missing(args.data):
         return 0
     print(f"CPU: {cpu_model()}; threads: 1 (torch), {os.cpu_count()} cores")
     tmp = Path(tempfile.mkdtemp(prefix="bench-memory-"))
@@ -84,14 +63,10 @@ def main() -> int:
                 "max_steps": args.steps, "threads": 1, "precision": "fp32", "eval_every": 0,
                 "eval_splits": ["validation"], "report": False, "num_beams": 1,
                 "final_eval_samples": 4, **extra}  # fmt: skip
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-        proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)],
-                              capture_output=True, text=True, env=env)  # fmt: skip
-        lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-        if proc.returncode or not lines:
-            print(f"| {name} | failed: {proc.stderr.strip().splitlines()[-1:]} | | |")
+        r, stderr = run_arm(__file__, spec)
+        if r is None:
+            print(f"| {name} | failed: {stderr.strip().splitlines()[-1:]} | | |")
             continue
-        r = json.loads(lines[-1][len("RESULT ") :])
         ratio = r["estimate_gb"] / r["peak_rss_gb"]
         worst = max(worst, abs(ratio - 1))
         print(f"| {name} | {r['estimate_gb']:.2f} | {r['peak_rss_gb']:.2f} | {ratio:.2f} |",
