@@ -12,7 +12,7 @@ import pytest
 
 from summarist.metrics import ROUGE_TYPES, bootstrap_ci, paired_bootstrap
 from summarist.rundir import METRICS, PREDICTIONS, read_json, read_jsonl
-from tests.unit import _tiny_seq2seq as tiny
+from tests import tiny_models as tiny
 
 pytest.importorskip("torch")
 
@@ -26,8 +26,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     tok = tiny.t5_tokenizer()
     gen = {"max_new_tokens": 6, "min_new_tokens": 6, "num_beams": 1}
     return [
-        tiny.save(tiny.tiny_t5(), tok, root / "t5" / "model", **gen),
-        tiny.save(tiny.tiny_bart(), tok, root / "bart" / "model", **gen),
+        tiny.save(tiny.tiny_seq2seq("t5"), tok, root / "t5" / "model", **gen),
+        tiny.save(tiny.tiny_seq2seq("bart"), tok, root / "bart" / "model", **gen),
     ]
 
 

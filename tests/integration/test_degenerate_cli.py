@@ -64,10 +64,10 @@ def test_compare_on_data_scores_the_constant_baseline_and_probes(
     tiny_corpus: Path, tmp_path: Path
 ) -> None:
     pytest.importorskip("torch")
-    from tests.unit import _tiny_seq2seq as tiny
+    from tests import tiny_models as tiny
 
     tok = tiny.t5_tokenizer()
-    model = tiny.save(tiny.tiny_t5(), tok, tmp_path / "t5" / "model", max_new_tokens=6,
+    model = tiny.save(tiny.tiny_seq2seq("t5"), tok, tmp_path / "t5" / "model", max_new_tokens=6,
                       min_new_tokens=6, num_beams=1)  # fmt: skip
     out = tmp_path / "cmp"
     res = run_cli("compare", "--models", str(model), "--data", str(tiny_corpus), "--split",

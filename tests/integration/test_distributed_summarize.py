@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from tests import tiny_models as tiny
 from tests.conftest import write_jsonl
 from tests.integration.test_distributed import launch, run_here
-from tests.unit import _tiny_seq2seq as tiny
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("model") / "t5"
-    return tiny.save(tiny.tiny_t5(), tiny.t5_tokenizer(), out, max_new_tokens=6, num_beams=1)
+    return tiny.save(
+        tiny.tiny_seq2seq("t5"), tiny.t5_tokenizer(), out, max_new_tokens=6, num_beams=1
+    )
 
 
 @pytest.fixture

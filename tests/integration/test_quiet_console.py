@@ -15,10 +15,10 @@ BARS = ("Loading weights", "Writing model shards")
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.unit import _tiny_seq2seq as tiny
+    from tests import tiny_models as tiny
 
     root = tmp_path_factory.mktemp("quiet")
-    return tiny.save(tiny.tiny_t5(), tiny.t5_tokenizer(), root / "t5" / "model",
+    return tiny.save(tiny.tiny_seq2seq("t5"), tiny.t5_tokenizer(), root / "t5" / "model",
                      max_new_tokens=4, num_beams=1)  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from summarist.rundir import CONFIG, MODEL_DIR, write_yaml
-from tests.unit import _tiny_seq2seq as tiny
+from tests import tiny_models as tiny
 
 pytest.importorskip("torch")
 
@@ -23,7 +23,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     torch.set_num_threads(1)
     run = tmp_path_factory.mktemp("runs") / "t5"
-    tiny.save(tiny.tiny_t5(), tiny.t5_tokenizer(), run / MODEL_DIR, max_new_tokens=6, num_beams=1)
+    tiny.save(
+        tiny.tiny_seq2seq("t5"), tiny.t5_tokenizer(), run / MODEL_DIR, max_new_tokens=6, num_beams=1
+    )
     write_yaml(run / CONFIG, {"kind": "train"})
     return run
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import tiny_models as tiny
 from tests.conftest import write_jsonl
-from tests.unit import _tiny_seq2seq as tiny
 
 pytest.importorskip("torch")
 
@@ -39,7 +39,9 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("model") / "t5"
-    return tiny.save(tiny.tiny_t5(), tiny.t5_tokenizer(), out, max_new_tokens=6, num_beams=1)
+    return tiny.save(
+        tiny.tiny_seq2seq("t5"), tiny.t5_tokenizer(), out, max_new_tokens=6, num_beams=1
+    )
 
 
 def summarize_in_process(model_dir: Path, source: str, **kw) -> list[dict]:

@@ -11,7 +11,7 @@ import pytest
 
 from summarist.errors import ModelError
 from summarist.inference.summarizer import Summarizer
-from tests.unit import _tiny_seq2seq as tiny
+from tests import tiny_models as tiny
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -49,10 +49,10 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tok = tiny.t5_tokenizer()
     root = tmp_path_factory.mktemp("models")
     return {
-        "t5": tiny.save(tiny.tiny_t5(), tok, root / "t5", **GREEDY),
-        "bart": tiny.save(tiny.tiny_bart(), tok, root / "bart", **GREEDY),
+        "t5": tiny.save(tiny.tiny_seq2seq("t5"), tok, root / "t5", **GREEDY),
+        "bart": tiny.save(tiny.tiny_seq2seq("bart"), tok, root / "bart", **GREEDY),
         "bert2bert": tiny.save(
-            tiny.tiny_bert2bert(), tiny.minilm_tokenizer(), root / "b2b", **GREEDY
+            tiny.tiny_seq2seq("bert2bert"), tiny.minilm_tokenizer(), root / "b2b", **GREEDY
         ),
     }
 
@@ -354,7 +354,7 @@ def test_encoder_only_checkpoint_is_refused() -> None:
 
 
 def test_hub_t5_without_saved_prefix_gets_the_family_prefix(tmp_path: Path) -> None:
-    model = tiny.tiny_t5()
+    model = tiny.tiny_seq2seq("t5")
     model.config.task_specific_params = None
     path = tiny.save(model, tiny.t5_tokenizer(), tmp_path / "t5", **GREEDY)
     assert Summarizer.from_pretrained(str(path)).prefix == "summarize: "
@@ -363,7 +363,7 @@ def test_hub_t5_without_saved_prefix_gets_the_family_prefix(tmp_path: Path) -> N
 def test_hub_style_max_length_becomes_max_new_tokens(tmp_path: Path) -> None:
     from summarist.models.loading import settings_for
 
-    model = tiny.tiny_bart()
+    model = tiny.tiny_seq2seq("bart")
     model.generation_config.max_length = 142
     model.generation_config.min_length = 56
     model.generation_config.num_beams = 4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit import _tiny_seq2seq as tiny
+from tests import tiny_models as tiny
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -87,6 +87,6 @@ def test_bert2bart_of_a_non_bert_checkpoint_is_a_one_line_error(tmp_path) -> Non
     from summarist.errors import ModelError
     from summarist.models.loading import load_for_training
 
-    tiny.save(tiny.tiny_t5(), tiny.t5_tokenizer(), tmp_path / "t5")
+    tiny.save(tiny.tiny_seq2seq("t5"), tiny.t5_tokenizer(), tmp_path / "t5")
     with pytest.raises(ModelError, match="bert2bart needs a BERT checkpoint"):
         load_for_training(f"bert2bart:{tmp_path / 't5'}")

@@ -60,7 +60,7 @@ def test_a_multi_megabyte_source_takes_linear_time() -> None:
 def test_only_uncased_wordpiece_tokenizers_are_detokenized(tmp_path) -> None:
     from transformers import BertTokenizer
 
-    from tests.unit import _tiny_seq2seq as tiny
+    from tests import tiny_models as tiny
 
     assert needs_detokenizer(tiny.minilm_tokenizer())
     assert not needs_detokenizer(tiny.t5_tokenizer())  # cased SentencePiece
@@ -93,7 +93,7 @@ def _run(tokenizer: object, summary: str, sources: list[str]) -> list[str]:
 
 
 def test_summaries_leaving_an_uncased_model_are_detokenized_against_their_own_source() -> None:
-    from tests.unit import _tiny_seq2seq as tiny
+    from tests import tiny_models as tiny
 
     tok = tiny.minilm_tokenizer()
     sources = ["#Person1#: Ask Tom. #Person2#: Why, Tom?", "#PERSON1#: ask TOM!", "   "]
@@ -106,7 +106,7 @@ def test_summaries_leaving_an_uncased_model_are_detokenized_against_their_own_so
 
 
 def test_cased_models_output_is_left_exactly_as_decoded() -> None:
-    from tests.unit import _tiny_seq2seq as tiny
+    from tests import tiny_models as tiny
 
     tok = tiny.t5_tokenizer()
     summary = "#Person1# isn ' t sure - i think. tom ( maybe )"

@@ -7,7 +7,7 @@ import pytest
 from summarist.config.generation import GenerationSettings, hit_cap
 from summarist.inference.batching import generate_batched
 from summarist.models.registry import source_limit
-from tests.unit import _tiny_seq2seq as tiny
+from tests import tiny_models as tiny
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -38,7 +38,7 @@ def one_at_a_time(model, tok, texts, settings, prefix=""):
 @pytest.mark.parametrize("family", ["t5", "mt5", "bart", "pegasus"])
 def test_batched_equals_one_at_a_time_in_input_order(family: str) -> None:
     tok = tiny.t5_tokenizer()
-    model = tiny.tiny_t5(family=family) if "t5" in family else tiny.tiny_bart(family=family)
+    model = tiny.tiny_seq2seq(family)
     model.generation_config.max_length = None
     got, counts = generate_batched(model, tok, TEXTS, GREEDY, batch_size=2, prefix="summarize: ")
     want = one_at_a_time(model, tok, TEXTS, GREEDY, prefix="summarize: ")
@@ -52,7 +52,7 @@ def test_batched_equals_one_at_a_time_in_input_order(family: str) -> None:
 def test_token_counts_hit_the_cap_when_length_is_forced(family: str) -> None:
     # BART forces EOS as its last step at the cap; that still counts as hitting it.
     tok = tiny.t5_tokenizer()
-    model = tiny.tiny_t5() if family == "t5" else tiny.tiny_bart()
+    model = tiny.tiny_seq2seq("t5") if family == "t5" else tiny.tiny_seq2seq("bart")
     forced = GenerationSettings(max_new_tokens=7, min_new_tokens=7, num_beams=1)
     summaries, counts = generate_batched(model, tok, TEXTS, forced, batch_size=3)
     assert counts == [7] * len(TEXTS)
@@ -68,7 +68,7 @@ def test_mixed_lengths_in_one_batch_count_each_outputs_own_tokens(family, num_be
     the batch's longest output), so one capped batch-mate marked the whole batch capped.
     """
     tok = tiny.t5_tokenizer()
-    model = tiny.tiny_t5(family=family) if "t5" in family else tiny.tiny_bart(family=family)
+    model = tiny.tiny_seq2seq(family)
     cap = 9
     settings = GenerationSettings(max_new_tokens=cap, num_beams=num_beams, no_repeat_ngram_size=0)
     texts = [source for source, _ in tiny.training_pairs()[:12]]
@@ -93,7 +93,7 @@ def test_bert2bert_starts_at_cls_and_stops_at_sep() -> None:
     from summarist.inference.detokenize import detokenize
 
     tok = tiny.minilm_tokenizer()
-    model = tiny.tiny_bert2bert()
+    model = tiny.tiny_seq2seq("bert2bert")
     assert model.config.decoder_start_token_id is None
     forced = GenerationSettings(max_new_tokens=5, min_new_tokens=5, num_beams=2)
     summaries, counts = generate_batched(model, tok, TEXTS, forced, batch_size=2)
@@ -107,8 +107,7 @@ def test_beam_search_cache_without_cross_reorder_changes_nothing(family, monkeyp
     from summarist.inference.backends import torch_backend
 
     tok = tiny.minilm_tokenizer() if family == "bert2bert" else tiny.t5_tokenizer()
-    build = {"t5": tiny.tiny_t5, "bart": tiny.tiny_bart, "bert2bert": tiny.tiny_bert2bert}
-    model = build[family]()
+    model = tiny.tiny_seq2seq(family)
     beams = GenerationSettings(max_new_tokens=8, min_new_tokens=8, num_beams=3)
     fast = generate_batched(model, tok, TEXTS, beams, batch_size=3)
     if family != "bert2bert":  # a random BERT2BERT: only its plumbing is under test here
@@ -118,14 +117,14 @@ def test_beam_search_cache_without_cross_reorder_changes_nothing(family, monkeyp
 
 
 def test_model_mode_is_restored_for_evaluation_during_training() -> None:
-    model = tiny.tiny_t5().train()
+    model = tiny.tiny_seq2seq("t5").train()
     generate_batched(model, tiny.t5_tokenizer(), TEXTS[:2], GREEDY)
     assert model.training
 
 
 def test_empty_texts_get_empty_summaries_without_generating() -> None:
     tok = tiny.t5_tokenizer()
-    model = tiny.tiny_t5()
+    model = tiny.tiny_seq2seq("t5")
     summaries, counts = generate_batched(model, tok, ["", "  ", TEXTS[0]], GREEDY)
     assert summaries[:2] == ["", ""] and counts[:2] == [0, 0]
     assert counts[2] > 0
@@ -142,7 +141,7 @@ def test_batches_are_length_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(self, batch, settings)
 
     monkeypatch.setattr(torch_backend.TorchBackend, "generate_ids", spy)
-    generate_batched(tiny.tiny_t5(), tiny.t5_tokenizer(), TEXTS, GREEDY, batch_size=2)
+    generate_batched(tiny.tiny_seq2seq("t5"), tiny.t5_tokenizer(), TEXTS, GREEDY, batch_size=2)
     flat = [n for batch in seen for n in batch]
     assert flat == sorted(flat, reverse=True)
     assert [len(b) for b in seen] == [2, 2, 1]
@@ -158,6 +157,8 @@ def test_counts_exclude_padding_and_the_early_eos() -> None:
 
 def test_source_limit_reads_positions_and_tokenizer() -> None:
     tok = tiny.t5_tokenizer()
-    assert source_limit(tiny.tiny_t5(), tok) == 512  # T5: relative positions, tokenizer limit
-    assert source_limit(tiny.tiny_bart(), tok) == 128  # BART: position table
-    assert source_limit(tiny.tiny_bert2bert(), tiny.minilm_tokenizer()) == 128
+    assert (
+        source_limit(tiny.tiny_seq2seq("t5"), tok) == 512
+    )  # T5: relative positions, tokenizer limit
+    assert source_limit(tiny.tiny_seq2seq("bart"), tok) == 128  # BART: position table
+    assert source_limit(tiny.tiny_seq2seq("bert2bert"), tiny.minilm_tokenizer()) == 128

@@ -35,10 +35,10 @@ def test_hit_cap_flags_outputs_that_used_every_step() -> None:
 def test_torch_backend_drops_the_decoder_start_token() -> None:
     pytest.importorskip("torch")
     from summarist.inference.backends.torch_backend import TorchBackend
-    from tests.unit import _tiny_seq2seq as tiny
+    from tests import tiny_models as tiny
 
     tok = tiny.t5_tokenizer()
-    backend = TorchBackend(tiny.tiny_t5(), tok)
+    backend = TorchBackend(tiny.tiny_seq2seq("t5"), tok)
     settings = GenerationSettings(max_new_tokens=5, min_new_tokens=5, num_beams=1,
                                   no_repeat_ngram_size=0)  # fmt: skip
     start = backend.generation_config(settings).decoder_start_token_id

@@ -20,8 +20,7 @@ from summarist.inference.backends.logits import (  # noqa: E402
     in_place_equivalent,
     use_in_place_processors,
 )
-
-from ._tiny_seq2seq import tiny_bart, tiny_t5  # noqa: E402
+from tests.tiny_models import tiny_seq2seq  # noqa: E402
 
 
 def repetitive_ids(rows: int, length: int, vocab: int = 7) -> torch.Tensor:
@@ -88,13 +87,13 @@ def generate(model, ids, **kw):  # type: ignore[no-untyped-def]
         return model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), **kw)
 
 
-@pytest.mark.parametrize("build", [tiny_t5, tiny_bart])
+@pytest.mark.parametrize("family", ["t5", "bart"])
 @pytest.mark.parametrize("beams", [1, 3])
-def test_generate_outputs_are_unchanged_by_the_swap(build, beams: int) -> None:  # type: ignore[no-untyped-def]
+def test_generate_outputs_are_unchanged_by_the_swap(family: str, beams: int) -> None:
     """Random tiny models repeat themselves, so no-repeat bans fire at most steps; BART also
     forces EOS at the last step, which must still win over a minimum length equal to the maximum.
     """
-    model = build(vocab_size=64)
+    model = tiny_seq2seq(family, vocab_size=64)
     ids = repetitive_ids(6, 12, vocab=60) + 2
     kw = dict(max_new_tokens=14, num_beams=beams, do_sample=False)
     cases = [
@@ -125,7 +124,7 @@ def test_generate_outputs_are_unchanged_by_the_swap(build, beams: int) -> None: 
 def test_raw_logits_requests_keep_transformers_processors() -> None:
     from transformers import GenerationConfig
 
-    model = tiny_t5(vocab_size=64)
+    model = tiny_seq2seq("t5", vocab_size=64)
     use_in_place_processors(model)
     kept = model._get_logits_processor(
         generation_config=GenerationConfig(no_repeat_ngram_size=2, output_logits=True),

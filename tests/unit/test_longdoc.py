@@ -9,7 +9,7 @@ import pytest
 
 from summarist.config.generation import GenerationSettings
 from summarist.inference.longdoc import fit_units, pack_windows
-from tests.unit import _tiny_seq2seq as tiny
+from tests import tiny_models as tiny
 
 LIMIT = 128
 OVERLAP = 24
@@ -55,7 +55,7 @@ def summarizer():
     from summarist.inference.summarizer import Summarizer
 
     tok = tiny.t5_tokenizer()
-    model = tiny.tiny_t5()
+    model = tiny.tiny_seq2seq("t5")
     # Forced 8-token partial summaries: each level shrinks the text ~10x, whatever the weights.
     settings = GenerationSettings(max_new_tokens=8, min_new_tokens=8, num_beams=1)
     return Summarizer(

@@ -9,7 +9,7 @@ import pytest
 
 from summarist.errors import ConfigError
 from summarist.inference.summarizer import Summarizer
-from tests.unit import _tiny_seq2seq as tiny
+from tests import tiny_models as tiny
 
 TEXTS = [
     "Person1: the report is late again. Person2: I will finish it tonight, promise.",
@@ -23,7 +23,9 @@ GREEDY = {"max_new_tokens": 8, "num_beams": 1, "no_repeat_ngram_size": 0}
 def bare(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An mBART saved without a target language (like a hub checkpoint that never set one)."""
     tok = tiny.mbart_tokenizer()
-    return tiny.save(tiny.tiny_mbart(tok), tok, tmp_path_factory.mktemp("m") / "bare", **GREEDY)
+    return tiny.save(
+        tiny.tiny_seq2seq("mbart"), tok, tmp_path_factory.mktemp("m") / "bare", **GREEDY
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +34,7 @@ def german(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from summarist.models.loading import set_language
 
     tok = tiny.mbart_tokenizer()
-    model = tiny.tiny_mbart(tok)
+    model = tiny.tiny_seq2seq("mbart")
     set_language(model, tok, "de")
     return tiny.save(model, tok, tmp_path_factory.mktemp("m") / "de", **GREEDY)
 

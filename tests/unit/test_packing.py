@@ -10,7 +10,7 @@ import pytest
 from summarist.config.generation import GenerationSettings
 from summarist.inference.batching import generate_batched
 from summarist.inference.summarizer import Summarizer
-from tests.unit import _tiny_seq2seq as tiny
+from tests import tiny_models as tiny
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -31,10 +31,10 @@ def _linear_layers(model: object) -> list[object]:
     return [m for m in model.modules() if type(m) is torch.nn.Linear]  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("build", [tiny.tiny_t5, tiny.tiny_bart])
-def test_packed_model_generates_what_the_plain_one_does(build) -> None:
+@pytest.mark.parametrize("family", ["t5", "bart"])
+def test_packed_model_generates_what_the_plain_one_does(family: str) -> None:
     tok = tiny.t5_tokenizer()
-    plain = build()
+    plain = tiny.tiny_seq2seq(family)
     packed = copy.deepcopy(plain)
     distinct = {id(m) for m in _linear_layers(plain)}
     assert packing.pack_linear_layers(packed) == len(distinct)
@@ -59,7 +59,7 @@ def test_packed_layer_matches_linear_on_3d_input_and_keeps_shape_and_dtype() -> 
 
 
 def test_tied_output_head_is_packed_without_touching_the_embedding() -> None:
-    model = tiny.tiny_t5()
+    model = tiny.tiny_seq2seq("t5")
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
     before = model.get_input_embeddings().weight.detach().clone()
     packing.pack_linear_layers(model)
@@ -76,7 +76,7 @@ def test_a_layer_shared_by_two_parents_is_packed_once() -> None:
 
 def test_without_onednn_nothing_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(packing, "packing_available", lambda: False)
-    model = tiny.tiny_t5()
+    model = tiny.tiny_seq2seq("t5")
     n = len(_linear_layers(model))
     assert packing.pack_linear_layers(model) == 0
     assert len(_linear_layers(model)) == n
@@ -85,7 +85,7 @@ def test_without_onednn_nothing_changes(monkeypatch: pytest.MonkeyPatch) -> None
 def test_a_misbehaving_packed_op_is_detected_and_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     real = packing.PackedLinear.forward
     monkeypatch.setattr(packing.PackedLinear, "forward", lambda self, x: real(self, x) + 1.0)
-    model = tiny.tiny_t5()
+    model = tiny.tiny_seq2seq("t5")
     assert packing.pack_linear_layers(model) == 0
     assert _linear_layers(model)
 
@@ -94,7 +94,12 @@ def test_a_misbehaving_packed_op_is_detected_and_not_used(monkeypatch: pytest.Mo
 def test_summarizer_on_cpu_packs_its_model(tmp_path: Path, quantize: str | None) -> None:
     tok = tiny.t5_tokenizer()
     path = tiny.save(
-        tiny.tiny_t5(), tok, tmp_path / "t5", max_new_tokens=12, min_new_tokens=12, num_beams=1
+        tiny.tiny_seq2seq("t5"),
+        tok,
+        tmp_path / "t5",
+        max_new_tokens=12,
+        min_new_tokens=12,
+        num_beams=1,
     )
     s = Summarizer.from_pretrained(str(path), quantize=quantize)
     packed = [m for m in s.backend.model.modules() if isinstance(m, packing.PackedLinear)]
@@ -106,7 +111,7 @@ def test_summarizer_on_cpu_packs_its_model(tmp_path: Path, quantize: str | None)
     got = s.summarize_detailed(TEXTS)  # min = max = 12 new tokens: every output is full length
     assert got.new_tokens == [12, 12, 12] and all(got.summaries)
     if quantize is None:
-        plain = tiny.tiny_t5()  # the same seeded weights, unpacked
+        plain = tiny.tiny_seq2seq("t5")  # the same seeded weights, unpacked
         settings = s.settings
         want, _ = generate_batched(plain, tok, TEXTS, settings, prefix=s.prefix)
         tiny.assert_varied(want)

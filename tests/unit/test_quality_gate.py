@@ -18,7 +18,7 @@ from summarist.evaluation.quality_gate import (
     check_quality,
 )
 from summarist.inference.summarizer import Summarizer
-from tests.unit import _tiny_seq2seq as tiny
+from tests import tiny_models as tiny
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)
@@ -35,7 +35,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny T5, and validation data whose references are that model's own summaries, so the
     source model scores ROUGE 100 and any damage shows as a drop."""
     root = tmp_path_factory.mktemp("gate")
-    model = tiny.save(tiny.tiny_t5(), tiny.t5_tokenizer(), root / "t5", **GREEDY)
+    model = tiny.save(tiny.tiny_seq2seq("t5"), tiny.t5_tokenizer(), root / "t5", **GREEDY)
     texts = [
         f"{NAMES[i % 6]}: Did you get {THINGS[i % 5]}? {NAMES[(i + 1) % 6]}: Yes, at {i} pm."
         for i in range(N)
@@ -47,7 +47,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     with open(data / "validation.jsonl", "w", encoding="utf-8") as fh:
         for t, s in zip(texts, summaries, strict=True):
             fh.write(json.dumps({"text": t, "summary": s}) + "\n")
-    damaged = tiny.tiny_t5()
+    damaged = tiny.tiny_seq2seq("t5")
     with torch.no_grad():  # a "broken quantization": every weight rounded to a coarse grid
         for p in damaged.parameters():
             p.copy_(torch.round(p * 2) / 2)

@@ -115,9 +115,9 @@ def test_labels_lose_a_leading_start_token_in_every_family() -> None:
 
     from summarist.training.collate import tokenize_pairs
     from summarist.training.loop import _start_id
-    from tests.unit import _tiny_seq2seq as tiny
+    from tests import tiny_models as tiny
 
-    bart = tiny.tiny_bart()
+    bart = tiny.tiny_seq2seq("bart")
     tok = tiny.minilm_tokenizer()
     bart.config.decoder_start_token_id = tok.cls_token_id
     loaded = SimpleNamespace(model=bart, family=SimpleNamespace(warm_start=False))
