@@ -57,17 +57,22 @@ def test_one_process_collectives_are_the_identity() -> None:
     assert ranks.any(True) and not ranks.any(False)
 
 
-def test_ranks_on_one_machine_share_its_free_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ranks_on_one_machine_share_its_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     from summarist.training import runtime
 
+    monkeypatch.delenv(runtime.THREADS_ENV, raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (7.5, 7.5, 7.5))  # busy: no longer matters
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
     assert runtime.default_threads() == 4
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "3")
+    assert runtime.default_threads() == 2  # 8 // 3
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "16")
     assert runtime.default_threads() == 1
+    monkeypatch.setenv(runtime.THREADS_ENV, "3")  # per process, not divided between ranks
+    assert runtime.default_threads() == 3
 
 
 def test_resume_on_another_world_size_is_refused_in_one_line() -> None:

@@ -82,17 +82,30 @@ def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temp file left
 
 
-def test_default_threads_leave_busy_cores_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_threads_are_every_core_of_the_cpu_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """All cores of the affinity set whatever the load average says (the old rule subtracted
+    the 1-minute load, so a run right after a pip install trained on 1 of 2 idle cores)."""
     import os
 
+    from summarist.errors import ConfigError
     from summarist.training import runtime
 
+    monkeypatch.delenv(runtime.THREADS_ENV, raising=False)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
-    assert runtime.default_threads() == 4
-    monkeypatch.setattr(os, "getloadavg", lambda: (2.6, 0.0, 0.0))
+    for load in (0.2, 2.6, 9.0):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert runtime.default_threads() == 4
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {5}, raising=False)  # taskset -c 5
     assert runtime.default_threads() == 1
-    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 0.0, 0.0))
+    monkeypatch.setenv(runtime.THREADS_ENV, " 3 ")
+    assert runtime.default_threads() == 3
+    for bad in ("0", "-2", "two", "1.5"):
+        monkeypatch.setenv(runtime.THREADS_ENV, bad)
+        with pytest.raises(ConfigError, match=f"SUMMARIST_THREADS='{bad}'.*whole number") as err:
+            runtime.default_threads()
+        assert "\n" not in str(err.value)
+    monkeypatch.setenv(runtime.THREADS_ENV, "")  # set but empty: as unset
     assert runtime.default_threads() == 1
 
 

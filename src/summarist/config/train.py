@@ -88,7 +88,8 @@ class TrainConfig:
     seed: int = 42
     """Random seed (weights of new layers, shuffling, dropout)."""
     threads: int | None = None
-    """torch CPU threads (default: the cores not busy with other jobs at start)."""
+    """torch CPU threads per process (default: $SUMMARIST_THREADS, else every core of the
+    process's CPU set, shared between the ranks on this machine)."""
     precision: Precision = "auto"
     """auto: bf16 where the hardware computes it natively (GPUs from Ampere on, CPUs with
     AMX/AVX512-BF16), else fp32; fp16 is refused for T5."""

@@ -243,20 +243,37 @@ def auto_precision(cuda: bool) -> str:
     return "bf16" if cpu_has_native_bf16() else "fp32"
 
 
-def default_threads() -> int:
-    """Cores not already busy, shared out between this machine's ranks.
+THREADS_ENV = "SUMMARIST_THREADS"
+"""Environment variable: torch threads per process when --threads (or `threads:`) is unset."""
 
-    torch spins one thread per core; when other jobs hold some cores, those threads wait on
-    each other and steps got ~4x slower here (2 threads vs 1 on a busy 2-core machine). Two
-    ranks on one machine each get half of what is free, for the same reason.
+
+def default_threads() -> int:
+    """Threads per process when --threads is unset: SUMMARIST_THREADS if set, else every core
+    of this process's CPU set (`os.sched_getaffinity`) shared out between this machine's ranks.
+
+    No load-average heuristic: one run's speed must not depend on what ran a minute before it
+    (right after a pip install the 1-minute load made an idle 2-core machine train on 1 thread).
+    On a machine shared with other jobs, pin the count with --threads or SUMMARIST_THREADS.
     """
+    env = os.environ.get(THREADS_ENV)
+    if env is not None and env.strip():
+        return threads_from_env(env)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
+    return max(1, (cores or 1) // local_world_size())
+
+
+def threads_from_env(value: str) -> int:
+    """SUMMARIST_THREADS as a whole number >= 1; anything else is a one-line ConfigError."""
     try:
-        busy = int(os.getloadavg()[0] + 0.5)
-    except OSError:  # no load average on this platform
-        busy = 0
-    return max(1, min(cores, cores - busy) // local_world_size())
+        threads = int(value.strip())
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ConfigError(
+            f"{THREADS_ENV}={value!r} is not a whole number >= 1",
+            f"set e.g. {THREADS_ENV}=2, or unset it to use every core",
+        )
+    return threads
 
 
 def configure_threads(threads: int | None) -> int:
