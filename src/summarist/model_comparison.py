@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from summarist.config.data import DataConfig
+from summarist.config.fields import cli
+from summarist.config.generation import GenerationSettings
+from summarist.config.inference import InferenceSettings
 from summarist.errors import ConfigError
+from summarist.evaluation.scoring import ScoringConfig
 
 log = logging.getLogger(__name__)
 
@@ -29,36 +34,34 @@ SHOWN = 5  # texts printed side by side
 
 
 @dataclass
-class CompareModelsConfig:
+class CompareModelsConfig(InferenceSettings):
     """Which models, on which texts, and how to run and score them."""
 
-    models: list[str]
+    models: list[str] = field(metadata=cli(metavar="MODEL"))
+    """Models to compare: --models A B C (or A,B,C): model or run directories, hub ids."""
     input: str | None = None
     """Texts to summarize side by side (file, .txt folder, table, or -)."""
-    text_column: str | None = None
-    encoding: str = "utf-8"
-    data: Any = None
-    """A DataConfig: also evaluate every model on `split` of it."""
+    data: DataConfig | None = field(default=None, metadata=cli(defaults={"dedupe": "none"}))
+    """Also evaluate every model on `split` of this corpus (every example of it: no dedupe)."""
     split: str | None = None
+    """Split to evaluate on (with --data)."""
     limit: int | None = None
     """Use only the first N examples of the split (quick comparisons)."""
-    output_dir: Path = Path("runs/compare")
-    backend: str = "torch"
-    quantize: str | None = None
-    device: str | None = None
-    lang: str | None = None
-    """Language of mBART-family models (default: the one saved with the model)."""
-    batch_size: int | None = None
-    """Texts per batch (default: 16; 32 for greedy bf16 on CPU)."""
-    long: str = "chunk"
-    generation: dict[str, Any] = field(default_factory=dict)
+    output_dir: Path = field(default=Path("runs/compare"), metadata=cli(short="-o"))
+    """Run directories go here, one per model (with --data)."""
+    lang: str | None = field(default=None, kw_only=True)
+    """Language: of mBART models (default: the saved one) and, the same flag, of the ROUGE
+    tokenizer (scoring.lang; default: detected)."""
+    generation: dict[str, Any] = field(
+        default_factory=dict, metadata=cli(overrides=GenerationSettings)
+    )
     """Overrides of each model's saved `GenerationSettings`, by field name (None: keep)."""
-    scoring: Any = None
-    """A summarist.evaluation.ScoringConfig (default settings when None)."""
-    shard_size: int = 256
-    """Under a launcher: texts per shard file (a crashed run redoes only unfinished shards)."""
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    """How every model is scored (with --data)."""
 
     def __post_init__(self) -> None:
+        # `--models A,B --models C` and `--models A B C` (the rest come as arguments) alike
+        self.models = [m for entry in self.models for m in str(entry).split(",") if m]
         if len(self.models) < 1:
             raise ConfigError("compare needs at least one --models entry")
         if len(set(self.models)) != len(self.models):
@@ -81,8 +84,6 @@ class CompareModelsConfig:
 
             check_output_dir(self.output_dir, "--output-dir", owns=(), of_runs=True)
         self.generation = {k: v for k, v in self.generation.items() if v is not None}
-        from summarist.config.generation import GenerationSettings
-
         GenerationSettings().with_overrides(**self.generation)  # unknown names fail here
 
 

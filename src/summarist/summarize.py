@@ -16,51 +16,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from summarist.config.fields import cli
 from summarist.config.generation import GenerationSettings
+from summarist.config.inference import InferenceSettings
 from summarist.errors import ConfigError, check_choice
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class SummarizeConfig:
+class SummarizeConfig(InferenceSettings):
     """What to summarize, with which model and how."""
 
-    model: str
+    model: str = field(metadata=cli(short="-m"))
     """Model directory, run directory (its model/), hub id, short name or `summarist export`
     directory."""
-    input: str = "-"
+    input: str = field(default="-", metadata=cli(argument=True, metavar="SOURCE"))
     """A text file, a folder of .txt files, a .jsonl/.json/.csv/.tsv table, or - for stdin."""
-    output: Path | None = None
+    output: Path | None = field(default=None, metadata=cli(short="-o"))
     """Where to write (default: stdout)."""
     format: str | None = None
     """jsonl or text (default: from the output's suffix, else text)."""
-    text_column: str | None = None
-    """Column holding the text in a table (default: detected)."""
-    encoding: str = "utf-8"
-    """Encoding of the input files."""
-    backend: str = "torch"
-    """torch or ctranslate2 (converted on the fly; other families fall back to torch).
-    CTranslate2 equals torch under greedy decoding; with beams plus n-gram blocking
-    (no_repeat_ngram_size, 3 by default) or a minimum length it renormalizes after banning
-    tokens and torch (like transformers) does not, so some summaries differ (docs)."""
-    quantize: str | None = None
-    """int8: torch dynamic int8 on CPU, or CTranslate2 int8. bf16: bfloat16 weights (torch;
-    about 2x fp32 on CPUs with AMX/AVX512-BF16, and on GPUs). Default: none."""
-    device: str | None = None
-    """cpu, cuda, ... (default: cpu)."""
-    lang: str | None = None
-    """Language of mBART-family models (default: the one saved with the model)."""
-    batch_size: int | None = None
-    """Texts per batch (default: the backend's choice, 16; 32 for greedy bf16 on CPU)."""
-    long: str = "chunk"
-    """Inputs over the model's limit: chunk (map-reduce) or truncate (with a warning)."""
     max_source_length: int | None = None
     """Source token limit (default: the model's)."""
-    generation: dict[str, Any] = field(default_factory=dict)
+    generation: dict[str, Any] = field(
+        default_factory=dict, metadata=cli(overrides=GenerationSettings)
+    )
     """Overrides of the model's saved `GenerationSettings`, by field name (None: keep)."""
-    shard_size: int = 256
-    """Under a launcher: inputs per shard file (a crashed run redoes only unfinished shards)."""
 
     def __post_init__(self) -> None:
         from summarist.inference.backends.select import check_backend_options

@@ -719,13 +719,14 @@ def test_the_table_is_large_and_its_ids_unique() -> None:
 def run_cli(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
     """`summarist ARGV` in this process: (exit code, stdout, stderr)."""
     from summarist import cli
+    from summarist.cli import root
 
     out, err = io.StringIO(), io.StringIO()
     with (
         redirect_stdout(out),
         redirect_stderr(err),
         mock.patch.object(sys, "stdin", io.StringIO(stdin)),
-        mock.patch.dict(cli._state, {"debug": False}),
+        mock.patch.dict(root.STATE, {"debug": False}),
     ):
         try:
             cli.main(argv)

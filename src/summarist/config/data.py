@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import ClassVar, Literal
 
+from summarist.config.fields import cli
 from summarist.errors import ConfigError, check_choice
 
 Dedupe = Literal["pair", "source", "none"]
@@ -14,16 +16,22 @@ Dedupe = Literal["pair", "source", "none"]
 class DataConfig:
     """Where the data comes from and how it is cleaned. Field names match the CLI flags."""
 
-    data: list[str]
-    """Sources: files, directories of split files, or hub ids (`name[:config]`); several concat."""
+    SHORTHAND: ClassVar[str] = "data"
+    """`data: corpus/` in a preset means `data: {data: [corpus/]}`."""
+
+    data: list[str] = field(metadata=cli(short="-d", metavar="PATH"))
+    """Sources: files (.jsonl/.json/.csv/.tsv/.parquet), directories of split files, or hub ids
+    (`name[:config]`); repeat to concatenate."""
     preset: str | None = None
     """Column preset of a well-known corpus (samsum, dialogsum, cnn_dailymail, ...)."""
     text_column: str | None = None
     """Column with the source text (auto-detected when unambiguous)."""
-    summary_columns: list[str] = field(default_factory=list)
+    summary_columns: list[str] = field(
+        default_factory=list, metadata=cli(flag="--summary-column")
+    )
     """Reference column(s); repeat for several references per example."""
-    languages: list[str] = field(default_factory=list)
-    """Language of each source, aligned with `data` (kept in a `language` column)."""
+    languages: list[str] = field(default_factory=list, metadata=cli(flag="--language"))
+    """Language of each --data source, in order (kept in a `language` column)."""
     encoding: str = "utf-8"
     """Text encoding of local csv/tsv/json files."""
     header: bool = True
@@ -36,11 +44,16 @@ class DataConfig:
     """Remove exact duplicates inside a split: same (text, summary) pair, same text, or none."""
     drop_leaked: bool = False
     """Drop validation/test examples whose source text also appears in train."""
-    split_ratios: tuple[float, float, float] | None = None
-    """Split a single-split source into train/validation/test by these ratios."""
+    split_ratios: tuple[float, float, float] | None = field(
+        default=None, metadata=cli(parse=lambda text: parse_ratios(text), metavar="A,B,C")
+    )
+    """Split a single file into train/validation/test by these ratios, e.g. 0.8,0.1,0.1."""
     seed: int = 42
-    """Seed for splitting and for shuffling concatenated sources."""
-    require_summary: bool = True
+    """Seed of the --split-ratios split and of shuffling concatenated sources (recorded in
+    config.yaml, so a resumed run splits alike)."""
+    require_summary: bool = field(
+        default=True, metadata=cli(no_flag="set by the library: texts to summarize need none")
+    )
     """Whether every split needs reference summaries (False for unlabeled inference data)."""
 
     def __post_init__(self) -> None:
@@ -82,3 +95,18 @@ def parse_ratios(value: str | None) -> tuple[float, float, float] | None:
             f"--split-ratios needs three numbers, got {len(parts)}", "e.g. 0.8,0.1,0.1"
         )
     return parts  # type: ignore[return-value]
+
+
+@dataclass
+class DataStatsConfig:
+    """`summarist data stats`: what to measure on a corpus."""
+
+    data: DataConfig
+    model: str | None = None
+    """Also count tokens with this model's tokenizer (model or run directory, hub id)."""
+    max_source_length: int | None = None
+    """Source token cap to check truncation against (needs --model)."""
+    max_target_length: int | None = None
+    """Reference token cap to check truncation against (needs --model)."""
+    plot: Path | None = None
+    """Write length histograms to this PNG."""

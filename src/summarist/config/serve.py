@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from summarist.errors import ConfigError
+from summarist.config.fields import cli
+from summarist.errors import ConfigError, check_choice
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 HOSTNAME = re.compile(r"^(?=.*[A-Za-z-])[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 API_KEY_ENV = "SUMMARIST_API_KEY"
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,10 @@ class ServedModel:
 class ServeConfig:
     """Typed settings of the HTTP service (`summarist serve`)."""
 
-    models: list[ServedModel] = field(default_factory=list)
+    models: list[ServedModel] = field(
+        default_factory=list,
+        metadata=cli(flag="--model", short="-m", parse=ServedModel.parse, metavar="[NAME=]PATH"),
+    )
     """Models to serve: a model, run or export directory (or short name), NAME=PATH to name it."""
     backend: str = "torch"
     """Generation backend of every model: torch or ctranslate2."""
@@ -58,9 +65,9 @@ class ServeConfig:
     """Address to bind; 0.0.0.0 exposes the service to the network."""
     port: int = 8000
     """TCP port."""
-    api_keys: list[str] = field(default_factory=list)
+    api_keys: list[str] = field(default_factory=list, metadata=cli(flag="--api-key"))
     """Accepted API keys (also SUMMARIST_API_KEY, comma-separated); none: no key needed."""
-    cors_origins: list[str] = field(default_factory=list)
+    cors_origins: list[str] = field(default_factory=list, metadata=cli(flag="--cors-origin"))
     """Origins allowed by CORS (none: CORS off)."""
     max_wait_ms: float = 0.0
     """Longest time a request waits for others to share its batch, in milliseconds (0: none;
@@ -85,8 +92,8 @@ class ServeConfig:
     """Cap on a request's num_beams."""
     drain_s: float = 30.0
     """On SIGTERM: seconds to finish in-flight requests before exiting."""
-    log_level: str = "info"
-    """uvicorn log level."""
+    log_level: LogLevel = "info"
+    """uvicorn log level (--debug sets debug)."""
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -122,6 +129,7 @@ class ServeConfig:
                 "an API key is empty or has surrounding spaces", "--api-key KEY (no spaces)"
             )
         check_host(self.host)
+        check_choice("--log-level", self.log_level, typing.get_args(LogLevel))
 
     @property
     def names(self) -> list[str]:

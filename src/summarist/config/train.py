@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from summarist.config.data import DataConfig
+from summarist.config.fields import cli
 from summarist.config.generation import GenerationSettings
+from summarist.config.merge import build, merge_config
 from summarist.errors import ConfigError, did_you_mean
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
@@ -81,12 +83,15 @@ class TrainConfig:
     """Steps between checkpoints (default: at every evaluation)."""
     log_every: int = 10
     """Steps between train_log.jsonl lines."""
-    eval_splits: list[str] = field(default_factory=lambda: ["validation", "test"])
-    """Splits scored with beam search at the end (missing ones are skipped)."""
+    eval_splits: list[str] = field(
+        default_factory=lambda: ["validation", "test"], metadata=cli(flag="--eval-split")
+    )
+    """Splits scored with beam search at the end (missing ones are skipped); repeatable."""
     final_eval_samples: int | None = None
     """Cap on examples per split in the final evaluation (default: all)."""
     seed: int = 42
-    """Random seed (weights of new layers, shuffling, dropout)."""
+    """Random seed: weights of new layers, batch order, dropout. The flag --seed also sets
+    data.seed, the seed of the --split-ratios split (a YAML preset may set the two apart)."""
     threads: int | None = None
     """torch CPU threads per process (default: $SUMMARIST_THREADS, else every core of the
     process's CPU set, shared between the ranks on this machine)."""
@@ -97,9 +102,14 @@ class TrainConfig:
     """Stop training after this many wall-clock minutes (then evaluate and save as usual)."""
     max_cpu_minutes: float | None = None
     """Stop after this much CPU time (all threads; robust on a shared machine)."""
-    generation: GenerationSettings = field(default_factory=GenerationSettings)
+    generation: GenerationSettings = field(
+        default_factory=GenerationSettings,
+        metadata=cli(shown={"max_new_tokens": "the references' p99, rounded up to 8"}),
+    )
     """Decoding for the final evaluation and the saved model (greedy during training)."""
-    max_new_tokens_from_references: bool | None = None
+    max_new_tokens_from_references: bool | None = field(
+        default=None, metadata=cli(unset_by=("generation", "max_new_tokens"))
+    )
     """Set generation.max_new_tokens to the training references' p99, rounded up to 8 (default:
     yes unless --max-new-tokens is given)."""
     eval_batch_size: int = 32
@@ -226,44 +236,17 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
+        """A TrainConfig from a mapping: a YAML preset, or a run's saved config.yaml."""
+        return build(cls, raw)
+
+    @staticmethod
+    def normalize_raw(raw: dict[str, Any]) -> dict[str, Any]:
+        """A preset or saved config in today's layout: what a run wrote about itself dropped,
+        flat generation keys nested (`merge_config` and `build` call it)."""
         raw = dict(raw)
-        raw.pop("kind", None)
-        raw.pop("summarist_version", None)
-        raw.pop("resolved", None)  # written by the run, not settings
-        raw = _nest_generation(raw)
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(raw) - names)
-        if unknown:
-            raise ConfigError(
-                f"unknown training setting '{unknown[0]}'{did_you_mean(unknown[0], names)}",
-                "see `summarist train --help` for the settings (YAML keys use underscores)",
-            )
-        if "data" not in raw:
-            raise ConfigError("no data given", "pass --data PATH or set `data:` in the YAML")
-        raw["data"] = _data_config(raw["data"])
-        for f in fields(cls):
-            if f.name in raw:
-                _check_type(f.name, raw[f.name], str(f.type))
-        return cls(**raw)
-
-
-_SCALARS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,),
-                                         "str": (str,)}  # fmt: skip
-
-
-_KINDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
-
-
-def _check_type(name: str, value: Any, annotation: str) -> None:
-    """A YAML value of the wrong type (`max_steps: many`) fails here, naming the key."""
-    base = annotation.replace(" | None", "").strip()
-    if base not in _SCALARS or (value is None and "None" in annotation):
-        return
-    if (isinstance(value, bool) and base != "bool") or not isinstance(value, _SCALARS[base]):
-        raise ConfigError(
-            f"setting '{name}' must be {_KINDS[base]}, not {value!r}",
-            f"fix `{name}:` in the YAML (or the --{name.replace('_', '-')} flag)",
-        )
+        for written_by_the_run in ("kind", "summarist_version", "resolved"):
+            raw.pop(written_by_the_run, None)
+        return _nest_generation(raw)
 
 
 def _nest_generation(raw: dict[str, Any]) -> dict[str, Any]:
@@ -300,70 +283,19 @@ def _flag(name: str) -> str:
     return name.replace("_", "-")
 
 
-def _data_config(value: Any) -> DataConfig:
-    if isinstance(value, DataConfig):
-        return value
-    if isinstance(value, str):
-        return DataConfig(data=[value])
-    if isinstance(value, list):
-        return DataConfig(data=[str(v) for v in value])
-    if isinstance(value, dict):
-        value = dict(value)
-        if isinstance(value.get("data"), str):
-            value["data"] = [value["data"]]
-        if value.get("split_ratios") is not None:
-            value["split_ratios"] = tuple(value["split_ratios"])
-        try:
-            return DataConfig(**value)
-        except TypeError as err:
-            raise ConfigError(f"bad `data:` section: {err}") from None
-    raise ConfigError(f"`data:` must be a path, a list of paths or a mapping, not {value!r}")
-
-
 def load_train_config(
     yaml_path: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> TrainConfig:
     """defaults < YAML file < overrides (flags given on the command line; None means unset).
 
-    `overrides["data"]` may be a DataConfig (from the CLI's data flags) or anything `data:`
-    accepts in YAML.
+    Overrides are by field name, generation settings flat (`{"num_beams": 2}`);
+    `overrides["data"]` may be a DataConfig (it replaces the preset's) or anything `data:`
+    accepts in YAML. The CLI calls `merge_config` with the field paths of the flags given.
 
     >>> cfg = load_train_config("configs/dialogsum-minilm.yaml", {"max_steps": 10})
     """
-    raw: dict[str, Any] = {}
-    if yaml_path is not None:
-        from summarist.rundir import read_yaml
-
-        path = Path(yaml_path)
-        if not path.exists():
-            raise ConfigError(f"config file not found: {path}", "check the path given to --config")
-        if path.is_dir():
-            raise ConfigError(
-                f"--config {path} is a directory", "pass a YAML file, e.g. configs/x.yaml"
-            )
-        try:
-            loaded = read_yaml(path)
-        except Exception as err:  # yaml.YAMLError and friends: one line, not a traceback
-            raise ConfigError(
-                f"{path}: not valid YAML ({str(err).splitlines()[0]})",
-                "fix the file (a YAML mapping of settings, e.g. `max_steps: 100`)",
-            ) from None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(
-                f"{path}: expected a mapping of settings at the top level",
-                "write `key: value` lines, e.g. `model: t5-small`",
-            )
-        raw.update(loaded)
-    raw = _nest_generation(raw)
-    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
-    generation_flags = {k: flags.pop(k) for k in GENERATION_FIELDS if k in flags}
-    raw.update(flags)
-    if generation_flags:
-        base = raw.get("generation") or GenerationSettings()
-        raw["generation"] = base.with_overrides(**generation_flags)
-        if "max_new_tokens" in generation_flags:
-            raw["max_new_tokens_from_references"] = False
-        raw.setdefault("max_new_tokens_from_references", True)
-    return TrainConfig.from_dict(raw)
+    given: dict[tuple[str, ...], Any] = {}
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            given[("generation", key) if key in GENERATION_FIELDS else (key,)] = value
+    return merge_config(TrainConfig, yaml_path, given)

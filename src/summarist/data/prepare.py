@@ -92,7 +92,10 @@ def prepare(corpus: Corpus, cfg: DataConfig) -> Corpus:
                 f"({_describe(report[name])})",
                 "relax --min-summary-words / --max-source-words or check the columns",
             )
-    return Corpus(splits, source=corpus.source, report=report, single_file=corpus.single_file)
+    # A single file split by --split-ratios has real splits now: it is no longer "one file whose
+    # every split is itself" (Corpus.split), so validation and test are evaluated, not skipped.
+    single_file = corpus.single_file and cfg.split_ratios is None
+    return Corpus(splits, source=corpus.source, report=report, single_file=single_file)
 
 
 def clean_split(split: Split, cfg: DataConfig) -> tuple[Split, dict[str, int]]:

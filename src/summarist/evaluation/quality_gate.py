@@ -14,10 +14,10 @@ The result is written as `quality_check.json` (into the export directory for `ex
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from summarist.config.export import QualityCheckConfig
 from summarist.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -27,35 +27,6 @@ GATED = ("rouge1", "rouge2", "rougeL")
 """ROUGE types whose significant drop fails the gate (rougeLsum follows rougeL closely)."""
 EXIT_DROP = 3
 """Exit code of `--fail-on-drop` when the drop is significant (2 is a usage error)."""
-
-
-@dataclass
-class QualityCheckConfig:
-    """On what data, and how strictly, a candidate model is checked against its source."""
-
-    data: Any
-    """A DataConfig (or a path) with the split to check on."""
-    split: str | None = None
-    """Split to use (default: validation, else test, else the first)."""
-    samples: int = 200
-    """First N examples of the split (0: all)."""
-    generation: dict[str, Any] = field(default_factory=dict)
-    """Overrides of the source model's saved generation settings, for both models."""
-    alpha: float = 0.05
-    """Significance level of the paired bootstrap."""
-    bootstrap: int = 1000
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.samples < 0:
-            raise ConfigError(f"--check-samples must be >= 0, got {self.samples}", "e.g. 200")
-        if not 0 < self.alpha < 1:
-            raise ConfigError(f"alpha must be in (0, 1), got {self.alpha}")
-        if isinstance(self.data, (str, Path)):
-            from summarist.config.data import DataConfig
-
-            self.data = DataConfig(data=[str(self.data)])
-        self.generation = {k: v for k, v in self.generation.items() if v is not None}
 
 
 def check_quality(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from summarist.config.fields import cli
 from summarist.baselines.constant import ConstantSummary, choose_constant_summary
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError, check_choice
@@ -28,13 +29,13 @@ class ScoringConfig:
     multi_ref: str = "max"
     """Multi-reference rule: max (rouge-score), avg, or pooled (ROUGE-1.5.5 -f A)."""
     lang: str | None = None
-    """Tokenizer language: None/auto detects (CJK → unicode), en, zh, ..."""
+    """Tokenizer language: auto (detect; CJK → unicode), en, zh, ja, ... or unicode."""
     bootstrap: int = 1000
     """Bootstrap resamples for the confidence intervals (0 = none)."""
     confidence: float = 0.95
     """Confidence level of the intervals."""
-    seed: int = 0
-    """Bootstrap seed."""
+    seed: int = field(default=0, metadata=cli(flag="--bootstrap-seed"))
+    """Seed of the bootstrap resampling."""
     workers: int | None = None
     """Scoring processes (None: automatic)."""
     sentence_splitter: str = "punkt"

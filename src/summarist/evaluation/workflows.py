@@ -13,6 +13,7 @@ from typing import Any
 from summarist import rundir
 from summarist.baselines.constant import ConstantSummary
 from summarist.config.data import DataConfig
+from summarist.config.fields import cli
 from summarist.errors import ConfigError
 from summarist.evaluation.run_io import (
     data_config_dict,
@@ -42,20 +43,25 @@ class EvaluateConfig:
     """`summarist evaluate`: score a predictions file, or re-score a run directory."""
 
     predictions: Path | None = None
-    """Predictions file (jsonl or one per line), aligned with the split."""
-    run_dir: Path | None = None
+    """Predictions: .jsonl (field 'prediction') or one per line, aligned with the split."""
+    run_dir: Path | None = field(
+        default=None, metadata=cli(no_flag="the positional RUN_DIR (RUN_A RUN_B with --compare)")
+    )
     """A run directory to re-score (reads its predictions.jsonl and config.yaml)."""
-    data: DataConfig | None = None
-    """The corpus the predictions belong to (optional when the jsonl rows carry references)."""
+    data: DataConfig | None = field(default=None, metadata=cli(defaults={"dedupe": "none"}))
+    """The corpus the predictions belong to (optional when the jsonl rows carry references);
+    every example of the split given is scored (no dedupe unless asked)."""
     split: str | None = None
     """Split to score (default: test, else validation, else the only split)."""
-    output_dir: Path | None = None
-    """Where to write the run directory (re-scoring: default is the run directory itself)."""
+    output_dir: Path | None = field(default=None, metadata=cli(short="-o"))
+    """Write the run directory here (needed with --predictions; a re-scored RUN_DIR is updated
+    in place without it; with --compare, comparison.json goes here)."""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
-    baselines: list[str] = field(default_factory=list)
-    """Baselines to score on the same split, next to the predictions (e.g. lead-3)."""
+    """How predictions are scored."""
+    baselines: list[str] = field(default_factory=list, metadata=cli(flag="--baseline"))
+    """Also score this baseline on the same split (e.g. lead-3); repeatable."""
     report: bool = True
-    """Also write report.html when the reports package is available."""
+    """Also write report.html."""
 
     def __post_init__(self) -> None:
         if (self.predictions is None) == (self.run_dir is None):
@@ -75,21 +81,28 @@ class EvaluateConfig:
 class BaselineRunConfig:
     """`summarist baseline NAME`: run an extractive baseline on a corpus and score it."""
 
-    name: str
-    """Baseline name with its k: lead-3, lead-3-utterances(-notags), textrank-3, oracle, ..."""
+    name: str = field(metadata=cli(argument=True, metavar="NAME"))
+    """Baseline to run, with its k: lead-3, lead-3-utterances(-notags), textrank-3, oracle, ...
+    (an unknown name lists them all)."""
     data: DataConfig
-    output_dir: Path
-    splits: list[str] = field(default_factory=list)
-    """Splits to run on (none: test, else validation, else the only split)."""
+    """The corpus to run on."""
+    output_dir: Path | None = field(default=None, metadata=cli(short="-o"))
+    """Run directory (default: runs/NAME)."""
+    splits: list[str] = field(default_factory=list, metadata=cli(flag="--split"))
+    """Split(s) to run on, repeatable (none given: test, else validation, else the only one)."""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
-    seed: int = 0
-    """Seed of random baselines."""
+    """How the baseline's summaries are scored."""
+    seed: int = field(default=0, metadata=cli(flag="--baseline-seed"))
+    """Seed of the random-K baseline."""
     report: bool = True
+    """Also write report.html."""
 
     def __post_init__(self) -> None:
         from summarist.baselines import parse_baseline_name
 
         parse_baseline_name(self.name)  # fail before loading any data
+        if self.output_dir is None:
+            self.output_dir = Path("runs") / self.name
         rundir.check_output_dir(self.output_dir, "--output-dir")
 
 

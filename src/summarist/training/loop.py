@@ -196,10 +196,16 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Tr
         if canonical_split(name) is None and name not in corpus.splits:
             corpus.split(name)  # the error names the splits there are, with a "did you mean"
     splits = {name: sp for name in cfg.eval_splits if (sp := _optional_split(corpus, name))}
-    if not splits:
+    if not splits and corpus.single_file:
         log.warning(
-            "no %s split to evaluate on: the run will have no metrics; "
-            "add one, or split a single file with --split-ratios 0.8,0.1,0.1",
+            "%s is one file without splits: training uses all %d examples and the run will "
+            "have no metrics; split it with --split-ratios 0.8,0.1,0.1 (seed --seed, default "
+            "42) to evaluate on validation and test", corpus.source, len(train_split),
+        )  # fmt: skip
+    elif not splits:
+        log.warning(
+            "no %s split to evaluate on: the run will have no metrics; add one, or train on "
+            "one file split with --split-ratios 0.8,0.1,0.1",
             " or ".join(cfg.eval_splits),
         )
     s = TrainingRun(cfg, run_dir, loaded, runtime, train_split, eval_split, examples, settings, prefix,
