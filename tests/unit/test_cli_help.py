@@ -130,9 +130,12 @@ def help_of(name: str, columns: int = 80) -> str:
     from summarist.cli import main
 
     out = io.StringIO()
-    with mock.patch.dict("os.environ", {"COLUMNS": str(columns)}), redirect_stdout(out):
-        with pytest.raises(SystemExit) as exit_:
-            main([*name.split(), "--help"])
+    with (
+        mock.patch.dict("os.environ", {"COLUMNS": str(columns)}),
+        redirect_stdout(out),
+        pytest.raises(SystemExit) as exit_,
+    ):
+        main([*name.split(), "--help"])
     assert exit_.value.code == 0
     return out.getvalue()
 
@@ -188,16 +191,19 @@ def test_help_shows_the_dataclass_default_of_every_flag(command: str) -> None:
         path = ".".join(leaf.path)
         default, _ = fields[path]
         shown = OTHER_DEFAULT.get((command, path))
-        if shown is None and path.count(".") and path.rsplit(".", 1)[0] in ("generation",
-                                                                            "check.generation"):
+        if (
+            shown is None
+            and path.count(".")
+            and path.rsplit(".", 1)[0] in ("generation", "check.generation")
+        ):
             shown = "the model's saved setting" if command != "train" else None
         if shown is None:
             if default is NO_DEFAULT or default is None or default in ([], ()):
                 continue
             shown = show_default(default)
-        assert squeeze(f"(default: {shown})") in squeeze(option.param.annotation.__metadata__[0]
-                                                          .help), (command, path)
-        assert squeeze(option.param.annotation.__metadata__[0].help) in rendered, (command, path)
+        help_ = option.param.annotation.__metadata__[0].help
+        assert squeeze(f"(default: {shown})") in squeeze(help_), (command, path)
+        assert squeeze(help_) in rendered, (command, path)
         checked += 1
     assert checked > 0 or command == "report"  # report: every default is computed
 

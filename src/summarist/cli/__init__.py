@@ -8,15 +8,15 @@ One module per command group; importing the package registers them all on `app`.
 from __future__ import annotations
 
 from summarist.cli import (  # noqa: F401  (each registers its command on the app)
-    data,
-    report,
-    evaluate,
     baseline,
-    train,
-    summarize,
-    export,
     compare,
+    data,
+    evaluate,
+    export,
+    report,
     serve,
+    summarize,
+    train,
 )
 from summarist.cli.root import app, main
 

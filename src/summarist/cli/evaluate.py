@@ -60,4 +60,3 @@ def evaluate(
         raise ConfigError(f"{len(runs)} run directories given", "re-score one, or add --compare")
     cfg: EvaluateConfig = flags.build(run_dir=runs[0] if runs else None)
     show_run(run_evaluate(cfg), as_json, render_metrics)
-

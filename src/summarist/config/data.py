@@ -26,9 +26,7 @@ class DataConfig:
     """Column preset of a well-known corpus (samsum, dialogsum, cnn_dailymail, ...)."""
     text_column: str | None = None
     """Column with the source text (auto-detected when unambiguous)."""
-    summary_columns: list[str] = field(
-        default_factory=list, metadata=cli(flag="--summary-column")
-    )
+    summary_columns: list[str] = field(default_factory=list, metadata=cli(flag="--summary-column"))
     """Reference column(s); repeat for several references per example."""
     languages: list[str] = field(default_factory=list, metadata=cli(flag="--language"))
     """Language of each --data source, in order (kept in a `language` column)."""

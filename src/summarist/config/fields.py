@@ -28,6 +28,7 @@ Two fields that come out with the same flag name share the flag: one flag sets b
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import types
 import typing
 from collections.abc import Callable
@@ -125,7 +126,7 @@ def _walk(
 ) -> None:
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
-    own = cls.__dict__.get("__annotations__", {})  # a class's own fields first, then inherited
+    own = inspect.get_annotations(cls)  # a class's own fields first, then inherited
     ordered = sorted(dataclasses.fields(cls), key=lambda f: f.name not in own)
     for f in ordered:
         spec, here = spec_of(f), (*path, f.name)

@@ -51,7 +51,9 @@ def read_preset(path: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(f"config file not found: {path}", "check the path given to --config")
     if path.is_dir():
-        raise ConfigError(f"--config {path} is a directory", "pass a YAML file, e.g. configs/x.yaml")
+        raise ConfigError(
+            f"--config {path} is a directory", "pass a YAML file, e.g. configs/x.yaml"
+        )
     try:
         loaded = read_yaml(path)
     except Exception as err:  # yaml.YAMLError and friends: one line, not a traceback
@@ -183,4 +185,3 @@ def literal_choices(annotation: Any) -> tuple[str, ...] | None:
         if typing.get_origin(candidate) is Literal:
             return tuple(str(a) for a in typing.get_args(candidate))
     return None
-

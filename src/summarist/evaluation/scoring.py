@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from summarist.config.fields import cli
 from summarist.baselines.constant import ConstantSummary, choose_constant_summary
+from summarist.config.fields import cli
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError, check_choice
 from summarist.metrics import compute_diagnostics, compute_rouge
