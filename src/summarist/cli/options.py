@@ -61,7 +61,7 @@ class Option:
     leaves: tuple[Leaf, ...]
     param: inspect.Parameter
 
-    def convert(self, value: Any) -> Any:
+    def parse(self, value: Any) -> Any:
         parse = self.leaves[0].parse
         if isinstance(value, tuple):
             value = list(value)
@@ -114,7 +114,7 @@ def options(
                 if value is None or value == () or value == []:
                     continue  # not given: the preset's value, else the default, stands
                 flags.names[option.flag] = tuple(leaf.path for leaf in option.leaves)
-                value = option.convert(value)
+                value = option.parse(value)
                 for leaf in option.leaves:
                     flags.values[leaf.path] = value
             return fn(flags, **kwargs)
