@@ -452,3 +452,154 @@ def assert_varied(outputs: list[str], at_least: int = 3) -> None:
     over `''` or one constant string, which random tiny models emit, proves nothing)."""
     assert outputs and all(o.strip() for o in outputs), f"empty outputs: {outputs}"
     assert len(set(outputs)) >= min(at_least, len(outputs)), f"too few distinct: {outputs}"
+
+
+# ----------------------------------------------------------------------- decoder-only models
+
+CHATML = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
+    "message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+"""ChatML, the template of SmolLM2 and Qwen (no default system message)."""
+GEMMA_CHAT = (
+    "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'system' %}"
+    "{{ raise_exception('System role not supported') }}{% endif %}"
+    "{% set role = 'model' if message['role'] == 'assistant' else message['role'] %}"
+    "{{ '<start_of_turn>' + role + '\\n' + message['content'] | trim + '<end_of_turn>\\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<start_of_turn>model\\n' }}{% endif %}"
+)
+"""Gemma's template: BOS in the text, no system role, `<end_of_turn>` closes a turn."""
+
+
+@dataclass(frozen=True)
+class CausalFamily:
+    """One decoder-only row: the transformers classes, the layout, the tokenizer's quirks."""
+
+    config: str
+    model: str
+    layout: Callable[[int], dict[str, Any]]
+    chat: str | None = CHATML
+    pad: bool = True
+    """False: the tokenizer has no pad token (GPT-2)."""
+
+
+def _llama_layout(layers: int) -> dict[str, Any]:
+    return {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": layers,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8,
+            "max_position_embeddings": 256, "tie_word_embeddings": True}  # fmt: skip
+
+
+def _gpt2_layout(layers: int) -> dict[str, Any]:
+    return {"n_embd": 32, "n_layer": layers, "n_head": 4, "n_inner": 64, "n_positions": 256}
+
+
+CAUSAL_FAMILIES: dict[str, CausalFamily] = {
+    "llama": CausalFamily("LlamaConfig", "LlamaForCausalLM", _llama_layout),
+    "qwen2": CausalFamily("Qwen2Config", "Qwen2ForCausalLM", _llama_layout),
+    "gemma": CausalFamily("GemmaConfig", "GemmaForCausalLM", _llama_layout, chat=GEMMA_CHAT),
+    # GPT-2: no pad token, no chat template (the plain prompt), Conv1D layers
+    "gpt2": CausalFamily("GPT2Config", "GPT2LMHeadModel", _gpt2_layout, chat=None, pad=False),
+}
+CAUSAL_SPECIALS = ("<pad>", "</s>", "<s>", "<unk>", "<|im_start|>", "<|im_end|>",
+                   "<start_of_turn>", "<end_of_turn>")  # fmt: skip
+
+
+def causal_tokenizer(family: str = "llama") -> Any:
+    """A word-level tokenizer (unigram, SentencePiece-style pieces) with the family's chat
+    template and special tokens, adding none of its own (as Llama 3 and Qwen tokenizers)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    row = CAUSAL_FAMILIES[family]
+    pieces = [(t, 0.0) for t in CAUSAL_SPECIALS] + [p for p in _t5_pieces() if p[0] not in
+                                                    ("<pad>", "</s>", "<unk>")]  # fmt: skip
+    pieces += [("▁" + w, -5.0) for w in ("Summarize", "text", "sentences", "or", "Summary")]
+    pieces += [("\n", -2.0), ("Summarize", -4.0), ("Summary", -4.0)]
+    unique = list(dict.fromkeys(p for p, _ in pieces))
+    tok = Tokenizer(models.Unigram([(p, dict(pieces).get(p, -5.0)) for p in unique], unk_id=3))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    specials = {"eos_token": "</s>", "bos_token": "<s>", "unk_token": "<unk>"}
+    if row.pad:
+        specials["pad_token"] = "<pad>"
+    out = PreTrainedTokenizerFast(tokenizer_object=tok, **specials,
+                                  additional_special_tokens=list(CAUSAL_SPECIALS[4:]))  # fmt: skip
+    if row.chat is not None:
+        out.chat_template = row.chat
+    return out
+
+
+def build_causal(family: str, tokenizer: Any, layers: int = 1) -> Any:
+    """A seeded random decoder-only `family` model sized to `tokenizer`, in eval mode."""
+    import torch
+    import transformers
+
+    row = CAUSAL_FAMILIES[family]
+    ids = {"eos_token_id": tokenizer.eos_token_id, "bos_token_id": tokenizer.bos_token_id,
+           "pad_token_id": tokenizer.pad_token_id}  # fmt: skip
+    config = getattr(transformers, row.config)(vocab_size=len(tokenizer), **row.layout(layers),
+                                               **ids)  # fmt: skip
+    torch.manual_seed(0)
+    return getattr(transformers, row.model)(config).eval()
+
+
+def train_causal_briefly(model: Any, tokenizer: Any, steps: int = TRAIN_STEPS) -> Any:
+    """`steps` seeded AdamW steps on `training_pairs()`, prompted as summarist prompts them
+    (loss on the summary and its stop token only); in eval mode after."""
+    import torch
+
+    from summarist.config.prompt import PromptSettings
+    from summarist.models.prompt import PromptBuilder
+    from summarist.models.registry import family_for
+
+    builder = PromptBuilder(tokenizer, PromptSettings(), family_for(model.config))
+    pairs = training_pairs()
+    prompts = builder.encode([s for s, _ in pairs])
+    targets = builder.encode_targets([t for _, t in pairs], 64)
+    rows = [p + t for p, t in zip(prompts, targets, strict=True)]
+    width = max(map(len, rows))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    labels = torch.full((len(rows), width), -100, dtype=torch.long)
+    for i, (p, t) in enumerate(zip(prompts, targets, strict=True)):  # right padding
+        input_ids[i, : len(p) + len(t)] = torch.tensor(p + t)
+        labels[i, len(p) : len(p) + len(t)] = torch.tensor(t)
+    mask = (torch.arange(width)[None, :] < torch.tensor([len(r) for r in rows])[:, None]).long()
+    torch.manual_seed(0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.train()
+    for step in range(steps):
+        pick = torch.arange(step * 16, step * 16 + 16) % len(rows)
+        loss = model(input_ids=input_ids[pick], attention_mask=mask[pick], labels=labels[pick]).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return model.eval()
+
+
+@functools.cache
+def _trained_causal(family: str) -> Any:
+    tok = causal_tokenizer(family)
+    return train_causal_briefly(build_causal(family, tok), tok)
+
+
+def tiny_causal(family: str, *, trained: bool = True) -> tuple[Any, Any]:
+    """(model, tokenizer): a 1-layer decoder-only `family` model (llama, qwen2, gemma, gpt2),
+    a fresh copy, trained on `training_pairs()` through the default prompt unless
+    `trained=False`."""
+    tok = causal_tokenizer(family)
+    if not trained:
+        return build_causal(family, tok), tok
+    return copy.deepcopy(_trained_causal(family)), tok
+
+
+@functools.cache
+def tiny_causal_dir(family: str, trained: bool = True) -> Path:
+    """Directory of `tiny_causal(family)` saved with its tokenizer (loaded by path, as a
+    user's checkpoint)."""
+    model, tok = tiny_causal(family, trained=trained)
+    out = _root() / f"causal-{family}{'' if trained else '-random'}"
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out

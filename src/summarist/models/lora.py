@@ -31,7 +31,8 @@ ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_META = "summarist_adapter.json"
 """Beside peft's files: the summarist name of the base, the tokens added to it, the prefix."""
 LORA_LEARNING_RATE = 1e-3
-"""Default peak rate under --lora (the FLAN-T5 LoRA recipes' 1e-3; adapters start at zero)."""
+"""Default peak rate under --lora for seq2seq families (the FLAN-T5 LoRA recipes' 1e-3;
+adapters start at zero); each family row holds its own (`Family.lora_learning_rate`)."""
 
 
 @dataclass
@@ -64,15 +65,25 @@ def require_peft() -> Any:
 
 
 def linear_layers(model: Any) -> dict[str, list[str]]:
-    """{leaf name: full module names} of the linear layers LoRA can adapt (not the LM head)."""
+    """{leaf name: full module names} of the linear layers LoRA can adapt (not the LM head);
+    GPT-2's transformers `Conv1D` layers count (linear layers with a transposed weight)."""
     import torch
+    from transformers.pytorch_utils import Conv1D
 
     head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
     out: dict[str, list[str]] = {}
     for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Linear) and module is not head:
+        if isinstance(module, torch.nn.Linear | Conv1D) and module is not head:
             out.setdefault(name.rsplit(".", 1)[-1], []).append(name)
     return out
+
+
+def layer_features(layer: Any) -> tuple[int, int]:
+    """(in, out) features of an nn.Linear or a Conv1D (weight stored as in x out)."""
+    if hasattr(layer, "in_features"):
+        return int(layer.in_features), int(layer.out_features)
+    rows, cols = layer.weight.shape
+    return int(rows), int(cols)
 
 
 def resolve_targets(model: Any, family: Family, requested: list[str]) -> list[str]:
@@ -116,8 +127,7 @@ def count_lora_params(model: Any, targets: list[str], fresh: list[str], r: int) 
         for name in linear_layers(model)[leaf]:
             if any(name == f or name.startswith(f + ".") for f in fresh_names):
                 continue  # trained in full instead
-            layer = model.get_submodule(name)
-            total += r * (layer.in_features + layer.out_features)
+            total += r * sum(layer_features(model.get_submodule(name)))
     for name in fresh_names:
         total += sum(p.numel() for p in model.get_submodule(name).parameters())
     return total
@@ -154,15 +164,17 @@ def apply_lora(loaded: Any, cfg: Any, added_tokens: list[str]) -> LoraSummary:
         )
     config = peft.LoraConfig(
         r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-        target_modules=targets, modules_to_save=fresh or None, task_type="SEQ_2_SEQ_LM",
+        target_modules=targets, modules_to_save=fresh or None,
+        task_type="CAUSAL_LM" if family.causal else "SEQ_2_SEQ_LM",
         trainable_token_indices=token_ids or None,  # the shared input embedding (and tied head)
+        fan_in_fan_out=model.config.model_type == "gpt2",  # Conv1D stores weights transposed
     )  # fmt: skip
     total = sum(p.numel() for p in model.parameters())
     loaded.adapter = peft.get_peft_model(model, config)
     # peft records the transformers name (none for a warm start); ours is what rebuilds it
     loaded.adapter.peft_config["default"].base_model_name_or_path = base_name(cfg.model)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    loaded.family = replace(family, learning_rate=LORA_LEARNING_RATE)
+    loaded.family = replace(family, learning_rate=family.lora_learning_rate)
     summary = LoraSummary(targets, fresh, len(token_ids), trainable, total)
     log.info(
         "LoRA r=%d on %s%s: %d trainable parameters of %d (%.2f%%)", cfg.lora_r,

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from summarist.errors import ModelError
+from summarist.models.gguf import gguf_kwargs, is_gguf, require_gguf
 from summarist.models.resolve import (
     check_resolved,
     is_local,
@@ -19,9 +20,16 @@ from summarist.models.resolve import (
 
 
 def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
-    """`loader(path)` (a transformers `from_pretrained`), offline-aware, with one-line errors."""
+    """`loader(path)` (a transformers `from_pretrained`), offline-aware, with one-line errors.
+
+    A `.gguf` file is loaded from its folder with `gguf_file=` (dequantized to fp32).
+    """
     local = is_local(path)
     check_resolved(path, name)
+    if local and is_gguf(path):
+        require_gguf()
+        path, extra = gguf_kwargs(path)
+        kwargs = {**extra, **kwargs}
     if not local:
         from summarist.data.hub import hub_reachable
 
@@ -30,6 +38,11 @@ def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
             kwargs["local_files_only"] = True
     try:
         return loader(path, **kwargs)
+    except (ValueError, KeyError) as err:
+        if "gguf_file" not in kwargs:
+            raise
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"cannot load GGUF model '{name}': {first}") from err
     except OSError as err:
         if not local and kwargs.get("local_files_only"):
             raise offline_model_error(name) from err

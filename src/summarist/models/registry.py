@@ -1,8 +1,11 @@
-"""Model families: the quirks each encoder-decoder needs, as one data table.
+"""Model families: the quirks each model needs, as one data table.
 
 Each row says how a family is fed (input prefix), which precisions it tolerates, where its
-position limit lives, and what must be wired for generation. `family_for(config)` picks the row
-from `config.model_type`; unknown types get the neutral `generic` row.
+position limit lives, and what must be wired for generation. Decoder-only rows (`causal`) also
+say which tokens end an assistant turn, whether a plain-text prompt starts with BOS, and which
+layers LoRA adapts; the prompt itself is built by `models.prompt`. `family_for(config)` picks
+the row from `config.model_type`; unknown types get the neutral `generic` row (or
+`generic-causal` for a decoder-only config).
 """
 
 from __future__ import annotations
@@ -37,6 +40,20 @@ class Family:
     fresh_modules: tuple[str, ...] = ()
     """Modules a warm start initialises from scratch: trained in full under `--lora`
     (peft `modules_to_save`), since a low-rank update of random weights cannot train them."""
+    lora_learning_rate: float = 1e-3
+    """Default peak rate under `--lora` (adapters start at zero; LLM recipes use ~2e-4)."""
+    causal: bool = False
+    """Decoder-only: prompt and summary are one sequence, the loss is on the summary only, and
+    generation continues the prompt (left-padded batches; `models.prompt`)."""
+    end_of_turn: tuple[str, ...] = ()
+    """Chat-template tokens that end the assistant's turn, the first one the vocabulary has is
+    the stop token trained after each summary; generation stops at it and at EOS."""
+    bos: bool = False
+    """A plain-text prompt (no chat template) starts with the BOS token: Llama and Gemma were
+    pretrained with it (Gemma degrades badly without); GPT-2, GPT-NeoX, Qwen have none."""
+    pad_candidates: tuple[str, ...] = ()
+    """Tokens to pad with when the tokenizer has no pad token, in order (else EOS; padding is
+    masked out of attention and loss, so any id works, but a reserved one reads better)."""
 
 
 T5_FP16 = (
@@ -47,6 +64,17 @@ T5_FP16 = (
 # LoRA targets: the attention query and value projections (Hu et al. 2021; peft's defaults).
 T5_QV = ("q", "v")
 BART_QV = ("q_proj", "v_proj")
+# Decoder-only LLMs: every projection of attention and MLP, the usual LLM recipe (QLoRA,
+# Dettmers et al. 2023; LLaMA-Factory's `all`); q,v alone learned summaries markedly slower.
+LLAMA_ALL = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+GEMMA_FP16 = (
+    "Gemma's activations overflow fp16 (Google recommends bf16); use --precision bf16 or fp32"
+)
+LLM_LR = 2e-5
+"""Full fine-tuning rate of a small instruct LLM (SmolLM2/Qwen SFT recipes use 1e-5 to 5e-5)."""
+LLM_LORA_LR = 2e-4
+# ChatML (Qwen, SmolLM2), Llama 3, Gemma, Phi-3: the token that closes a turn.
+CHATML_END = ("<|im_end|>",)
 
 FAMILIES: tuple[Family, ...] = (
     Family("t5", ("t5",), prefix="summarize: ", fp16_ok=False, fp16_reason=T5_FP16,
@@ -65,8 +93,39 @@ FAMILIES: tuple[Family, ...] = (
     Family("bert2bert", ("encoder-decoder",), warm_start=True, learning_rate=1e-4,
            lora_targets=("query", "value"),
            fresh_modules=("crossattention", "predictions.transform")),
+    # Decoder-only LLMs.
+    Family("llama", ("llama", "mistral"), causal=True, bos=True, learning_rate=LLM_LR,
+           lora_targets=LLAMA_ALL, lora_learning_rate=LLM_LORA_LR,
+           end_of_turn=("<|eot_id|>", *CHATML_END, "</s>"),
+           pad_candidates=("<|finetune_right_pad_id|>", "<unk>")),
+    Family("qwen2", ("qwen2",), causal=True, learning_rate=LLM_LR, lora_targets=LLAMA_ALL,
+           lora_learning_rate=LLM_LORA_LR, end_of_turn=CHATML_END,
+           pad_candidates=("<|endoftext|>",)),
+    Family("qwen3", ("qwen3",), causal=True, learning_rate=LLM_LR, lora_targets=LLAMA_ALL,
+           lora_learning_rate=LLM_LORA_LR, end_of_turn=CHATML_END,
+           pad_candidates=("<|endoftext|>",)),
+    Family("gemma", ("gemma", "gemma2"), causal=True, bos=True, fp16_ok=False,
+           fp16_reason=GEMMA_FP16, learning_rate=LLM_LR, lora_targets=LLAMA_ALL,
+           lora_learning_rate=LLM_LORA_LR, end_of_turn=("<end_of_turn>",)),
+    Family("gemma3", ("gemma3_text", "gemma3"), causal=True, bos=True, fp16_ok=False,
+           fp16_reason=GEMMA_FP16, learning_rate=LLM_LR, lora_targets=LLAMA_ALL,
+           lora_learning_rate=LLM_LORA_LR, end_of_turn=("<end_of_turn>",)),
+    Family("phi3", ("phi3",), causal=True, learning_rate=LLM_LR,
+           lora_targets=("qkv_proj", "o_proj", "gate_up_proj", "down_proj"),
+           lora_learning_rate=LLM_LORA_LR, end_of_turn=("<|end|>",)),
+    # GPT-2's layers are transformers `Conv1D` (weights stored transposed; peft handles them).
+    Family("gpt2", ("gpt2",), causal=True, position_attrs=("n_positions",),
+           learning_rate=5e-5, lora_targets=("c_attn", "c_proj", "c_fc"),
+           lora_learning_rate=LLM_LORA_LR),
+    Family("gpt_neox", ("gpt_neox",), causal=True, learning_rate=LLM_LR,
+           lora_targets=("query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"),
+           lora_learning_rate=LLM_LORA_LR, end_of_turn=CHATML_END),
     Family("generic", ()),
+    Family("generic-causal", (), causal=True, learning_rate=LLM_LR,
+           lora_learning_rate=LLM_LORA_LR, end_of_turn=CHATML_END),
 )  # fmt: skip
+GENERIC = "generic"
+GENERIC_CAUSAL = "generic-causal"
 
 # mBART-50 language codes for the languages people summarize most (full list in the tokenizer).
 MBART_LANG_CODES: dict[str, str] = {
@@ -79,12 +138,29 @@ MBART_LANG_CODES: dict[str, str] = {
 
 
 def family_for(config: Any) -> Family:
-    """The family row of a transformers config (by `model_type`), `generic` when unknown."""
+    """The family row of a transformers config (by `model_type`); an unknown type gets
+    `generic-causal` when its architectures are `...ForCausalLM`, else `generic`."""
     model_type = getattr(config, "model_type", "")
     for fam in FAMILIES:
         if model_type in fam.model_types:
             return fam
-    return FAMILIES[-1]
+    return family_named(GENERIC_CAUSAL if is_causal_config(config) else GENERIC)
+
+
+def family_named(name: str) -> Family:
+    return next(f for f in FAMILIES if f.name == name)
+
+
+def is_causal_config(config: Any) -> bool:
+    """A decoder-only language model: a known causal row, or `...ForCausalLM` architectures
+    (`...LMHeadModel` for GPT-2 style names) on a config that is not encoder-decoder."""
+    if getattr(config, "is_encoder_decoder", False) or getattr(config, "is_decoder", False):
+        return False
+    model_type = getattr(config, "model_type", "")
+    if any(model_type in f.model_types for f in FAMILIES if f.causal):
+        return True
+    archs = getattr(config, "architectures", None) or []
+    return any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs)
 
 
 def position_limit(config: Any, family: Family) -> int | None:
@@ -126,6 +202,34 @@ def check_source_length(max_source_length: int | None, config: Any, family: Fami
             f"--max-source-length {max_source_length} exceeds this {family.name} model's "
             f"position limit of {limit} tokens",
             f"use --max-source-length {limit} or less (or a long-input model such as LED)",
+        )
+    return max_source_length
+
+
+def check_context(
+    max_source_length: int | None, max_target_length: int, config: Any, family: Family
+) -> int:
+    """Decoder-only: the prompt length to use, so that prompt + summary fit the context.
+
+    With no request: 512, or less when the context minus `max_target_length` is smaller.
+
+    Raises:
+        ConfigError: prompt + summary exceed the context, or the summary alone fills it.
+    """
+    limit = position_limit(config, family)
+    room = None if limit is None else limit - max_target_length
+    if room is not None and room < 1:
+        raise ConfigError(
+            f"--max-target-length {max_target_length} fills this {family.name} model's "
+            f"{limit}-token context", f"use --max-target-length {max(1, limit // 4)} or less",
+        )  # fmt: skip
+    if max_source_length is None:
+        return min(DEFAULT_SOURCE_LENGTH, room or DEFAULT_SOURCE_LENGTH)
+    if room is not None and max_source_length > room:
+        raise ConfigError(
+            f"--max-source-length {max_source_length} + --max-target-length "
+            f"{max_target_length} exceed this {family.name} model's context of {limit} tokens",
+            f"use --max-source-length {room} or less",
         )
     return max_source_length
 

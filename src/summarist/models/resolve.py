@@ -1,5 +1,6 @@
 """Model names -> checkpoints: short names, packaged offline models, `bert2bert:`/`bert2bart:`
-prefixes, run directories (-> their model/), local directories and hub ids.
+prefixes, run directories (-> their model/), local directories, `.gguf` files
+(`models.gguf`: `smollm2-135m` is the packaged one) and hub ids.
 
 Also the one-line errors of a name that resolves to nothing: a local path that holds no model
 (`check_model_dir`), a path that does not exist, and a hub id that is not cached while the Hub
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from summarist.config.train import DEFAULT_MODEL
 from summarist.errors import ModelError, did_you_mean
+from summarist.models.gguf import GGUF_MODELS, gguf_architecture, is_gguf, packaged_gguf
 from summarist.rundir import CONFIG, METRICS, MODEL_DIR, PREDICTIONS
 
 
@@ -72,6 +74,8 @@ def resolve_model_path(name: str) -> str:
             name = name[len(prefix) :]
     if name in OFFLINE_MODELS:
         return str(packaged_model_dir(OFFLINE_MODELS[name]))
+    if name in GGUF_MODELS:
+        return packaged_gguf(name)  # a .gguf file: `models.pretrained` passes gguf_file=
     return name
 
 
@@ -83,10 +87,14 @@ def check_model_dir(path: str, name: str) -> None:
     """One-line errors for a local path that holds no model: a file, an empty folder, a scored
     run directory (evaluate/baseline write no model) or a folder of something else."""
     folder = Path(path).expanduser()
+    if folder.is_file() and is_gguf(folder):
+        gguf_architecture(path, name)  # not GGUF, or an architecture transformers cannot read
+        return
     if folder.is_file():
         raise ModelError(
             f"--model {name} is a file, not a model directory",
-            "pass the folder that holds config.json (e.g. runs/NAME or runs/NAME/model)",
+            "pass the folder that holds config.json (e.g. runs/NAME or runs/NAME/model) "
+            "or a .gguf file",
         )
     if not folder.is_dir() or (folder / "config.json").is_file():
         return
@@ -128,7 +136,7 @@ def check_local_model(name: str) -> None:
 
 def offline_model_error(name: str) -> ModelError:
     """The error for hub id `name` when the Hub is unreachable and the id is not cached."""
-    close = did_you_mean(name, [*OFFLINE_MODELS, *_local_names()])
+    close = did_you_mean(name, [*OFFLINE_MODELS, *GGUF_MODELS, *_local_names()])
     return ModelError(
         f"model '{name}' needs the Hugging Face Hub, which is not reachable, "
         f"and it is not in the local cache{close}",

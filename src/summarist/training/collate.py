@@ -126,9 +126,14 @@ def rank_share(batch: Sequence[int], rank: int, world: int) -> list[int]:
 
 
 def split_by_tokens(
-    batch: Sequence[int], examples: Sequence[Example], max_tokens: int | None
+    batch: Sequence[int],
+    examples: Sequence[Example],
+    max_tokens: int | None,
+    *,
+    count_labels: bool = True,
 ) -> list[list[int]]:
-    """`batch` cut into forward passes of at most `max_tokens` padded tokens (source + labels).
+    """`batch` cut into forward passes of at most `max_tokens` padded tokens (source + labels;
+    decoder-only examples, `count_labels=False`: the sequence, whose tail the labels are).
 
     Peak memory follows the largest forward pass, and with length grouping that is the batch of
     the longest sources (8 x 512 tokens for DialogSum's longest). Cutting only such batches, in
@@ -143,10 +148,11 @@ def split_by_tokens(
     widths = (0, 0)
     for i in ordered:
         ex = examples[i]
-        grown = (max(widths[0], len(ex.input_ids)), max(widths[1], len(ex.labels)))
+        labels = len(ex.labels) if count_labels else 0
+        grown = (max(widths[0], len(ex.input_ids)), max(widths[1], labels))
         if current and (len(current) + 1) * sum(grown) > max_tokens:
             pieces.append(current)
-            current, grown = [], (len(ex.input_ids), len(ex.labels))
+            current, grown = [], (len(ex.input_ids), labels)
         current.append(i)
         widths = grown
     pieces.append(current)

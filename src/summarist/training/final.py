@@ -77,7 +77,7 @@ def generate(
         s.loaded.model, s.loaded.tokenizer, mine, settings,
         batch_size=s.cfg.eval_batch_size, prefix=s.prefix,
         max_source_length=s.cfg.max_source_length, device=rt.device,
-        synced_gpus=rt.synced_generate,
+        synced_gpus=rt.synced_generate, prompt=s.prompt,
     )  # fmt: skip
     if rt.world == 1:
         return preds, counts

@@ -151,7 +151,6 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Tr
     from summarist.data.loading import load_corpus
     from summarist.models.dropout import set_dropout
     from summarist.models.loading import add_tokens, load_for_training, speaker_tags
-    from summarist.models.registry import check_source_length
     from summarist.training.collate import tokenize_pairs
     from summarist.training.memory import check_memory
     from summarist.training.prepare import prepare_model
@@ -166,24 +165,33 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Tr
     loaded = load_for_training(cfg.model, lang=cfg.lang)
     if cfg.dropout is not None:
         set_dropout(loaded.model, cfg.dropout)
-    cfg.max_source_length = check_source_length(
-        cfg.max_source_length, loaded.model.config, loaded.family
-    )
+    cfg.max_source_length = source_length(cfg, loaded)
     runtime.check(loaded.family)  # a precision the family cannot train in fails before any work
     added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
     lora = prepare_model(loaded, cfg, added)  # --lora, --gradient-checkpointing
     if cfg.learning_rate is None:
         cfg.learning_rate = loaded.family.learning_rate
     prefix = cfg.prefix if cfg.prefix is not None else loaded.family.prefix
-    examples = tokenize_pairs(
-        loaded.tokenizer,
-        train_split.texts,
-        train_split.summaries,
-        prefix=prefix,
-        max_source_length=cfg.max_source_length,
-        max_target_length=cfg.max_target_length,
-        decoder_start_token_id=_start_id(loaded),
-    )
+    prompt = None
+    if loaded.family.causal:  # one prompt builder: the same prompt at training and inference
+        from summarist.models.prompt import PromptBuilder
+        from summarist.training.causal import tokenize_causal_pairs
+
+        prefix, prompt = "", PromptBuilder(loaded.tokenizer, cfg.prompt, loaded.family)
+        examples = tokenize_causal_pairs(
+            train_split.texts, train_split.summaries, loaded.tokenizer, prompt,
+            max_source_length=cfg.max_source_length, max_target_length=cfg.max_target_length,
+        )  # fmt: skip
+    else:
+        examples = tokenize_pairs(
+            loaded.tokenizer,
+            train_split.texts,
+            train_split.summaries,
+            prefix=prefix,
+            max_source_length=cfg.max_source_length,
+            max_target_length=cfg.max_target_length,
+            decoder_start_token_id=_start_id(loaded),
+        )
     # Labels end with EOS, which generation does not count as a new token.
     settings = cfg.resolve_generation(default_max_new_tokens([len(e.labels) for e in examples]))
     loaded.model.generation_config = settings.to_hf(loaded.model.generation_config)
@@ -209,7 +217,8 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Tr
             " or ".join(cfg.eval_splits),
         )
     s = TrainingRun(cfg, run_dir, loaded, runtime, train_split, eval_split, examples, settings, prefix,
-              total, eval_every, save_every, added, splits, lora=lora, memory=memory)  # fmt: skip
+              total, eval_every, save_every, added, splits, lora=lora, memory=memory,
+              prompt=prompt)  # fmt: skip
     if runtime.is_main:
         _write_config(s)
     log.info(
@@ -217,6 +226,17 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Tr
         len(examples), total, steps_per_epoch, settings.max_new_tokens,
     )  # fmt: skip
     return s
+
+
+def source_length(cfg: TrainConfig, loaded: LoadedModel) -> int:
+    """Source tokens kept: the encoder's limit (seq2seq), or the prompt's share of a
+    decoder-only model's context (prompt + summary must fit it)."""
+    from summarist.models.registry import check_context, check_source_length
+
+    config, family = loaded.model.config, loaded.family
+    if family.causal:
+        return check_context(cfg.max_source_length, cfg.max_target_length, config, family)
+    return check_source_length(cfg.max_source_length, config, family)
 
 
 def _optional_split(corpus: Any, name: str) -> Split | None:
@@ -266,11 +286,20 @@ def _write_config(s: TrainingRun) -> None:
         "per_rank_batch": s.cfg.batch_size,
         "global_batch": s.cfg.batch_size * s.runtime.world * s.cfg.grad_accum,
         "added_tokens": s.added_tokens,
+        "prompt": _prompt_record(s),
         "train_examples": len(s.examples),
         "lora": s.lora.to_dict() if s.lora else None,
         "memory_estimate": s.memory.to_dict() if s.memory else None,
     }
     write_yaml(s.run_dir / CONFIG, out)
+
+
+def _prompt_record(s: TrainingRun) -> dict[str, Any] | None:
+    """config.yaml's record of a decoder-only run's prompt: settings, mode, the rendered text."""
+    if s.prompt is None:
+        return None
+    return {**s.prompt.to_dict(), "overhead_tokens": s.prompt.overhead,
+            "rendered": s.prompt.render("{text}")}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------ fit
@@ -331,7 +360,7 @@ def fit(s: TrainingRun, *, resume: bool = False) -> Progress:
         train_log.truncate_after(progress.step)
     if progress.step >= s.total_steps:
         return progress
-    collate = Seq2SeqCollator(s.loaded.tokenizer.pad_token_id)
+    collate = make_collator(s)
     lengths = [len(e.input_ids) for e in s.examples]
     trackers = Trackers(cfg.report_to if runtime.is_main else [], s.run_dir, cfg.to_dict())
     eval_subset = _eval_subset(s)
@@ -380,6 +409,27 @@ def _resume_or_start(s: TrainingRun, optimizer: Any, scheduler: Any, resume: boo
     return Progress()
 
 
+def make_collator(s: TrainingRun) -> Any:
+    """The batch maker of the run's model: left-padded prompt + summary for decoder-only
+    models (loss on the summary only), source/labels padded apart for seq2seq."""
+    pad = s.loaded.tokenizer.pad_token_id
+    if s.loaded.family.causal:
+        from summarist.training.causal import CausalCollator
+
+        return CausalCollator(pad)
+    return Seq2SeqCollator(pad)
+
+
+def forward_loss(model: Any, batch: dict[str, Any], causal: bool) -> Any:
+    """The batch's token-mean loss: `training.causal.causal_loss` on the summary tokens of a
+    decoder-only model, the model's own loss on the labels of a seq2seq one."""
+    if causal:
+        from summarist.training.causal import causal_loss
+
+        return causal_loss(model, batch)
+    return model(**batch).loss
+
+
 @dataclass
 class LossWindow:
     """Losses and tokens since the last log line, and when the window opened."""
@@ -417,7 +467,8 @@ class Loop:
     """The model as the runtime wrapped it (torch module)."""
     optimizer: Any
     scheduler: Any
-    collate: Seq2SeqCollator
+    collate: Any
+    """Examples -> a padded batch (`make_collator`)."""
     progress: Progress
     eval_subset: Split | None
     train_log: TrainLog
@@ -558,7 +609,7 @@ def _agreed_budget(s: TrainingRun, progress: Progress) -> str | None:
 
 
 def _train_step(
-    s: TrainingRun, model: Any, micro: list[list[int]], collate: Seq2SeqCollator, optimizer: Any
+    s: TrainingRun, model: Any, micro: list[list[int]], collate: Any, optimizer: Any
 ) -> tuple[float, int]:
     """One optimizer step over this rank's share of `micro` (global batches).
 
@@ -570,14 +621,18 @@ def _train_step(
 
     runtime, world = s.runtime, s.runtime.world
     budget = s.cfg.max_batch_tokens
+    causal = s.loaded.family.causal
     mine = [rank_share(b, runtime.rank, world) for b in micro]
-    pieces = [piece for b in mine if b for piece in split_by_tokens(b, s.examples, budget)]
+    pieces = [piece for b in mine if b
+              for piece in split_by_tokens(b, s.examples, budget, count_labels=not causal)]  # fmt: skip
     weighted = bool(pieces)
     if not weighted:  # the epoch's last batch left nothing for this rank: a forward that
         pieces = [[micro[-1][0]]]  # counts zero keeps it in step with the gradient all-reduce
     batches = [collate([s.examples[i] for i in b]) for b in pieces]
     label_tokens = [int((b["labels"] != -100).sum()) * weighted for b in batches]
-    real_tokens = sum(label_tokens) + weighted * sum(
+    # real tokens processed: source + labels (seq2seq); the sequence (decoder-only), which
+    # already holds the labels
+    real_tokens = (0 if causal else sum(label_tokens)) + weighted * sum(
         int(b["attention_mask"].sum()) for b in batches
     )
     total_labels = runtime.sum([sum(label_tokens)])[0]
@@ -587,11 +642,11 @@ def _train_step(
             with runtime.autocast(), warnings.catch_warnings():
                 # EncoderDecoderModel warns on every call with labels about a v4.12 change.
                 warnings.filterwarnings("ignore", "Version v4.12.0", FutureWarning)
-                out = model(**runtime.to_device(batch))
-            loss = out.loss * (n * world / total_labels)  # token-weighted mean over the step
+                piece_loss = forward_loss(model, runtime.to_device(batch), causal)
+            loss = piece_loss * (n * world / total_labels)  # token-weighted mean over the step
             runtime.backward(loss)
         # n == 0 (the stand-in forward) must not turn a NaN into the reported loss
-        loss_sum += float(out.loss.detach()) * n / total_labels if n else 0.0
+        loss_sum += float(piece_loss.detach()) * n / total_labels if n else 0.0
     loss_sum, real_tokens = runtime.sum([loss_sum, real_tokens])
     if not math.isfinite(loss_sum):  # the same sum on every rank: all stop together
         _diverged(s, "loss", loss_sum)

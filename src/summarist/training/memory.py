@@ -148,6 +148,7 @@ def model_shape(skeleton: Any, cfg: Any) -> Shape:
     c = model.config
     enc = getattr(c, "encoder", c)
     dec = getattr(c, "decoder", c)
+    causal = skeleton.family.causal  # one stack over prompt + summary: the "encoder" here
 
     def get(conf: Any, *names: str) -> int:
         return next(int(getattr(conf, n)) for n in names if getattr(conf, n, None) is not None)
@@ -159,7 +160,8 @@ def model_shape(skeleton: Any, cfg: Any) -> Shape:
         ffn=get(enc, "d_ff", "encoder_ffn_dim", "intermediate_size"),
         heads=get(enc, "num_heads", "encoder_attention_heads", "num_attention_heads"),
         encoder_layers=get(enc, "num_layers", "encoder_layers", "num_hidden_layers"),
-        decoder_layers=get(dec, "num_decoder_layers", "decoder_layers", "num_hidden_layers"),
+        decoder_layers=0 if causal else get(dec, "num_decoder_layers", "decoder_layers",
+                                            "num_hidden_layers"),
         vocab=get(dec, "vocab_size"),
     )  # fmt: skip
 
@@ -176,19 +178,33 @@ def largest_piece(skeleton: Any, cfg: Any, train_split: Any) -> tuple[int, int, 
         tok.add_tokens([t for t in speaker_tags(train_split.texts) if len(tok.tokenize(t)) > 1])
     order = sorted(range(len(train_split.texts)), key=lambda i: -len(train_split.texts[i]))
     top = order[: 4 * cfg.batch_size]
-    prefix = cfg.prefix if cfg.prefix is not None else skeleton.family.prefix
-    source_length = check_source_length(
-        cfg.max_source_length, skeleton.model.config, skeleton.family
-    )
-    examples = tokenize_pairs(
-        tok, [train_split.texts[i] for i in top], [train_split.summaries[i] for i in top],
-        prefix=prefix, max_source_length=source_length,
-        max_target_length=cfg.max_target_length,
-        decoder_start_token_id=skeleton.model.config.decoder_start_token_id,
-    )  # fmt: skip
+    texts = [train_split.texts[i] for i in top]
+    summaries = [train_split.summaries[i] for i in top]
+    family = skeleton.family
+    if family.causal:
+        from summarist.models.causal import prepare_tokenizer
+        from summarist.models.prompt import PromptBuilder
+        from summarist.models.registry import check_context
+        from summarist.training.causal import tokenize_causal_pairs
+
+        prepare_tokenizer(tok, family, cfg.model)
+        length = check_context(cfg.max_source_length, cfg.max_target_length,
+                               skeleton.model.config, family)  # fmt: skip
+        examples = tokenize_causal_pairs(
+            texts, summaries, tok, PromptBuilder(tok, cfg.prompt, family),
+            max_source_length=length, max_target_length=cfg.max_target_length,
+        )  # fmt: skip
+    else:
+        prefix = cfg.prefix if cfg.prefix is not None else family.prefix
+        source_length = check_source_length(cfg.max_source_length, skeleton.model.config, family)
+        examples = tokenize_pairs(
+            tok, texts, summaries, prefix=prefix, max_source_length=source_length,
+            max_target_length=cfg.max_target_length,
+            decoder_start_token_id=skeleton.model.config.decoder_start_token_id,
+        )  # fmt: skip
     longest = sorted(range(len(examples)), key=lambda i: -len(examples[i].input_ids))
     batch = longest[: cfg.batch_size]
-    pieces = split_by_tokens(batch, examples, cfg.max_batch_tokens)
+    pieces = split_by_tokens(batch, examples, cfg.max_batch_tokens, count_labels=not family.causal)
 
     def size(piece: list[int]) -> tuple[int, int, int]:
         src = max(len(examples[i].input_ids) for i in piece)

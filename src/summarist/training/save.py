@@ -7,6 +7,7 @@ the input prefix and length limits in `config.task_specific_params["summarizatio
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from summarist.models.lora import base_name, merge, save_adapter
 from summarist.quiet import quiet_transformers
@@ -26,14 +27,11 @@ def save_model(s: TrainingRun) -> Path:
     save_adapter_and_merge(s)  # LoRA: adapter/ first, then model/ holds the merged weights
     model, tok = s.loaded.model, s.loaded.tokenizer
     out = s.run_dir / MODEL_DIR
-    model.config.task_specific_params = {
-        "summarization": {
-            "prefix": s.prefix,
-            "max_source_length": s.cfg.max_source_length,
-            **s.settings.to_dict(),
-        }
-    }
+    model.config.task_specific_params = {"summarization": task_params(s)}
     model.generation_config = s.settings.to_hf(model.generation_config)
+    if s.prompt is not None:  # plain transformers `generate` stops where summarist does
+        model.generation_config.eos_token_id = list(s.prompt.stop_ids)
+        model.generation_config.pad_token_id = tok.pad_token_id
     # FSDP and ZeRO-3 hold a slice of the weights per rank: gathering them is a collective.
     sharded = s.runtime.sharded and s.trained is not None
     state = {"state_dict": s.runtime.model_state(s.trained)} if sharded else {}
@@ -55,11 +53,7 @@ def save_adapter_and_merge(s: TrainingRun) -> Path | None:
         "base": base_name(s.cfg.model),
         "lang": s.cfg.lang,
         "added_tokens": s.added_tokens,
-        "task_params": {
-            "prefix": s.prefix,
-            "max_source_length": s.cfg.max_source_length,
-            **s.settings.to_dict(),
-        },
+        "task_params": task_params(s),
     }
     out = Path(s.run_dir) / ADAPTER_DIR
     if s.runtime.is_main:  # one writer; every rank merges (each evaluates its shard after)
@@ -67,6 +61,18 @@ def save_adapter_and_merge(s: TrainingRun) -> Path | None:
             save_adapter(s.loaded, tmp, meta)
     merge(s.loaded)
     s.loaded.model.config.use_cache = True
+    return out
+
+
+def task_params(s: TrainingRun) -> dict[str, Any]:
+    """What a saved model says about its use (`config.task_specific_params["summarization"]`):
+    prefix, source limit, generation settings and, decoder-only, the prompt it was trained on."""
+    from summarist.models.prompt import PROMPT_KEY
+
+    out: dict[str, Any] = {"prefix": s.prefix, "max_source_length": s.cfg.max_source_length,
+                           **s.settings.to_dict()}  # fmt: skip
+    if s.prompt is not None:
+        out[PROMPT_KEY] = s.prompt.to_dict()
     return out
 
 

@@ -16,6 +16,7 @@ from summarist.config.train import TrainConfig
 from summarist.data.corpus import Split
 from summarist.models.loading import LoadedModel
 from summarist.models.lora import LoraSummary
+from summarist.models.prompt import PromptBuilder
 from summarist.training.collate import Example
 from summarist.training.memory import MemoryPlan
 from summarist.training.runtime import Runtime
@@ -52,3 +53,5 @@ class TrainingRun:
     """What `--lora` adapts, None for full fine-tuning."""
     memory: MemoryPlan | None = None
     """The pre-load estimate of peak training memory."""
+    prompt: PromptBuilder | None = None
+    """A decoder-only model's prompt builder (None for seq2seq, which uses `prefix`)."""

@@ -29,6 +29,8 @@ class OpenedBackend:
     settings: GenerationSettings
     prefix: str
     source_limit: int
+    prompt: Any = None
+    """A decoder-only model's `PromptBuilder` (None for seq2seq)."""
 
 
 @dataclass(frozen=True)
@@ -131,10 +133,13 @@ def open_backend(
     device: str | None = None,
     quantize: str | None = None,
     lang: str | None = None,
+    prompt: Any = None,
 ) -> OpenedBackend:
-    """Load `name` (model directory, hub id, short name or CTranslate2 export) for `backend`.
+    """Load `name` (model directory, hub id, short name, .gguf file or CTranslate2 export)
+    for `backend`.
 
-    `lang` is the language of mBART-family models (ignored by others).
+    `lang` is the language of mBART-family models, `prompt` the `PromptSettings` of a
+    decoder-only one (default: saved with it; both ignored by other families).
     """
     from summarist.inference.backends import ctranslate2_backend as ct2
     from summarist.models.resolve import resolve_run_dir
@@ -144,12 +149,12 @@ def open_backend(
     options = Options(device, quantize)
     if ct2.is_export_dir(name):
         BACKENDS["ctranslate2"].check(options)
-        return _open_export(name, options)
+        return _open_export(name, options, prompt)
 
     from summarist.models.loading import inference_defaults, load_for_inference
 
     model, tokenizer = load_for_inference(name, lang=lang)
-    saved = inference_defaults(model, tokenizer, name)
+    saved = inference_defaults(model, tokenizer, name, prompt)
     entry = BACKENDS[backend]
     model_type = model.config.model_type
     if not entry.converts(model_type):
@@ -162,7 +167,9 @@ def open_backend(
         entry = BACKENDS[FALLBACK]
     entry.check(options)  # before converting: the family is known to be convertible
     built = entry.build(model, tokenizer, saved, name, options)
-    return OpenedBackend(built, tokenizer, saved.settings, saved.prefix, saved.source_limit)
+    return OpenedBackend(
+        built, tokenizer, saved.settings, saved.prefix, saved.source_limit, saved.prompt
+    )
 
 
 def _compute_type(quantize: str | None) -> str:
@@ -170,7 +177,7 @@ def _compute_type(quantize: str | None) -> str:
     return {"int8": "int8", "bf16": "bfloat16"}.get(quantize or "none", "default")
 
 
-def _open_export(path: str, options: Options) -> OpenedBackend:
+def _open_export(path: str, options: Options, prompt: Any = None) -> OpenedBackend:
     from summarist.inference.backends import ctranslate2_backend as ct2
     from summarist.models.pretrained import load_tokenizer
 

@@ -20,7 +20,8 @@ BF16_CPU_GREEDY_BATCH = 32
 
 
 class TorchBackend:
-    """Runs `model.generate` for any seq2seq model (AutoModelForSeq2SeqLM, EncoderDecoderModel)."""
+    """Runs `model.generate` for any seq2seq model (AutoModelForSeq2SeqLM, EncoderDecoderModel)
+    and any decoder-only one (AutoModelForCausalLM: left-padded prompts, new tokens returned)."""
 
     name = "torch"
 
@@ -37,7 +38,14 @@ class TorchBackend:
         if device is not None:
             self.model.to(self.device)
         self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0)
-        self.token_ids = special_token_ids(model, tokenizer)
+        self.causal = not getattr(model.config, "is_encoder_decoder", False) and (
+            getattr(model.config, "model_type", "") != "encoder-decoder"
+        )
+        self.token_ids = (
+            causal_token_ids(model, tokenizer)
+            if self.causal
+            else special_token_ids(model, tokenizer)
+        )
         self._config_cache: dict[GenerationSettings, Any] = {}
         self.bf16_on_cpu = self.device.type == "cpu" and _model_dtype(model) == torch.bfloat16
         from summarist.inference.backends.logits import use_in_place_processors
@@ -56,9 +64,12 @@ class TorchBackend:
         width = max(len(ids) for ids in batch)
         input_ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
         attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, ids in enumerate(batch):  # right padding: the encoder side
-            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-            attention_mask[row, : len(ids)] = 1
+        for row, ids in enumerate(batch):
+            # seq2seq: right padding (the encoder side); decoder-only: left padding, so every
+            # row's first new token follows its prompt directly
+            cols = slice(width - len(ids), width) if self.causal else slice(0, len(ids))
+            input_ids[row, cols] = torch.tensor(ids, dtype=torch.long)
+            attention_mask[row, cols] = 1
         extra: dict[str, Any] = {"synced_gpus": True} if self.synced_gpus else {}
         if settings.num_beams > 1 and self.model.config.is_encoder_decoder:
             extra["past_key_values"] = beam_cache()
@@ -71,10 +82,11 @@ class TorchBackend:
             )
         eos = self.token_ids.get("eos_token_id")
         eos_ids = set(eos) if isinstance(eos, list) else {eos}
-        # drop the decoder start token, and whatever follows the first EOS: beam search fills
-        # a finished beam's row up to the batch's longest output with EOS, not padding, which
-        # counted as generated tokens (and as hitting the cap, for the whole batch)
-        return [cut_after_eos(row, eos_ids) for row in out[:, 1:].cpu().tolist()]
+        # drop the decoder start token (decoder-only: the prompt), and whatever follows the
+        # first EOS: beam search fills a finished beam's row up to the batch's longest output
+        # with EOS, not padding, which counted as generated tokens (and as hitting the cap)
+        start = width if self.causal else 1
+        return [cut_after_eos(row, eos_ids) for row in out[:, start:].cpu().tolist()]
 
     def generation_config(self, settings: GenerationSettings) -> Any:
         """The model's own GenerationConfig (token ids, forced BOS...) with `settings` applied."""
@@ -136,6 +148,20 @@ def special_token_ids(model: Any, tokenizer: Any) -> dict[str, int]:
     if "decoder_start_token_id" not in found:
         raise_missing(model)
     return found
+
+
+def causal_token_ids(model: Any, tokenizer: Any) -> dict[str, Any]:
+    """eos (every stop token: the template's end of turn and EOS) and pad of a decoder-only
+    model; the model's generation config may name further stop tokens, kept."""
+    from summarist.models.prompt import stop_token_ids
+    from summarist.models.registry import family_for
+
+    mode = "chat" if getattr(tokenizer, "chat_template", None) else "plain"
+    stops = stop_token_ids(tokenizer, family_for(model.config), mode)
+    saved = getattr(model.generation_config, "eos_token_id", None)
+    saved = saved if isinstance(saved, list) else [] if saved is None else [saved]
+    eos = list(dict.fromkeys([*stops, *(int(t) for t in saved)]))
+    return {"eos_token_id": eos, "pad_token_id": int(tokenizer.pad_token_id)}
 
 
 def raise_missing(model: Any) -> None:
