@@ -53,6 +53,7 @@ def evaluate_split(
     generated: tuple[list[str], list[int]] | None = None,
     warn_where: str | None = None,
     main_rank: bool = True,
+    systems: dict[str, Generate] | None = None,
 ) -> SplitEvaluation | None:
     """Generate for `split`, run the swap probe, score next to `baselines` and `constant`.
 
@@ -66,11 +67,14 @@ def evaluate_split(
         warn_where: log a warning naming this place when more than 5% of outputs hit the cap.
         main_rank: False on the other ranks of a launch: they generate (every rank decodes its
             shard, a collective) and return None; the main rank scores.
+        systems: other models to generate for the same texts, scored beside as baselines with
+            a paired bootstrap of this model minus each (the zero-shot base of a fine-tune).
     """
     texts = list(split.texts)
     preds, counts = generated if generated is not None else generate(texts)
     plan = swap_plan(texts, seed=swap_seed)
     swapped, _ = generate([texts[donor] for _, donor in plan]) if plan else ([], [])
+    others = {name: fn(texts)[0] for name, fn in (systems or {}).items()}
     if not main_rank:
         return None
     capped = hit_cap(counts, max_new_tokens)
@@ -80,6 +84,6 @@ def evaluate_split(
         share = float(sum(capped)) / len(capped) if capped else 0.0
     metrics, rows = score_with_baselines(
         preds, split, scoring, baselines, hit_cap=capped, new_tokens=counts,
-        constant=constant, swap_probe=swap_probe(preds, plan, swapped),
+        constant=constant, swap_probe=swap_probe(preds, plan, swapped), systems=others,
     )  # fmt: skip
     return SplitEvaluation(metrics, rows, share)

@@ -6,31 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from summarist import rundir
 from summarist.errors import DataError
 from summarist.evaluation.run_io import default_split, read_run_rows, split_for_rows
-from summarist.evaluation.scoring import ScoringConfig, scoring_kwargs
-from summarist.metrics import ROUGE_TYPES, compute_rouge, paired_bootstrap
+from summarist.evaluation.scoring import ScoringConfig, compare_scores, scoring_kwargs
+from summarist.metrics import compute_rouge
 
-
-def compare_scores(
-    a: np.ndarray, b: np.ndarray, *, bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0
-) -> dict[str, dict[str, float]]:
-    """Paired bootstrap on per-example F1 (N, 4) of two systems; 0-100 scale."""
-    res = paired_bootstrap(a, b, max(bootstrap, 1), confidence, seed)
-    return {
-        rt: {
-            "a": round(float(a[:, k].mean()), 4),
-            "b": round(float(b[:, k].mean()), 4),
-            "diff": round(float(res["diff"][k]), 4),
-            "low": round(float(res["low"][k]), 4),
-            "high": round(float(res["high"][k]), 4),
-            "p_value": round(float(res["p_value"][k]), 4),
-        }
-        for k, rt in enumerate(ROUGE_TYPES)
-    }
+__all__ = ["CompareRunsConfig", "compare_runs", "compare_scores"]
 
 
 @dataclass

@@ -169,8 +169,13 @@ def score_with_baselines(
     seed: int = 0,
     constant: ConstantSummary | None = None,
     swap_probe: dict[str, Any] | None = None,
+    systems: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """`score_split`, each named baseline and the constant baseline beside it, and the verdict.
+
+    `systems` are other models' predictions for the same examples (a fine-tune's zero-shot
+    base model): each is scored as a baseline, and `metrics["paired"][name]` holds the paired
+    bootstrap of this model minus it (`compare_scores`: what fine-tuning added, with its CI).
 
     The constant baseline (`constant`, see `choose_constant_summary`) is scored as
     `baselines["constant"]`; `swap_probe` (from `metrics.degenerate.swap_probe`, when a model was
@@ -183,12 +188,19 @@ def score_with_baselines(
     metrics, rows = score_split(predictions, split, hit_cap=hit_cap, new_tokens=new_tokens, **kw)
     if swap_probe is not None:
         metrics["diagnostics"]["swap_probe"] = swap_probe
-    if baselines or constant is not None:
+    if baselines or constant is not None or systems:
         metrics["baselines"] = {}
     for name in baselines:
         preds = run_baseline(name, split.texts, references=split.references, seed=seed)
         base, _ = score_split(preds, split, **kw)
         metrics["baselines"][name] = base["rouge"]
+    for name, preds in (systems or {}).items():
+        base, base_rows = score_split(list(preds), split, **kw)
+        metrics["baselines"][name] = base["rouge"]
+        paired = compare_scores(per_example(rows), per_example(base_rows),
+                                bootstrap=max(scoring.bootstrap, 200),
+                                confidence=scoring.confidence, seed=scoring.seed)  # fmt: skip
+        metrics.setdefault("paired", {})[name] = paired
     constant_scores = None
     if constant is not None:
         base, base_rows = score_split([constant.summary] * len(split), split, **kw)
@@ -205,6 +217,35 @@ def score_with_baselines(
     if metrics["degenerate"]["flagged"]:
         logger.warning("%s (split %s)", metrics["degenerate"]["message"], split.name)
     return metrics, rows
+
+
+def per_example(rows: Sequence[dict[str, Any]]) -> Any:
+    """(N, 4) per-example ROUGE F1 of scored rows, in `ROUGE_TYPES` order."""
+    import numpy as np
+
+    from summarist.metrics import ROUGE_TYPES
+
+    return np.array([[r["scores"][k] for k in ROUGE_TYPES] for r in rows], dtype=float)
+
+
+def compare_scores(
+    a: Any, b: Any, *, bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> dict[str, dict[str, float]]:
+    """Paired bootstrap on per-example F1 (N, 4) of two systems; 0-100 scale."""
+    from summarist.metrics import ROUGE_TYPES, paired_bootstrap
+
+    res = paired_bootstrap(a, b, max(bootstrap, 1), confidence, seed)
+    return {
+        rt: {
+            "a": round(float(a[:, k].mean()), 4),
+            "b": round(float(b[:, k].mean()), 4),
+            "diff": round(float(res["diff"][k]), 4),
+            "low": round(float(res["low"][k]), 4),
+            "high": round(float(res["high"][k]), 4),
+            "p_value": round(float(res["p_value"][k]), 4),
+        }
+        for k, rt in enumerate(ROUGE_TYPES)
+    }
 
 
 def default_baselines(baselines: Sequence[str], texts: Sequence[str]) -> list[str]:

@@ -37,6 +37,9 @@ from summarist.evaluation.scoring import (
 
 logger = logging.getLogger(__name__)
 
+ZERO_SHOT = "zero-shot"
+"""`summarist baseline zero-shot --model M`: a model's summaries before any fine-tuning."""
+
 
 @dataclass
 class EvaluateConfig:
@@ -83,7 +86,7 @@ class BaselineRunConfig:
 
     name: str = field(metadata=cli(argument=True, metavar="NAME"))
     """Baseline to run, with its k: lead-3, lead-3-utterances(-notags), textrank-3, oracle, ...
-    (an unknown name lists them all)."""
+    (an unknown name lists them all), or zero-shot (a --model as it is)."""
     data: DataConfig
     """The corpus to run on."""
     output_dir: Path | None = field(default=None, metadata=cli(short="-o"))
@@ -96,11 +99,29 @@ class BaselineRunConfig:
     """Seed of the random-K baseline."""
     report: bool = True
     """Also write report.html."""
+    model: str | None = None
+    """zero-shot: the (instruct, decoder-only) model to score without fine-tuning, e.g.
+    smollm2-135m; its prompt is the default instruction unless it was saved with one."""
 
     def __post_init__(self) -> None:
         from summarist.baselines import parse_baseline_name
 
-        parse_baseline_name(self.name)  # fail before loading any data
+        if self.name == ZERO_SHOT:
+            if not self.model:
+                raise ConfigError(
+                    "the zero-shot baseline needs a model",
+                    "e.g. summarist baseline zero-shot --model smollm2-135m --data D",
+                )
+            from summarist.models.resolve import check_local_model
+
+            check_local_model(self.model)  # a bad path fails before any data is read
+        else:
+            parse_baseline_name(self.name)  # fail before loading any data
+            if self.model:
+                raise ConfigError(
+                    f"--model is for the zero-shot baseline, not {self.name}",
+                    f"drop --model, or run `summarist baseline {ZERO_SHOT} --model M`",
+                )
         if self.output_dir is None:
             self.output_dir = Path("runs") / self.name
         rundir.check_output_dir(self.output_dir, "--output-dir")
@@ -193,15 +214,21 @@ def run_baseline_eval(cfg: BaselineRunConfig) -> Path:
         split = corpus.split(name)
         logger.info("baseline %s on %s (%d examples)", cfg.name, split.name, len(split))
         with _progress_bar(f"{cfg.name} on {split.name}", len(split)) as advance:
-            preds = run_baseline(
-                cfg.name, split.texts, references=split.references, seed=cfg.seed, progress=advance
-            )
+            if cfg.name == ZERO_SHOT:
+                preds = zero_shot(cfg.model or "", split.texts, advance)
+            else:
+                preds = run_baseline(cfg.name, split.texts, references=split.references,
+                                     seed=cfg.seed, progress=advance)  # fmt: skip
         metrics, rows = score_split(preds, split, **scoring_kwargs(cfg.scoring))
         metrics_by_split[split.name] = metrics
         all_rows.extend(rows)
     config = {
         "data": data_config_dict(cfg.data),
-        "baseline": {"name": cfg.name, "seed": cfg.seed},
+        "baseline": {
+            "name": cfg.name,
+            "seed": cfg.seed,
+            **({"model": cfg.model} if cfg.model else {}),
+        },
         "splits": list(metrics_by_split),
         "scoring": dataclasses.asdict(cfg.scoring),
     }
@@ -215,6 +242,22 @@ def run_baseline_eval(cfg: BaselineRunConfig) -> Path:
     )
     maybe_write_report(out, cfg.report)
     return out
+
+
+def zero_shot(model: str, texts: list[str], advance: Callable[[int], None]) -> list[str]:
+    """`model`'s summaries of `texts` as it is (the zero-shot baseline), with its saved or
+    default prompt and decoding, batched like `summarist summarize`."""
+    from summarist.inference.summarizer import Summarizer
+
+    summarizer = Summarizer.from_pretrained(model)
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        advance(done)
+
+    return list(summarizer.summarize_detailed(texts, progress=progress).summaries)
 
 
 def rescore_run(

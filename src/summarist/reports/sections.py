@@ -177,6 +177,11 @@ def _input_checks(run: Run) -> str:
         if constant.get("summary"):
             text += (f"; constant baseline (best of {constant['sample']} {constant['source']} "
                      f"summaries): “{constant['summary']}”")  # fmt: skip
+        for other, paired in (e.get("paired") or {}).items():
+            r1 = paired.get("rouge1") or {}
+            if r1:
+                text += (f"; against the {other} baseline (paired bootstrap): ROUGE-1 "
+                         f"{r1['diff']:+.2f} [{r1['low']:+.2f}, {r1['high']:+.2f}]")  # fmt: skip
         items.append(f"<li>{esc(text)}</li>")
     if not items:
         return ""

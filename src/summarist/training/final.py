@@ -30,6 +30,7 @@ def final_evaluation(s: TrainingRun) -> dict[str, Any]:
     main = s.runtime.is_main
     baselines = [lead_baseline_name(s.train_split.texts)] if main else []
     constant = training_constant(s) if main else None
+    zero_shot = zero_shot_system(s)
     for name, split in s.splits.items():
         if s.cfg.final_eval_samples:
             split = split.select(range(min(len(split), s.cfg.final_eval_samples)))
@@ -39,7 +40,7 @@ def final_evaluation(s: TrainingRun) -> dict[str, Any]:
             lambda texts: generate(s, texts, s.settings),  # every rank decodes a shard
             split, ScoringConfig(lang=s.cfg.lang), max_new_tokens=s.settings.max_new_tokens,
             baselines=baselines, constant=constant, swap_seed=s.cfg.seed,
-            warn_where=f"final evaluation ({name})", main_rank=main,
+            warn_where=f"final evaluation ({name})", main_rank=main, systems=zero_shot,
         )  # fmt: skip
         if got is None:
             continue  # ROUGE once, on the main rank, which has every prediction
@@ -55,10 +56,42 @@ def final_evaluation(s: TrainingRun) -> dict[str, Any]:
     return metrics_by_split
 
 
+ZERO_SHOT = "zero-shot"
+"""The baseline name of a decoder-only fine-tune's base model, prompted the same way."""
+
+
+def zero_shot_system(s: TrainingRun) -> dict[str, Any] | None:
+    """{"zero-shot": generate} for a decoder-only run with `zero_shot_baseline`: the model it
+    started from (loaded again, its own tokenizer: no added tokens), the run's prompt settings
+    and decoding. None otherwise."""
+    if s.prompt is None or not s.cfg.zero_shot_baseline:
+        return None
+    from summarist.models.loading import load_for_inference
+    from summarist.models.prompt import PromptBuilder
+
+    model, tokenizer = load_for_inference(s.cfg.model)
+    model.to(s.runtime.device)
+    prompt = PromptBuilder(tokenizer, s.cfg.prompt, s.loaded.family)
+
+    def run(texts: list[str]) -> tuple[list[str], list[int]]:
+        log.info("zero-shot baseline: %s before fine-tuning (%d texts)", s.cfg.model, len(texts))
+        return generate(s, texts, s.settings, model=model, tokenizer=tokenizer, prompt=prompt)
+
+    return {ZERO_SHOT: run}
+
+
 def generate(
-    s: TrainingRun, texts: list[str], settings: GenerationSettings
+    s: TrainingRun,
+    texts: list[str],
+    settings: GenerationSettings,
+    *,
+    model: Any = None,
+    tokenizer: Any = None,
+    prompt: Any = None,
 ) -> tuple[list[str], list[int]]:
     """Every rank decodes its contiguous shard of `texts`; all get every output, in order.
+
+    `model`, `tokenizer` and `prompt` default to the run's (another model: the zero-shot base).
 
     Shards differ in size by at most one and are gathered by rank, so nothing is padded and
     nothing comes back twice. Under ZeRO-3 and FSDP every rank must run as many generate calls
@@ -74,10 +107,10 @@ def generate(
         longest = -(-len(texts) // rt.world)
         mine += (mine or list(texts[:1]))[-1:] * (longest - len(mine))
     preds, counts = generate_batched(
-        s.loaded.model, s.loaded.tokenizer, mine, settings,
+        model or s.loaded.model, tokenizer or s.loaded.tokenizer, mine, settings,
         batch_size=s.cfg.eval_batch_size, prefix=s.prefix,
         max_source_length=s.cfg.max_source_length, device=rt.device,
-        synced_gpus=rt.synced_generate, prompt=s.prompt,
+        synced_gpus=rt.synced_generate, prompt=prompt or s.prompt,
     )  # fmt: skip
     if rt.world == 1:
         return preds, counts
@@ -119,6 +152,12 @@ def write_card(s: TrainingRun, metrics_by_split: dict[str, Any]) -> Path:
             lines.append(f"| {split} | {name} | {m.get('n', '-')} | "
                          + " | ".join(_fmt(b, k) for k in keys) + " |")  # fmt: skip
     for split, m in metrics_by_split.items():
+        for other, paired in (m.get("paired") or {}).items():
+            r1 = paired["rouge1"]
+            lines += ["", f"Against the {other} baseline on {split} (paired bootstrap, 95%): "
+                      f"ROUGE-1 {r1['diff']:+.2f} [{r1['low']:+.2f}, {r1['high']:+.2f}], "
+                      f"p = {r1['p_value']:.3f}"]  # fmt: skip
+    for split, m in metrics_by_split.items():
         verdict = m.get("degenerate") or {}
         if verdict.get("flagged"):
             lines += ["", f"> **Warning ({split}):** {verdict['message']}"]
@@ -130,6 +169,7 @@ def write_card(s: TrainingRun, metrics_by_split: dict[str, Any]) -> Path:
         f"learning rate {cfg.learning_rate}, warm-up {cfg.warmup_ratio}, seed {cfg.seed}",
         f"- max source length {cfg.max_source_length}, max target length "
         f"{cfg.max_target_length}, input prefix {s.prefix!r}",
+        *_prompt_lines(s),
         f"- precision {s.runtime.precision} on {s.runtime.device} ({s.runtime.threads} threads)",
         f"- added tokens: {', '.join(s.added_tokens) or 'none'}",
         *_lora_lines(s),
@@ -142,8 +182,7 @@ def write_card(s: TrainingRun, metrics_by_split: dict[str, Any]) -> Path:
         f'Summarizer.from_pretrained("{Path(s.run_dir) / MODEL_DIR}").summarize(["..."])',
         "```",
         "",
-        "Plain transformers works too (`AutoModelForSeq2SeqLM.from_pretrained`); prepend the "
-        "prefix stored in `config.task_specific_params['summarization']`.",
+        *_plain_use(s),
         "",
         "## Intended use and limits",
         "",
@@ -153,6 +192,33 @@ def write_card(s: TrainingRun, metrics_by_split: dict[str, Any]) -> Path:
         "",
     ]
     return write_text_atomic(Path(s.run_dir) / CARD, "\n".join(lines))
+
+
+def _plain_use(s: TrainingRun) -> list[str]:
+    if s.prompt is None:
+        return [
+            "Plain transformers works too (`AutoModelForSeq2SeqLM.from_pretrained`); prepend "
+            "the prefix stored in `config.task_specific_params['summarization']`."
+        ]
+    how = "`tokenizer.apply_chat_template`" if s.prompt.mode == "chat" else "the plain template"
+    return [
+        "Plain transformers works too (`AutoModelForCausalLM.from_pretrained`): build the "
+        f"prompt with {how} as recorded in `config.task_specific_params['summarization']"
+        "['prompt']`, generate, and keep the new tokens only."
+    ]
+
+
+def _prompt_lines(s: TrainingRun) -> list[str]:
+    """A decoder-only card's prompt: settings, and the prompt as the model reads it."""
+    if s.prompt is None:
+        return []
+    shown = s.prompt.render("{text}").replace("\n", "\\n")
+    return [
+        f"- prompt ({s.prompt.mode} template, {s.prompt.overhead} tokens around the text): "
+        f"instruction {s.cfg.prompt.instruction!r}, system prompt {s.cfg.prompt.system_prompt!r}"
+        f"; the model reads `{shown}` (saved in `config.task_specific_params['summarization']"
+        "['prompt']`; the loss was on the summary tokens only)"
+    ]
 
 
 def _lora_lines(s: TrainingRun) -> list[str]:
