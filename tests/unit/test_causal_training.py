@@ -126,3 +126,20 @@ def test_new_tokens_count_text_tokens_before_the_stop_token() -> None:
     )[0, len(prompt.encode([text])[0]) :].tolist()  # fmt: skip
     assert ids[-1] == prompt.stop_ids[0]  # it stopped at <|im_end|>
     assert count == len(ids) - 1 and pred == tok.decode(ids[:-1], skip_special_tokens=True)
+
+
+def test_no_repeat_ngrams_count_the_summary_not_the_prompt() -> None:
+    """transformers bans every n-gram of a decoder-only model's prompt; summarist bans repeats
+    within the summary only, as for seq2seq, so a summary may copy a phrase of its source."""
+    model, tok, prompt = prepared("llama")
+    text = "Dan: Did you get a birthday gift? Eve: Yes."
+    settings = GenerationSettings(num_beams=1, max_new_tokens=12, no_repeat_ngram_size=3)
+    (pred,), _ = generate_batched(model, tok, [text], settings, prompt=prompt)
+    assert "a birthday gift" in pred  # a trigram of the prompt
+    fresh, _, _ = prepared("llama")  # not patched by summarist's backend
+    banned = fresh.generate(
+        torch.tensor(prompt.encode([text])), max_new_tokens=12, do_sample=False,
+        no_repeat_ngram_size=3, eos_token_id=prompt.stop_ids, pad_token_id=tok.pad_token_id,
+    )  # fmt: skip
+    plain = tok.decode(banned[0, len(prompt.encode([text])[0]) :], skip_special_tokens=True)
+    assert "a birthday gift" not in plain  # what plain transformers would have produced

@@ -42,13 +42,22 @@ class InPlaceMinLength(LogitsProcessor):
 
 
 class InPlaceNoRepeatNGram(LogitsProcessor):
-    """-inf for every token that would complete an n-gram already in the row (HF's matching)."""
+    """-inf for every token that would complete an n-gram already in the row (HF's matching).
 
-    def __init__(self, ngram_size: int) -> None:
+    `start`: columns before it are not part of the history. A decoder-only model's rows begin
+    with the prompt, and transformers bans every n-gram of the prompt too, so a summary could
+    not copy a three-word phrase of its source; from `start` on, only the generated tokens
+    count, as for a seq2seq decoder (`use_in_place_processors` passes the prompt width).
+    """
+
+    def __init__(self, ngram_size: int, start: int = 0) -> None:
         self.ngram_size = int(ngram_size)
+        self.start = int(start)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
         n = self.ngram_size
+        if self.start:
+            input_ids = input_ids[:, self.start :]
         cur_len = input_ids.shape[-1]
         if cur_len < n:
             return scores
@@ -65,11 +74,14 @@ class InPlaceNoRepeatNGram(LogitsProcessor):
         return scores
 
 
-def in_place_equivalent(processor: Any) -> Any:
-    """The in-place replacement of one of the three processor types, else `processor` itself."""
+def in_place_equivalent(processor: Any, prompt_length: int = 0) -> Any:
+    """The in-place replacement of one of the three processor types, else `processor` itself.
+
+    `prompt_length`: a decoder-only model's prompt width, left out of the n-gram history.
+    """
     kind = type(processor)
     if kind is NoRepeatNGramLogitsProcessor:
-        return InPlaceNoRepeatNGram(processor.ngram_size)
+        return InPlaceNoRepeatNGram(processor.ngram_size, prompt_length)
     if kind is MinLengthLogitsProcessor:
         return InPlaceMinLength(processor.min_length, processor.eos_token_id)
     if kind is MinNewTokensLengthLogitsProcessor:
@@ -95,6 +107,9 @@ def in_place_logits_processor(model: Any, *args: Any, **kwargs: Any) -> Any:
     """transformers' processor list for this `generate` call, with the three types swapped."""
     processors = type(model)._get_logits_processor(model, *args, **kwargs)
     config = kwargs.get("generation_config", args[0] if args else None)
+    prompt = 0
+    if not getattr(model.config, "is_encoder_decoder", False):
+        prompt = int(kwargs.get("input_ids_seq_length") or 0)
     if getattr(config, "output_logits", False):  # raw logits are the same tensor
         return processors
-    return LogitsProcessorList(in_place_equivalent(p) for p in processors)
+    return LogitsProcessorList(in_place_equivalent(p, prompt) for p in processors)
