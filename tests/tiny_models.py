@@ -482,6 +482,8 @@ class CausalFamily:
     chat: str | None = CHATML
     pad: bool = True
     """False: the tokenizer has no pad token (GPT-2)."""
+    byte_level: bool = False
+    """A byte-level BPE vocabulary (GPT-2, Qwen) instead of SentencePiece-style pieces."""
 
 
 def _llama_layout(layers: int) -> dict[str, Any]:
@@ -496,11 +498,14 @@ def _gpt2_layout(layers: int) -> dict[str, Any]:
 
 CAUSAL_FAMILIES: dict[str, CausalFamily] = {
     "llama": CausalFamily("LlamaConfig", "LlamaForCausalLM", _llama_layout),
-    "qwen2": CausalFamily("Qwen2Config", "Qwen2ForCausalLM", _llama_layout),
+    "qwen2": CausalFamily("Qwen2Config", "Qwen2ForCausalLM", _llama_layout, byte_level=True),
     "gemma": CausalFamily("GemmaConfig", "GemmaForCausalLM", _llama_layout, chat=GEMMA_CHAT),
     # GPT-2: no pad token, no chat template (the plain prompt), Conv1D layers
-    "gpt2": CausalFamily("GPT2Config", "GPT2LMHeadModel", _gpt2_layout, chat=None, pad=False),
+    "gpt2": CausalFamily(
+        "GPT2Config", "GPT2LMHeadModel", _gpt2_layout, chat=None, pad=False, byte_level=True
+    ),
 }
+DEFAULT_PROMPT_WORDS = "Summarize this text in one or two sentences. Summary: user assistant"
 CAUSAL_SPECIALS = ("<pad>", "</s>", "<s>", "<unk>", "<|im_start|>", "<|im_end|>",
                    "<start_of_turn>", "<end_of_turn>")  # fmt: skip
 
@@ -512,14 +517,25 @@ def causal_tokenizer(family: str = "llama") -> Any:
     from transformers import PreTrainedTokenizerFast
 
     row = CAUSAL_FAMILIES[family]
-    pieces = [(t, 0.0) for t in CAUSAL_SPECIALS] + [p for p in _t5_pieces() if p[0] not in
-                                                    ("<pad>", "</s>", "<unk>")]  # fmt: skip
-    pieces += [("▁" + w, -5.0) for w in ("Summarize", "text", "sentences", "or", "Summary")]
-    pieces += [("\n", -2.0), ("Summarize", -4.0), ("Summary", -4.0)]
-    unique = list(dict.fromkeys(p for p, _ in pieces))
-    tok = Tokenizer(models.Unigram([(p, dict(pieces).get(p, -5.0)) for p in unique], unk_id=3))
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    tok.decoder = decoders.Metaspace()
+    if row.byte_level:
+        from tokenizers import trainers
+
+        tok = Tokenizer(models.BPE())
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        tok.decoder = decoders.ByteLevel()
+        corpus = [f"{s} {t}" for s, t in training_pairs()] + [TEST_WORDS, DEFAULT_PROMPT_WORDS]
+        trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=list(CAUSAL_SPECIALS),
+                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())  # fmt: skip
+        tok.train_from_iterator(corpus, trainer)
+    else:
+        pieces = [(t, 0.0) for t in CAUSAL_SPECIALS] + [p for p in _t5_pieces() if p[0] not in
+                                                        ("<pad>", "</s>", "<unk>")]  # fmt: skip
+        pieces += [("▁" + w, -5.0) for w in DEFAULT_PROMPT_WORDS.split()]
+        pieces += [("\n", -2.0), ("Summarize", -4.0), ("Summary", -4.0)]
+        unique = list(dict.fromkeys(p for p, _ in pieces))
+        tok = Tokenizer(models.Unigram([(p, dict(pieces).get(p, -5.0)) for p in unique], unk_id=3))
+        tok.pre_tokenizer = pre_tokenizers.Metaspace()
+        tok.decoder = decoders.Metaspace()
     specials = {"eos_token": "</s>", "bos_token": "<s>", "unk_token": "<unk>"}
     if row.pad:
         specials["pad_token"] = "<pad>"

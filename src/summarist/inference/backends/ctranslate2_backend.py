@@ -29,6 +29,10 @@ from summarist.rundir import atomic_dir, check_output_dir, write_json
 log = logging.getLogger(__name__)
 
 CT2_MODEL_TYPES = ("t5", "mt5", "umt5", "bart", "mbart", "pegasus", "marian", "m2m_100")
+CT2_CAUSAL_TYPES = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text",
+                    "phi3", "gpt2", "gpt_neox")  # fmt: skip
+"""Decoder-only types the converter reads; they run as a `ctranslate2.Generator`
+(`ctranslate2_generator`)."""
 EXPORT_META = "summarist_export.json"
 EXPORT_FILES = (EXPORT_META, "model.bin")
 """Any one of these marks a folder as an earlier export that a new export may replace."""
@@ -46,7 +50,7 @@ QUANTIZATIONS = ("int8", "int8_float32", "int16", "float16", "bfloat16")
 
 
 def supports(model_type: str) -> bool:
-    return model_type in CT2_MODEL_TYPES
+    return model_type in CT2_MODEL_TYPES or model_type in CT2_CAUSAL_TYPES
 
 
 def is_export_dir(path: str | Path) -> bool:
@@ -56,7 +60,7 @@ def is_export_dir(path: str | Path) -> bool:
 def unsupported_error(model_type: str) -> ModelError:
     return ModelError(
         f"CTranslate2 cannot convert '{model_type}' models "
-        f"(it supports {', '.join(CT2_MODEL_TYPES)})",
+        f"(it supports {', '.join(CT2_MODEL_TYPES + CT2_CAUSAL_TYPES)})",
         "use the torch backend; on CPU add --quantize int8 for the same kind of speed-up",
     )
 
@@ -71,8 +75,12 @@ def export_ctranslate2(
     source_limit: int,
     quantize: str | None = None,
     source: str = "",
+    prompt: Any = None,
 ) -> Path:
-    """Convert an in-memory model to a CTranslate2 directory that `Summarizer` can load."""
+    """Convert an in-memory model to a CTranslate2 directory that `Summarizer` can load.
+
+    A decoder-only model comes with its `PromptBuilder` (`prompt`), recorded in the export.
+    """
     from ctranslate2.converters import TransformersConverter
 
     model_type = model.config.model_type
@@ -93,8 +101,9 @@ def export_ctranslate2(
         _fix_null_bos(new, tokenizer, model)
         tokenizer.save_pretrained(new)
         _write_meta(
-            new, model, tokenizer, model_type, prefix, settings, source_limit, quantize, source
-        )
+            new, model, tokenizer, model_type, prefix, settings, source_limit, quantize, source,
+            prompt,
+        )  # fmt: skip
     log.info(
         "exported %s to %s (CTranslate2, %s)", source or model_type, out_dir, quantize or "fp32"
     )
@@ -104,10 +113,16 @@ def export_ctranslate2(
 def _write_meta(
     out_dir: Path, model: Any, tokenizer: Any, model_type: str, prefix: str,
     settings: GenerationSettings, source_limit: int, quantize: str | None, source: str,
+    prompt: Any = None,
 ) -> None:  # fmt: skip
+    causal = {}
+    if prompt is not None:  # decoder-only: the Generator, with the prompt it was trained on
+        causal = {"causal": True, "family": prompt.family.name, "prompt": prompt.to_dict(),
+                  "stop_ids": list(prompt.stop_ids)}  # fmt: skip
     write_json(
         out_dir / EXPORT_META,
         {
+            **causal,
             "source": source,
             "model_type": model_type,
             "quantization": quantize or "none",
@@ -139,7 +154,11 @@ def _fix_null_bos(out_dir: Path, tokenizer: Any, model: Any) -> None:
     """
     config_file = out_dir / "config.json"
     config = json.loads(config_file.read_text(encoding="utf-8"))
-    start = model.config.decoder_start_token_id
+    start = getattr(model.config, "decoder_start_token_id", None)
+    if start is None:  # decoder-only: BOS (or EOS) is what a null bos_token would need
+        start = (
+            tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+        )
     changed = False
     if config.get("bos_token") is None:
         config["bos_token"] = tokenizer.convert_ids_to_tokens(int(start))
@@ -208,7 +227,7 @@ class CTranslate2Backend:
         self.max_batch = CPU_INT8_MAX_BATCH if device == "cpu" and int8 else 0
         """Cap on texts per batch (0: none); a call's texts are split into batches this size."""
         self.tokenizer = tokenizer
-        self.token_to_id = _vocabulary(Path(model_dir))
+        self.token_to_id = vocabulary(Path(model_dir))
         meta = read_export_meta(model_dir)
         self.forced_eos = meta.get("forced_eos_token_id")
         self.forced_bos = meta.get("forced_bos_token")
@@ -257,9 +276,9 @@ class CTranslate2Backend:
         return min(size, self.max_batch) if self.max_batch else size
 
 
-def _vocabulary(model_dir: Path) -> dict[str, int]:
+def vocabulary(model_dir: Path) -> dict[str, int]:
     """Token → id from the converted model's vocabulary (first occurrence wins)."""
-    for name in ("shared_vocabulary.json", "target_vocabulary.json"):
+    for name in ("shared_vocabulary.json", "target_vocabulary.json", "vocabulary.json"):
         file = model_dir / name
         if file.exists():
             tokens = json.loads(file.read_text(encoding="utf-8"))
@@ -295,4 +314,5 @@ def export_model(
         source_limit=saved.source_limit,
         quantize=None if quantize in (None, "none") else quantize,
         source=name,
+        prompt=saved.prompt,
     )

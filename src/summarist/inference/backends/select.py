@@ -76,14 +76,23 @@ def _build_ctranslate2(
     tmp = tempfile.TemporaryDirectory(prefix="summarist-ct2-")
     ct2.export_ctranslate2(
         model, tokenizer, Path(tmp.name), prefix=saved.prefix, settings=saved.settings,
-        source_limit=saved.source_limit, source=name,
+        source_limit=saved.source_limit, source=name, prompt=saved.prompt,
     )  # fmt: skip
-    fast = ct2.CTranslate2Backend(
-        tmp.name, tokenizer, device=options.device or "cpu",
-        compute_type=_compute_type(options.quantize),
-    )  # fmt: skip
+    fast = _ct2_backend(tmp.name, tokenizer, options, saved.prompt)
     fast.workdir = tmp  # removed when the backend is garbage-collected
     return fast
+
+
+def _ct2_backend(path: str, tokenizer: Any, options: Options, prompt: Any) -> Backend:
+    """A Translator over a seq2seq export, a Generator over a decoder-only one."""
+    from summarist.inference.backends import ctranslate2_backend as ct2
+
+    kw = {"device": options.device or "cpu", "compute_type": _compute_type(options.quantize)}
+    if prompt is None:
+        return ct2.CTranslate2Backend(path, tokenizer, **kw)
+    from summarist.inference.backends.ctranslate2_generator import CTranslate2GeneratorBackend
+
+    return CTranslate2GeneratorBackend(path, tokenizer, prompt.stop_ids, **kw)
 
 
 def _check_ctranslate2(options: Options) -> None:
@@ -183,9 +192,19 @@ def _open_export(path: str, options: Options, prompt: Any = None) -> OpenedBacke
 
     meta = ct2.read_export_meta(path)
     tokenizer = load_tokenizer(path)
-    backend = ct2.CTranslate2Backend(
-        path, tokenizer, device=options.device or "cpu",
-        compute_type=_compute_type(options.quantize),
-    )  # fmt: skip
+    builder = None
+    if meta.get("causal"):  # the prompt the model was exported with, unless one is given
+        from summarist.config.prompt import PromptSettings
+        from summarist.models.causal import prepare_tokenizer
+        from summarist.models.prompt import PromptBuilder
+        from summarist.models.registry import family_named
+
+        family = family_named(meta["family"])
+        prepare_tokenizer(tokenizer, family, path)
+        saved = {k: v for k, v in meta["prompt"].items() if k != "mode"}
+        builder = PromptBuilder(tokenizer, prompt or PromptSettings.from_dict(saved), family)
+    backend = _ct2_backend(path, tokenizer, options, builder)
     settings = GenerationSettings.from_dict(meta["generation"])
-    return OpenedBackend(backend, tokenizer, settings, meta["prefix"], int(meta["source_limit"]))
+    return OpenedBackend(
+        backend, tokenizer, settings, meta["prefix"], int(meta["source_limit"]), builder
+    )
