@@ -174,8 +174,9 @@ def score_with_baselines(
     """`score_split`, each named baseline and the constant baseline beside it, and the verdict.
 
     `systems` are other models' predictions for the same examples (a fine-tune's zero-shot
-    base model): each is scored as a baseline, and `metrics["paired"][name]` holds the paired
-    bootstrap of this model minus it (`compare_scores`: what fine-tuning added, with its CI).
+    base model): each is scored as a baseline, `metrics["paired"][name]` holds the paired
+    bootstrap of this model minus it (`compare_scores`: what fine-tuning added, with its CI),
+    and each row keeps its prediction under `row["systems"][name]` (re-scoring reads it back).
 
     The constant baseline (`constant`, see `choose_constant_summary`) is scored as
     `baselines["constant"]`; `swap_probe` (from `metrics.degenerate.swap_probe`, when a model was
@@ -201,6 +202,8 @@ def score_with_baselines(
                                 bootstrap=max(scoring.bootstrap, 200),
                                 confidence=scoring.confidence, seed=scoring.seed)  # fmt: skip
         metrics.setdefault("paired", {})[name] = paired
+        for row, pred in zip(rows, preds, strict=True):
+            row.setdefault("systems", {})[name] = pred
     constant_scores = None
     if constant is not None:
         base, base_rows = score_split([constant.summary] * len(split), split, **kw)
@@ -217,6 +220,12 @@ def score_with_baselines(
     if metrics["degenerate"]["flagged"]:
         logger.warning("%s (split %s)", metrics["degenerate"]["message"], split.name)
     return metrics, rows
+
+
+def row_systems(rows: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """The other systems' predictions rows carry (`score_with_baselines(systems=...)`)."""
+    names = set.intersection(*(set(r.get("systems") or {}) for r in rows)) if rows else set()
+    return {n: [str(r["systems"][n]) for r in rows] for n in sorted(names)}
 
 
 def per_example(rows: Sequence[dict[str, Any]]) -> Any:

@@ -30,6 +30,7 @@ from summarist.evaluation.scoring import (
     constant_for,
     default_baselines,
     row_field,
+    row_systems,
     score_split,
     score_with_baselines,
     scoring_kwargs,
@@ -281,17 +282,19 @@ def rescore_run(
         split = split_for_rows(run_dir, name, rows)
         old_split = (old.get("splits") or {}).get(name) or {}
         constant = old_split.get("constant_baseline")
+        systems = row_systems(rows)  # a fine-tune's zero-shot predictions, kept in its rows
         metrics, new_rows = score_with_baselines(
             [str(r.get("prediction") or "") for r in rows],
             split,
             scoring,
-            [b for b in old_split.get("baselines") or {} if b != "constant"],
+            [b for b in old_split.get("baselines") or {} if b != "constant" and b not in systems],
             hit_cap=row_field(rows, "hit_cap"),
             new_tokens=row_field(rows, "new_tokens"),
             # The same constant as before when the run recorded one (its training split may be
             # gone); otherwise one chosen from the split's references.
             constant=ConstantSummary(**constant) if constant else constant_for(None, split),
             swap_probe=(old_split.get("diagnostics") or {}).get("swap_probe"),
+            systems=systems,
         )
         metrics_by_split[name] = {**old_split, **metrics}
         # Keep fields other tools added to the rows (latency, model outputs...); scores are new.
