@@ -6,7 +6,9 @@ so in one line instead of hanging in retries. Names resolve through `models.reso
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from summarist.errors import ModelError
@@ -37,6 +39,9 @@ def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
             os.environ["HF_HUB_OFFLINE"] = "1"
             kwargs["local_files_only"] = True
     try:
+        if "gguf_file" in kwargs:  # its tensor-by-tensor tqdm bar ignores transformers' switch
+            with no_tqdm():
+                return loader(path, **kwargs)
         return loader(path, **kwargs)
     except (ValueError, KeyError) as err:
         if "gguf_file" not in kwargs:
@@ -48,6 +53,20 @@ def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
             raise offline_model_error(name) from err
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelError(f"cannot load model '{name}': {first}") from err
+
+
+@contextlib.contextmanager
+def no_tqdm() -> Iterator[None]:
+    """No tqdm bars in this block (tqdm reads TQDM_DISABLE when a bar is made)."""
+    before = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = before
 
 
 def load_tokenizer(name: str, **kwargs: Any) -> Any:
