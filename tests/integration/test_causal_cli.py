@@ -30,9 +30,15 @@ def fails(*args: str) -> str:
     import contextlib
     import io
 
+    from summarist.cli.root import STATE
+
     err = io.StringIO()
-    with pytest.raises(SystemExit) as code, contextlib.redirect_stderr(err):
-        main(list(args))
+    debug, STATE["debug"] = STATE["debug"], False  # another test's --debug must not leak here
+    try:
+        with pytest.raises(SystemExit) as code, contextlib.redirect_stderr(err):
+            main(list(args))
+    finally:
+        STATE["debug"] = debug
     assert code.value.code == 2, err.getvalue()
     lines = [line for line in err.getvalue().splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Traceback" not in err.getvalue(), err.getvalue()

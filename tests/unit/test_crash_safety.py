@@ -105,7 +105,7 @@ def _tiny_save_state(tmp_path: Path) -> SimpleNamespace:
     )
     from summarist.training.runtime import Runtime
 
-    return SimpleNamespace(loaded=loaded, run_dir=tmp_path / "run", prefix="summarize: ",
+    return SimpleNamespace(loaded=loaded, run_dir=tmp_path / "run", prefix="summarize: ", prompt=None,
                            cfg=SimpleNamespace(max_source_length=64),
                            settings=GenerationSettings(max_new_tokens=16),
                            runtime=Runtime("cpu", "fp32", 1), trained=None)  # fmt: skip
@@ -178,7 +178,7 @@ def test_model_card_keeps_the_previous_one(tmp_path: Path) -> None:
             cfg=TrainConfig(data=DataConfig(data)), settings=GenerationSettings(),
             run_dir=tmp_path, loaded=SimpleNamespace(family=SimpleNamespace(name="t5")),
             examples=[1, 2], total_steps=4, prefix="", added_tokens=[],
-            runtime=SimpleNamespace(precision="fp32", device="cpu", threads=1), lora=None,
+            runtime=SimpleNamespace(precision="fp32", device="cpu", threads=1), lora=None, prompt=None,
         )  # fmt: skip
 
     write_card(state(["old/"]), {})
