@@ -132,3 +132,32 @@ def test_two_ranks_train_as_one_process_with_their_global_batch_and_resume_after
     m2 = read_json(cut / "metrics.json")["splits"]["validation"]["rouge"]
     assert m1 == m2
     assert (cut / "README.md").exists() and not (cut / "checkpoint.pt").exists()
+
+
+@pytest.mark.slow
+def test_two_ranks_train_a_decoder_only_model_as_one_process(
+    dialogues: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The causal path (left-padded batches, summary-only loss, the zero-shot baseline decoded
+    in shards) under torchrun: the same update as one process with the same global batch."""
+    from tests.tiny_models import tiny_causal_dir
+
+    def args(out: Path, batch: int) -> list[str]:
+        base = train_args(dialogues, out, batch=batch, steps=4)
+        return [str(tiny_causal_dir("llama")) if a == str(tiny_model("t5-nodropout")) else a
+                for a in base]  # fmt: skip
+
+    one = launch(1, *args(tmp_path / "one", 4))
+    assert one.returncode == 0, one.stderr[-3000:]
+    two = launch(2, *args(tmp_path / "two", 2))
+    assert two.returncode == 0, two.stderr[-3000:]
+    a, b = losses(tmp_path / "one"), losses(tmp_path / "two")
+    assert [s for s, _ in a] == [s for s, _ in b] == [1, 2, 3, 4]
+    assert max(abs(x - y) for (_, x), (_, y) in zip(a, b, strict=True)) < 1e-4, (a, b)
+    assert predictions(tmp_path / "one") == predictions(tmp_path / "two")
+    m1 = read_json(tmp_path / "one" / "metrics.json")["splits"]["validation"]
+    m2 = read_json(tmp_path / "two" / "metrics.json")["splits"]["validation"]
+    assert (
+        m1["rouge"] == m2["rouge"] and m1["baselines"]["zero-shot"] == m2["baselines"]["zero-shot"]
+    )
