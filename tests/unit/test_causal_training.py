@@ -143,3 +143,28 @@ def test_no_repeat_ngrams_count_the_summary_not_the_prompt() -> None:
     )  # fmt: skip
     plain = tok.decode(banned[0, len(prompt.encode([text])[0]) :], skip_special_tokens=True)
     assert "a birthday gift" not in plain  # what plain transformers would have produced
+
+
+def test_a_long_document_is_map_reduced_inside_the_prompt() -> None:
+    """Long-document map-reduce works unchanged: every window's whole prompt (template, tags,
+    instruction and the window's text) fits the source limit; a short text passes through."""
+    from summarist.inference.summarizer import Summarizer
+    from tests.tiny_models import tiny_causal_dir
+
+    limit = 96
+    s = Summarizer.from_pretrained(str(tiny_causal_dir("llama")), max_source_length=limit)
+    overhead = s.count_tokens([""])[0]
+    assert 0 < overhead < limit // 2  # the prompt around the text counts against the limit
+    doc = " ".join(f"Ann: item {i} of the budget is due on day {i}." for i in range(120))
+    short = training_pairs()[0][0]
+    settings = GenerationSettings(num_beams=1, max_new_tokens=10, min_new_tokens=4)
+    result = s.summarize_detailed([doc, short], settings)
+    trace, none = result.traces
+    assert none is None and result.levels[1] == 0
+    assert trace.depth >= 2 and trace.source_tokens > 5 * limit
+    for level in trace.levels:
+        assert all(w.tokens <= limit for w in level.windows)
+        assert level.windows[0].start == 0 and level.windows[-1].end == level.units
+    alone = s.summarize_detailed([short], settings)
+    assert result.summaries[1] == alone.summaries[0] and result.summaries[0].strip()
+    assert "Summarize" not in result.summaries[0]  # each level's prompt is stripped
