@@ -50,6 +50,9 @@ def test_the_packaged_gguf_loads_as_a_llama_with_its_chat_template(smollm2) -> N
     assert type(model).__name__ == "LlamaForCausalLM"
     assert round(sum(p.numel() for p in model.parameters()) / 1e6, 1) == 134.5
     assert getattr(model.config, "quantization_config", None) is None  # fp32 now
+    from transformers.trainer_utils import validate_quantization_for_training
+
+    validate_quantization_for_training(model)  # transformers' Trainer (TRL) trains it too
     assert saved.prompt.mode == "chat" and tokenizer.padding_side == "left"
     assert saved.prompt.stop_ids[0] == tokenizer.convert_tokens_to_ids("<|im_end|>")
     text = tokenizer.decode(saved.prompt.encode(DIALOGUES[:1])[0])

@@ -130,6 +130,11 @@ def forget_quantization(model: Any, name: str) -> None:
         del config.quantization_config
     if getattr(model, "hf_quantizer", None) is not None:
         model.hf_quantizer = None  # nothing is quantized: training and saving as usual
+    for module in model.modules():  # the flags transformers' Trainer refuses to train on
+        if vars(module).get("is_quantized"):
+            module.is_quantized = False
+        if getattr(getattr(module, "config", None), "_is_quantized", False):
+            module.config._is_quantized = False
     params = sum(p.numel() for p in model.parameters())
     log.info(
         "%s: GGUF weights dequantized to fp32 on load (%s, %.1fM parameters)",
