@@ -96,3 +96,17 @@ def test_fine_tune_saves_a_plain_llama_that_summarizes(tmp_path: Path) -> None:
     assert "zero-shot" in metrics["splits"]["validation"]["baselines"]
     got = Summarizer.from_pretrained(str(run)).summarize(DIALOGUES[:2])
     assert all(g.strip() for g in got)
+
+
+def test_loading_says_one_line_and_draws_no_tensor_bar(capfd, caplog) -> None:
+    import logging
+
+    from summarist.models.loading import load_for_training
+
+    with caplog.at_level(logging.INFO, logger="summarist"):
+        load_for_training("smollm2-135m")
+    out, err = capfd.readouterr()
+    assert "de-quantizing" not in out + err  # transformers' tensor-by-tensor tqdm bar
+    said = [r.getMessage() for r in caplog.records if "dequantized" in r.getMessage()]
+    assert said == ["smollm2-135m: GGUF weights dequantized to fp32 on load "
+                    "(LlamaForCausalLM, 134.5M parameters)"]  # fmt: skip

@@ -7,6 +7,7 @@ so in one line instead of hanging in retries. Names resolve through `models.reso
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -57,16 +58,16 @@ def load_pretrained(loader: Any, path: str, name: str, **kwargs: Any) -> Any:
 
 @contextlib.contextmanager
 def no_tqdm() -> Iterator[None]:
-    """No tqdm bars in this block (tqdm reads TQDM_DISABLE when a bar is made)."""
-    before = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"
+    """No GGUF tensor-by-tensor bar in this block: transformers' GGUF reader calls tqdm
+    directly (not its own switchable bar), and tqdm reads TQDM_DISABLE only when imported."""
+    import transformers.modeling_gguf_pytorch_utils as reader
+
+    bar = reader.tqdm
+    reader.tqdm = functools.partial(bar, disable=True)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = before
+        reader.tqdm = bar
 
 
 def load_tokenizer(name: str, **kwargs: Any) -> Any:
