@@ -156,6 +156,32 @@ def test_resume_of_a_decoder_only_run_is_bitwise(corpus: Path, tmp_path: Path) -
     assert a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)
 
 
+def test_token_budget_splits_decoder_only_batches_into_the_same_training(corpus, tmp_path):
+    """--max-batch-tokens as for seq2seq: pieces of a batch give the same losses and weights
+    (each sequence counted once: prompt + summary)."""
+    from safetensors.torch import load_file
+
+    weights, losses = [], []
+    for budget in ("0", "1"):  # 1 token: every example of a batch of 4 runs alone
+        run = tmp_path / f"b{budget}"
+        cli(*train_args(tiny_causal_dir("llama"), corpus, run, "--max-batch-tokens", budget,
+                        "--precision", "fp32", "--eval-every", "0", "--no-report",
+                        "--no-zero-shot-baseline"))  # fmt: skip
+        losses.append([r["loss"] for r in read_jsonl(run / "train_log.jsonl") if "loss" in r])
+        weights.append(load_file(run / "model" / "model.safetensors"))
+    assert len(losses[0]) == 4 and losses[0] == pytest.approx(losses[1], rel=1e-4)
+    whole, split = weights
+    assert all(torch_close(whole[k], split[k]) for k in whole)
+    assert any(not bool((whole[k] == load_file(tiny_causal_dir("llama") / "model.safetensors")[k])
+                        .all()) for k in whole)  # fmt: skip  # it trained
+
+
+def torch_close(a, b) -> bool:
+    import torch
+
+    return torch.allclose(a, b, atol=1e-5)
+
+
 def test_serving_a_decoder_only_model(corpus: Path) -> None:
     pytest.importorskip("fastapi")
     from fastapi.testclient import TestClient
