@@ -90,12 +90,15 @@ _ENGLISH_PATTERNS = [
     rf"(?P<wpct>(?P<wpv>{_WORDNUM})\s+(?:percent|per\s+cent|percentage\s+points?)\b)",
     rf"(?P<wamount>(?P<wav>{_NUM})\s+(?P<wscale>hundred|thousand|million|billion|trillion)\b|(?P<wnum>{_WORDNUM})\b)",
 ]
-_DIGITS_RE = re.compile("|".join(_DIGIT_PATTERNS), re.IGNORECASE)
+# Without English: digits, currency signs and CJK scales only ("4 millions" is just 4).
+_DIGITS_RE = re.compile("|".join([*_DIGIT_PATTERNS[:-1], _DIGIT_PATTERNS[-1].replace(
+    f"{_SCALE}|[kmb](?![a-z])|", "")]), re.IGNORECASE)  # fmt: skip
 _ENGLISH_RE = re.compile("|".join(_ENGLISH_PATTERNS[:4] + _DIGIT_PATTERNS[:5]
                                   + _ENGLISH_PATTERNS[4:7] + _DIGIT_PATTERNS[5:6]
                                   + _ENGLISH_PATTERNS[7:] + _DIGIT_PATTERNS[6:]),
                          re.IGNORECASE)  # fmt: skip
 _START_RE = re.compile(r"\d+|[$£€¥₹]|(?:US|A|C|NZ|HK|S)\$|Rs\b|[^\W\d_]+")
+_FULL_MONTHS = frozenset(m for m in _MONTHS if len(m) > 4 or m in ("may", "june", "july"))
 _STARTERS = frozenset([*_UNITS, *_TENS, *_MONTHS, *_WEEKDAYS, "a", "noon", "midnight"])
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}")
 _CJK_RE = re.compile(f"[{CJK_CLASS}]")
@@ -333,6 +336,9 @@ def extract_numbers(text: str, english: bool = True) -> list[NumberMention]:
         start, end = m.span()
         while end > start and scan[end - 1] in " \t\n,":
             end -= 1
+        month = m.groupdict().get("mm") or m.groupdict().get("dmon") or ""
+        if scan[end - 1] == "." and month.lower() in _FULL_MONTHS and scan[end - 2].isalpha():
+            end -= 1  # "on 12 May." : the sentence's full stop, not an abbreviation's
         if start >= end or _glued(scan, start, end):
             continue
         found = _from_match(m, scan)

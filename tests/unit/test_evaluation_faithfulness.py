@@ -1,0 +1,204 @@
+"""Faithfulness where users look: metrics.json, rows, the report, compare, the console, the API."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from summarist import rundir
+from summarist.data.corpus import Split
+from summarist.evaluation import (
+    CompareRunsConfig,
+    EvaluateConfig,
+    ScoringConfig,
+    compare_runs,
+    render_comparison,
+    render_metrics,
+    run_evaluate,
+    score_with_baselines,
+)
+
+NAMES = ["Anna", "Ben", "Cara", "Dan", "Eve", "Finn", "Gus", "Hana"]
+PLACES = ["Paris", "Oslo", "Lima", "Quito", "Hanoi", "Cairo"]
+INVENTED = "Zebulon Quartermaine"
+RULES = ScoringConfig(bootstrap=200, entity_method="rules")
+
+
+def _examples(n: int = 30) -> list[dict[str, Any]]:
+    rng = random.Random(0)
+    out = []
+    for i in range(n):
+        a, b = rng.sample(NAMES, 2)
+        place, hour = rng.choice(PLACES), rng.randint(1, 11)
+        source = f"{a}: Shall we meet in {place} at {hour} pm?\n{b}: Yes, see you there, {a}."
+        out.append(
+            {"source": source, "reference": f"{a} and {b} will meet in {place} at {hour} pm."}
+        )
+    return out
+
+
+def _predictions_file(tmp_path: Path, invent: bool) -> Path:
+    rows = []
+    for i, ex in enumerate(_examples()):
+        pred = ex["reference"]
+        if invent and i % 2 == 0:
+            pred = pred.replace(" will meet", f" and {INVENTED} will meet").replace(
+                " pm", " pm, 12 May"
+            )
+        rows.append({"prediction": pred, "references": [ex["reference"]], "source": ex["source"]})
+    path = tmp_path / ("invent.jsonl" if invent else "faithful.jsonl")
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def _evaluate(
+    tmp_path: Path, invent: bool, scoring: ScoringConfig = RULES, report: bool = True
+) -> Path:
+    name = "invent" if invent else "faithful"
+    return run_evaluate(EvaluateConfig(predictions=_predictions_file(tmp_path, invent),
+                                       output_dir=tmp_path / name, scoring=scoring, report=report))  # fmt: skip
+
+
+def test_evaluate_writes_the_figures_and_the_report_marks_the_invented_entity(
+    tmp_path: Path,
+) -> None:
+    out = _evaluate(tmp_path, invent=True)
+    test = rundir.read_json(out / "metrics.json")["splits"]["test"]
+    block = test["faithfulness"]
+    assert block["method"]["entities"] == "rules" and "capitalised" in block["method"]["label"]
+    assert "Nan et al. 2021" in block["definitions"]
+    fig = block["figures"]
+    # 15 of 30 predictions add one invented person to two or three supported names
+    assert fig["unsupported_entity"]["mid"] == 50.0 and fig["unsupported_entity"]["n"] == 30
+    assert fig["unsupported_number"]["mid"] == 50.0  # "12 May" is not in any source
+    assert fig["prec_s"]["low"] < fig["prec_s"]["mid"] < fig["prec_s"]["high"] <= 100.0
+    assert set(fig) == {"prec_s", "prec_t", "recall_t", "num_prec_s", "unsupported_entity",
+                        "unsupported_number", "novel_1", "novel_2", "repeated_1", "repeated_2"}  # fmt: skip
+    assert block["baselines"]["constant"]["figures"]["prec_s"]["n"] <= 30
+    lead = next(v for k, v in block["baselines"].items() if k.startswith("lead"))
+    assert lead["figures"]["prec_s"]["mid"] == 100.0 and lead["figures"]["novel_1"]["mid"] == 0.0
+    assert block["references"]["figures"]["unsupported_entity"]["mid"] == 0.0
+    rows = rundir.read_jsonl(out / "predictions.jsonl")
+    invented = [e for e in rows[0]["faithfulness"]["entities"] if not e["in_source"]]
+    assert [e["text"] for e in invented] == [INVENTED]
+    assert rows[1]["faithfulness"]["prec_s"] == 100.0
+    html = (out / "report.html").read_text("utf-8")
+    assert f'<mark class="unsup" title="entity SPAN: not in the source">{INVENTED}</mark>' in html
+    assert (
+        '<mark class="unsup" title="number date XXXX-05-12: not in the source">12 May</mark>'
+        in html
+    )
+    assert 'data-figure="prec_s"' in html and "Nan et al. 2021" in html
+    assert "in the source: …" in html  # supported ones carry their source span
+
+
+def test_console_table_shows_the_figures_and_the_method(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    out = _evaluate(tmp_path, invent=True, report=False)
+    console = Console(width=120, record=True)
+    console.print(render_metrics(rundir.read_json(out / "metrics.json")))
+    text = console.export_text()
+    assert "faithfulness on test" in text and "prec_s" in text and "rules (capitalised" in text
+
+
+def test_switched_off_there_is_no_block(tmp_path: Path) -> None:
+    out = _evaluate(tmp_path, True, ScoringConfig(bootstrap=0, faithfulness=False), False)
+    assert "faithfulness" not in rundir.read_json(out / "metrics.json")["splits"]["test"]
+    assert "faithfulness" not in rundir.read_jsonl(out / "predictions.jsonl")[0]
+
+
+def test_compare_runs_tests_each_figure_paired(tmp_path: Path) -> None:
+    good, bad = _evaluate(tmp_path, False, report=False), _evaluate(tmp_path, True, report=False)
+    result = compare_runs(CompareRunsConfig(good, bad, scoring=RULES))
+    u = result["faithfulness"]["unsupported_entity"]
+    assert (u["a"], u["b"], u["diff"], u["n"]) == (0.0, 50.0, -50.0, 30)
+    assert u["high"] < 0 and u["p_value"] < 0.01
+    p = result["faithfulness"]["prec_s"]
+    assert p["diff"] > 0 and p["low"] > 0
+    assert result["faithfulness"]["repeated_2"]["p_value"] == 1.0  # no difference at all
+    assert "rules" in result["faithfulness_method"]
+    from rich.console import Console
+
+    console = Console(width=120, record=True)
+    console.print(render_comparison(result))
+    assert "unsupported_entity (n=30)" in console.export_text()
+
+
+def test_predictions_that_mostly_invent_entities_are_flagged_with_the_constant_check() -> None:
+    ex = _examples(20)
+    split = Split("test", [e["source"] for e in ex], [[e["reference"]] for e in ex])
+    preds = [f"{INVENTED} met Ulrich Vandermeer in Springfield." for _ in ex]
+    preds = [p.replace("Springfield", f"Springfield {i}") for i, p in enumerate(preds)]
+    metrics, _ = score_with_baselines(preds, split, RULES)
+    verdict = metrics["degenerate"]
+    assert verdict["flagged"]
+    assert any(
+        "entities the predictions name are not in their sources" in r for r in verdict["reasons"]
+    )
+    from summarist.evaluation.render import degenerate_messages
+
+    assert "not in their sources" in degenerate_messages({"splits": {"test": metrics}})[0]
+
+
+def test_a_baseline_run_gets_the_figures_too(tmp_path: Path) -> None:
+    from summarist.config.data import DataConfig
+    from summarist.evaluation import BaselineRunConfig, run_baseline_eval
+
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"text": e["source"], "summary": e["reference"]}) + "\n"
+                            for e in _examples(12)), "utf-8")  # fmt: skip
+    out = run_baseline_eval(BaselineRunConfig("lead-1", DataConfig([str(data)]), tmp_path / "b",
+                                              scoring=RULES, report=False))  # fmt: skip
+    test = next(iter(rundir.read_json(out / "metrics.json")["splits"].values()))
+    assert test["faithfulness"]["figures"]["prec_s"]["mid"] == 100.0
+
+
+class _Inventing:
+    """A served-model stand-in whose summaries name a person the text does not."""
+
+    def __init__(self) -> None:
+        from summarist.config.generation import GenerationSettings
+
+        self.settings = GenerationSettings(max_new_tokens=8, num_beams=1)
+        self.source_limit = 512
+        self.backend = type("B", (), {"name": "scripted"})()
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(t.split()) for t in texts]
+
+    def summarize_detailed(self, texts: list[str], settings: Any) -> Any:
+        from summarist.inference.summarizer import SummaryBatch
+
+        out = [f"{INVENTED} told Anna to come at 9 pm." for _ in texts]
+        n = len(texts)
+        return SummaryBatch(out, [3] * n, self.count_tokens(texts), [0] * n, 0.0)
+
+
+def test_the_api_returns_figures_when_asked() -> None:
+    pytest.importorskip("fastapi", reason="the serve extra is not installed")
+    from fastapi.testclient import TestClient
+
+    from summarist.serving import create_app
+    from tests.unit._serving import config, wait_ready
+
+    text = "Anna: Can you come at 9 pm? Ben: Sure, Anna."
+    with TestClient(create_app(config("m"), load=lambda spec: _Inventing())) as client:
+        wait_ready(client)
+        plain = client.post("/v1/compare", json={"text": text}).json()
+        assert plain["results"][0]["faithfulness"] is None and plain["faithfulness_method"] is None
+        got = client.post("/v1/compare", json={"text": text, "faithfulness": True,
+                                                 "reference": "Ben will come at 9 pm."}).json()  # fmt: skip
+        f = got["results"][0]["faithfulness"]
+        assert got["faithfulness_method"]
+        names = {e["text"]: e["in_source"] for e in f["entities"]}
+        assert names[INVENTED] is False and names.get("Anna", True) is True
+        assert f["num_prec_s"] == 100.0 and f["numbers"][0]["value"] == "21:00"
+        assert f["prec_t"] is not None  # a reference was given
+        s = client.post("/v1/summarize", json={"texts": [text, text], "faithfulness": True}).json()
+        assert len(s["summaries"]) == 2 and s["summaries"][1]["faithfulness"]["prec_s"] < 100
+        assert s["summaries"][0]["faithfulness"]["prec_t"] is None
