@@ -202,3 +202,35 @@ def test_the_api_returns_figures_when_asked() -> None:
         s = client.post("/v1/summarize", json={"texts": [text, text], "faithfulness": True}).json()
         assert len(s["summaries"]) == 2 and s["summaries"][1]["faithfulness"]["prec_s"] < 100
         assert s["summaries"][0]["faithfulness"]["prec_t"] is None
+
+
+def test_the_forked_worker_gives_the_in_process_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import summarist.evaluation.faithfulness as F
+
+    ex = _examples(12)
+    split = Split("test", [e["source"] for e in ex], [[e["reference"]] for e in ex])
+    preds = [e["reference"].replace(" will", f" and {INVENTED} will") for e in ex]
+    monkeypatch.setattr(F, "MIN_PARALLEL", 2)
+    forked = F.start_faithfulness(split, preds, {"lead": split.texts}, RULES)
+    assert forked is not None and (forked._proc is not None) == F._parallel_ok(12, RULES)
+    in_process = F.start_faithfulness(
+        split,
+        preds,
+        {"lead": split.texts},
+        ScoringConfig(bootstrap=200, entity_method="rules", workers=1),
+    )
+    assert in_process is not None and in_process._proc is None
+    assert forked.result()[1] == in_process.result()[1]
+    # a failing worker: the figures are computed in process instead
+    parent, real = os.getpid(), F.score_systems
+
+    def flaky(*args: Any, **kw: Any) -> Any:
+        if os.getpid() != parent:
+            raise MemoryError("simulated")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(F, "score_systems", flaky)
+    again = F.start_faithfulness(split, preds, {"lead": split.texts}, RULES)
+    assert again is not None and again.result()[1]["model"] == in_process.result()[1]["model"]

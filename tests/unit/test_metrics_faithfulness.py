@@ -82,7 +82,9 @@ def test_the_paper_matching_rule_case_insensitive_whole_words() -> None:
     assert index.match("Bank of England") is not None  # case-insensitive n-gram
     assert index.match("John Smith") is not None  # one non-stop word is enough (Nan et al.)
     assert index.match("Ann") is None  # whole words: not inside "Annual"
-    assert index.match("The Mr") is None  # stop words alone never match
+    assert index.match("The Mr") is None  # stop words only: must occur whole
+    assert TextIndex("Yes, madam.").match("Madam") is not None
+    assert TextIndex("ok 😃").match("😃") is not None and index.match("😃") is None
     assert TextIndex("the US said").match("US") is not None  # the paper's one exception
     assert TextIndex("the U.S. said").match("us") is None  # a stop word otherwise
 

@@ -15,6 +15,9 @@ baseline and the references), and where the results go:
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -93,6 +96,97 @@ def faithfulness_block(
     return block
 
 
+MIN_PARALLEL = 200
+"""Splits at least this long are scored in a forked process while ROUGE runs (2+ cores)."""
+
+
+def _parallel_ok(n: int, scoring: Any) -> bool:
+    # The same rule as ROUGE's worker pool: fork only before torch has started its threads
+    # (after fine-tuning, scoring stays in process); `--workers 1` keeps everything in process.
+    return (
+        n >= MIN_PARALLEL
+        and scoring.workers != 1
+        and (os.cpu_count() or 1) > 1
+        and "torch" not in sys.modules
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+class PendingFaithfulness:
+    """Faithfulness of a split's systems, started before ROUGE and collected after it.
+
+    On a machine with two or more cores the figures are computed in a forked process while the
+    caller computes ROUGE, so that with NER off they add little to an evaluation's time; the
+    entity finder is resolved (and a spaCy pipeline loaded) here first, so errors surface at
+    once and the child inherits the pipeline. If the child fails, the figures are computed in
+    process with a warning.
+    """
+
+    def __init__(self, split: Split, systems: Mapping[str, Sequence[str]], scoring: Any) -> None:
+        self.split, self.systems, self.scoring = split, dict(systems), scoring
+        self.method = method_for(scoring, split.texts)
+        self._conn: Any = None
+        self._proc: Any = None
+        if _parallel_ok(len(split), scoring):
+            self._start()
+
+    def _start(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        receive, send = ctx.Pipe(duplex=False)
+
+        def work() -> None:
+            try:
+                send.send(
+                    ("ok", score_systems(self.split, self.systems, self.scoring, self.method)[1])
+                )
+            except BaseException as err:  # reported to the parent, which scores in process
+                send.send(("error", f"{type(err).__name__}: {err}"))
+            finally:
+                send.close()
+
+        self._proc = ctx.Process(target=work, daemon=True, name="summarist-faithfulness")
+        self._proc.start()
+        send.close()
+        self._conn = receive
+
+    def result(self) -> tuple[FaithfulnessMethod, dict[str, list[dict[str, Any]]]]:
+        if self._conn is not None:
+            try:
+                status, payload = self._conn.recv()
+            except EOFError:
+                status, payload = "error", "the worker process ended without an answer"
+            finally:
+                self._conn.close()
+                self._proc.join()
+                self._conn = None
+            if status == "ok":
+                return self.method, payload
+            logger.warning("faithfulness worker failed (%s); scoring in process", payload)
+        return score_systems(self.split, self.systems, self.scoring, self.method)
+
+
+def start_faithfulness(
+    split: Split, predictions: Sequence[str], baselines: Mapping[str, Sequence[str]], scoring: Any
+) -> PendingFaithfulness | None:
+    """Start scoring the predictions and `baselines` (name -> summaries) together (None when
+    switched off); `finish_faithfulness` puts the results in place."""
+    if not scoring.faithfulness:
+        return None
+    return PendingFaithfulness(split, {MODEL: predictions, **baselines}, scoring)
+
+
+def finish_faithfulness(
+    pending: PendingFaithfulness | None, metrics: dict[str, Any], rows: list[dict[str, Any]]
+) -> None:
+    """Fill `metrics["faithfulness"]` and each row's `faithfulness` from `pending`."""
+    if pending is None:
+        return
+    method, records = pending.result()
+    metrics["faithfulness"] = faithfulness_block(method, records, pending.scoring)
+    for row, record in zip(rows, records[MODEL], strict=True):
+        row["faithfulness"] = per_example_figures(record)
+
+
 def add_faithfulness(
     metrics: dict[str, Any],
     rows: list[dict[str, Any]],
@@ -103,12 +197,7 @@ def add_faithfulness(
 ) -> None:
     """Score the predictions and `baselines` (name -> summaries) together; fill
     `metrics["faithfulness"]` and each row's `faithfulness`. No-op when switched off."""
-    if not scoring.faithfulness:
-        return
-    method, records = score_systems(split, {MODEL: predictions, **baselines}, scoring)
-    metrics["faithfulness"] = faithfulness_block(method, records, scoring)
-    for row, record in zip(rows, records[MODEL], strict=True):
-        row["faithfulness"] = per_example_figures(record)
+    finish_faithfulness(start_faithfulness(split, predictions, baselines, scoring), metrics, rows)
 
 
 def compare_figures(
@@ -138,11 +227,15 @@ def compare_figures(
 
 __all__ = [
     "DEFINITIONS",
+    "MIN_PARALLEL",
     "MODEL",
     "REFERENCES",
+    "PendingFaithfulness",
     "add_faithfulness",
     "compare_figures",
     "faithfulness_block",
+    "finish_faithfulness",
     "method_for",
     "score_systems",
+    "start_faithfulness",
 ]

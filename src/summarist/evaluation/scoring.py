@@ -12,7 +12,7 @@ from summarist.baselines.constant import ConstantSummary, choose_constant_summar
 from summarist.config.fields import cli
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError, check_choice
-from summarist.evaluation.faithfulness import add_faithfulness
+from summarist.evaluation.faithfulness import finish_faithfulness, start_faithfulness
 from summarist.metrics import compute_diagnostics, compute_rouge
 from summarist.metrics.degenerate import degenerate_verdict
 from summarist.metrics.rouge import MULTI_REF_RULES
@@ -226,25 +226,26 @@ def score_with_baselines(
     from summarist.baselines import run_baseline
 
     kw = scoring_kwargs(scoring)
+    outputs: dict[str, list[str]] = {}  # every baseline's summaries
+    for name in baselines:
+        outputs[name] = run_baseline(name, split.texts, references=split.references, seed=seed)
+    if constant is not None:
+        outputs["constant"] = [constant.summary] * len(split)
+    # faithfulness of all systems at once, alongside ROUGE (in a second process when it can)
+    pending = start_faithfulness(split, predictions, outputs, scoring)
     metrics, rows = score_split(predictions, split, hit_cap=hit_cap, new_tokens=new_tokens, **kw)
     if swap_probe is not None:
         metrics["diagnostics"]["swap_probe"] = swap_probe
     if baselines or constant is not None:
         metrics["baselines"] = {}
-    outputs: dict[str, list[str]] = {}  # every baseline's summaries, for faithfulness
-    for name in baselines:
-        preds = run_baseline(name, split.texts, references=split.references, seed=seed)
-        base, _ = score_split(preds, split, **kw)
-        metrics["baselines"][name] = base["rouge"]
-        outputs[name] = preds
     constant_scores = None
-    if constant is not None:
-        outputs["constant"] = [constant.summary] * len(split)
-        base, base_rows = score_split(outputs["constant"], split, **kw)
-        metrics["baselines"]["constant"] = base["rouge"]
-        metrics["constant_baseline"] = constant.to_dict()
-        constant_scores = [r["scores"]["rouge1"] for r in base_rows]
-    add_faithfulness(metrics, rows, split, predictions, outputs, scoring)
+    for name, preds in outputs.items():
+        base, base_rows = score_split(preds, split, **kw)
+        metrics["baselines"][name] = base["rouge"]
+        if name == "constant":
+            metrics["constant_baseline"] = constant.to_dict() if constant else None
+            constant_scores = [r["scores"]["rouge1"] for r in base_rows]
+    finish_faithfulness(pending, metrics, rows)
     metrics["degenerate"] = degenerate_verdict(
         [r["scores"]["rouge1"] for r in rows],
         constant_scores,

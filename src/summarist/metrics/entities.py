@@ -10,7 +10,8 @@ Two finders, one interface (`find_all(texts) -> [[Entity, ...], ...]`):
 
 Matching (`TextIndex.match`) follows Nan et al.'s code (`entity_match`, level 2): the entity's
 longest word n-grams first (n >= 2), case-insensitive; if none occurs, any one of its words
-that is not a stop word ("US" excepted) nor a single letter. Words are the lowercased word runs
+that is not a stop word ("US" excepted) nor a single letter; an entity made only of those
+("Madam", "F") must occur whole, and one without words (an emoji) as written. Words are the lowercased word runs
 of both texts (the unicode ROUGE tokenizer's, CJK characters one by one), so a match respects
 word boundaries: "Ann" is not found in "Annual" (the paper's code searches substrings).
 """
@@ -22,6 +23,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from summarist.metrics.tokenizers import UNICODE_TOKEN_RE
@@ -62,9 +64,12 @@ _CONNECTORS = frozenset(
     ]
 )
 _WORD_RE = UNICODE_TOKEN_RE  # the same words as the unicode ROUGE tokenizer and diagnostics
-_CAP_TOKEN_RE = re.compile(r"[^\W\d_][\w'’.&-]*\w|[^\W\d_]|&")
+# A word starting with a capital (Latin letters; the rule is for English), not inside a word or
+# a #tag#; words of one name are joined by a space, a hyphen or an inner connector ("of", "&").
+_UPPER = "A-ZÀ-ÖØ-Þ"
+_CAP_RE = re.compile(rf"(?<![\w'’#.&-])[{_UPPER}](?:[\w'’.&-]*\w)?")
+_JOIN_RE = re.compile(r" |-| (?:of|de|du|da|del|della|der|den|van|von|la|le|al|el|bin|ibn|y|&) ")
 _PLACEHOLDER_RE = re.compile(r"#\w+#")
-_SENTENCE_END = re.compile(r"[.!?:;\n]\W*$")
 _MONTHS_DAYS = frozenset(
     [
         "january",
@@ -100,53 +105,93 @@ class Entity:
     end: int
 
 
+@lru_cache(maxsize=65536)
+def _entity_words(text: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _WORD_RE.findall(text))
+
+
 def words(text: str) -> list[str]:
     """Lowercased word tokens as matching sees them: `\\w+` runs, CJK characters one by one."""
-    return [w.lower() for w in _WORD_RE.findall(text)]
+    return list(_entity_words(text))
 
 
 class TextIndex:
-    """A text's lowercased words with their character spans, for n-gram lookups."""
+    """A text's lowercased words, for n-gram lookups. Lookups search the words joined by
+    spaces (a C-speed `str.find` that respects word boundaries); character spans and the
+    lowercase lexicon are built on first use (most summaries never need them)."""
+
+    __slots__ = ("_joined", "_lowercase", "_spans", "text", "tokens")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens: list[str] = []
-        self.spans: list[tuple[int, int]] = []
-        self.positions: dict[str, list[int]] = {}
-        self.lowercase: set[str] = set()
+        self.tokens: list[str] = [w.lower() for w in _WORD_RE.findall(text)]
+        self._joined: str | None = None
+        self._spans: list[tuple[int, int]] | None = None
+        self._lowercase: set[str] | None = None
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        if self._spans is None:
+            self._spans = [m.span() for m in _WORD_RE.finditer(self.text)]
+        return self._spans
+
+    @property
+    def lowercase(self) -> set[str]:
         """Words the text writes in lowercase at least once (the capitalised rule's lexicon)."""
-        for i, m in enumerate(_WORD_RE.finditer(text)):
-            word = m.group()
-            low = word.lower()
-            if word == low:
-                self.lowercase.add(low)
-            self.tokens.append(low)
-            self.spans.append(m.span())
-            self.positions.setdefault(low, []).append(i)
+        if self._lowercase is None:
+            self._lowercase = {w for w in _WORD_RE.findall(self.text) if w.islower()}
+        return self._lowercase
 
-    def find(self, seq: Sequence[str]) -> tuple[int, int] | None:
-        """Character span of the first occurrence of the word sequence `seq`, or None."""
-        n = len(seq)
-        for p in self.positions.get(seq[0], ()) if seq else ():
-            if self.tokens[p : p + n] == list(seq):
-                return self.spans[p][0], self.spans[p + n - 1][1]
-        return None
+    def find(self, seq: Sequence[str], span: bool = True) -> tuple[int, int] | None:
+        """Character span of the first occurrence of the word sequence `seq`, or None
+        (`span=False`: (0, 0) for found, skipping the offsets)."""
+        if not seq:
+            return None
+        if self._joined is None:
+            self._joined = " " + " ".join(self.tokens) + " "
+        at = self._joined.find(" " + " ".join(seq) + " ")
+        if at < 0:
+            return None
+        if not span:
+            return (0, 0)
+        first = self._joined.count(" ", 0, at)  # words before the match
+        spans = self.spans
+        return spans[first][0], spans[first + len(seq) - 1][1]
 
-    def match(self, entity: str) -> tuple[int, int] | None:
-        """Where `entity` is found by Nan et al.'s n-gram rule (see the module doc), or None."""
-        seq = words(entity)
+    def match(self, entity: str, with_span: bool = True) -> tuple[int, int] | None:
+        """Where `entity` is found by Nan et al.'s n-gram rule (see the module doc), or None;
+        `with_span=False` only tells whether (returns (0, 0) when found)."""
+        seq = _entity_words(entity)  # entity strings repeat: their words are cached
         for n in range(len(seq), 1, -1):
             for start in range(len(seq) - n + 1):
-                span = self.find(seq[start : start + n])
-                if span is not None:
-                    return span
-        us = {w.lower() for w in _WORD_RE.findall(entity) if w == "US"}
+                found = self.find(seq[start : start + n], with_span)
+                if found is not None:
+                    return found
+        us = {"us"} if "US" in entity and "US" in _WORD_RE.findall(entity) else set()
         for w in seq:
             if (w not in STOP_WORDS or w in us) and (len(w) > 1 or not w.isascii()):
-                span = self.find([w])
-                if span is not None:
-                    return span
+                found = self.find([w], with_span)
+                if found is not None:
+                    return found
+        # An entity with no such word ("Madam", "F", an emoji) is found only as it is written.
+        if seq and all(w in STOP_WORDS or (len(w) == 1 and w.isascii()) for w in seq):
+            return self.find(seq, with_span)
+        text = entity.strip()
+        if not seq and text:
+            at = self.text.lower().find(text.lower())
+            return (at, at + len(text)) if at >= 0 else None
         return None
+
+
+def _lexicon(known: Any) -> set[str]:
+    """A lexicon given as a set, a TextIndex (its lowercase words) or a function making one."""
+    if isinstance(known, TextIndex):
+        return known.lowercase
+    return known() if callable(known) else known
+
+
+def _lowercase_words(text: str) -> set[str]:
+    return {w for w in _WORD_RE.findall(text) if w.islower()}
 
 
 _LETTER_PREFIX = re.compile(r"^[A-Z]-[a-z]")
@@ -154,7 +199,7 @@ _LETTER_PREFIX = re.compile(r"^[A-Z]-[a-z]")
 
 def _base(word: str) -> str:
     """The word without a clitic, lowercased: "It's" -> "it", "Anna's" -> "anna"."""
-    return re.split(r"['’]", word, maxsplit=1)[0].lower()
+    return word.split("'", 1)[0].split("’", 1)[0].lower()
 
 
 def _function_word(word: str) -> bool:
@@ -162,8 +207,14 @@ def _function_word(word: str) -> bool:
 
 
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[:start]
-    return not before.strip() or bool(_SENTENCE_END.search(before))
+    """True when only non-word characters stand between `start` and a sentence end (or the
+    text's start): scanned backwards, so long texts cost no more than short ones."""
+    i = start - 1
+    while i >= 0 and not (text[i].isalnum() or text[i] == "_"):
+        if text[i] in ".!?:;\n":
+            return True
+        i -= 1
+    return i < 0
 
 
 class RuleFinder:
@@ -171,36 +222,27 @@ class RuleFinder:
 
     name = "rules"
     description = "capitalised spans"
+    contextual = True
+    """Needs each example's lexicon (its source's lowercase words)."""
 
     def find(self, text: str, lexicon: Iterable[set[str]] = ()) -> list[Entity]:
-        """Capitalised spans of `text`; `lexicon`: word sets known to be written lowercase."""
-        known = [TextIndex(text).lowercase, *lexicon]
+        """Capitalised spans of `text`; `lexicon`: words known to be written lowercase (sets,
+        or TextIndex objects whose `lowercase` is used)."""
         out: list[Entity] = []
         run: list[re.Match[str]] = []
-        for m in [*_CAP_TOKEN_RE.finditer(text), None]:
-            if m is not None and run and self._continues(text, run[-1], m):
+        known: list[Any] = [lambda: _lowercase_words(text), *lexicon]
+        for m in _CAP_RE.finditer(text):
+            if m.end() < len(text) and text[m.end()] == "#":
+                continue  # a speaker tag such as #Person1#
+            if run and _JOIN_RE.fullmatch(text, run[-1].end(), m.start()):
                 run.append(m)
                 continue
             if run:
                 out.extend(self._span(text, run, known))
-            run = [m] if m is not None and self._capitalised(text, m) else []
+            run = [m]
+        if run:
+            out.extend(self._span(text, run, known))
         return out
-
-    @staticmethod
-    def _capitalised(text: str, m: re.Match[str]) -> bool:
-        word = m.group()
-        if not word[0].isupper() or _PLACEHOLDER_RE.search(
-            text[max(0, m.start() - 1) : m.end() + 1]
-        ):
-            return False
-        return not (m.start() > 0 and text[m.start() - 1] == "#")
-
-    def _continues(self, text: str, last: re.Match[str], m: re.Match[str]) -> bool:
-        gap = text[last.end() : m.start()]
-        if gap not in (" ", "-"):
-            return False
-        word = m.group()
-        return self._capitalised(text, m) or word.lower() in _CONNECTORS or word == "&"
 
     @staticmethod
     def _span(text: str, run: list[re.Match[str]], known: list[set[str]]) -> list[Entity]:
@@ -217,7 +259,7 @@ class RuleFinder:
         if len(run) == 1 and (len(lows[0]) == 1 or _LETTER_PREFIX.match(run[0].group())):
             return []  # "B", "T-shirt", "X-ray"
         initial = len(run) == 1 and _sentence_initial(text, run[0].start())
-        if initial and any(lows[0] in lexicon for lexicon in known):
+        if initial and any(lows[0] in _lexicon(k) for k in known):
             return []
         start, end = run[0].start(), run[-1].end()
         if text[end - 2 : end] in ("'s", "’s") and end - 2 > start:
@@ -225,7 +267,17 @@ class RuleFinder:
         return [Entity(text[start:end], "SPAN", start, end)]
 
     def find_all(self, texts: Sequence[str], lexicons: Sequence[Any] = ()) -> list[list[Entity]]:
-        return [self.find(t, lexicons[i] if lexicons else ()) for i, t in enumerate(texts)]
+        """Entities of each text with its lexicon; a text repeated with the same lexicon object
+        (a reference scored as a summary) is read once."""
+        seen: dict[tuple[str, int], list[Entity]] = {}
+        out = []
+        for i, t in enumerate(texts):
+            lexicon = lexicons[i] if lexicons else ()
+            key = (t, id(lexicon))
+            if key not in seen:
+                seen[key] = self.find(t, lexicon)
+            out.append(seen[key])
+        return out
 
 
 def spacy_available() -> bool:
@@ -282,6 +334,7 @@ class SpacyFinder:
     """Entities from a spaCy pipeline's NER, batched; labels outside `types` are dropped."""
 
     name = "ner"
+    contextual = False
 
     def __init__(self, model: str, types: Sequence[str] = NAMED_TYPES, batch_size: int = 256):
         self.model = model

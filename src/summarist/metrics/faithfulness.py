@@ -165,6 +165,8 @@ def resolve_method(
 
 
 def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
+    if n == 2:
+        return list(zip(tokens, tokens[1:]))
     return list(zip(*(tokens[i:] for i in range(n)))) if n > 1 else [(t,) for t in tokens]
 
 
@@ -172,30 +174,58 @@ def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 4) if whole else None
 
 
-@dataclass
 class _Source:
-    """One source, read once: words, n-gram sets and numbers, shared by every system."""
+    """One source, read once and shared by every system: its words and n-gram sets; its
+    numbers only when some summary of it has a number to look up (most have none)."""
 
-    index: TextIndex
-    numbers: NumberIndex
-    grams: dict[int, set[tuple[str, ...]]]
+    __slots__ = ("_numbers", "english", "grams", "index")
 
-    @classmethod
-    def read(cls, text: str, english: bool) -> _Source:
-        index = TextIndex(text)
-        grams = {n: set(_ngrams(index.tokens, n)) for n in (1, 2)}
-        return cls(index, NumberIndex(extract_numbers(text, english)), grams)
+    def __init__(self, text: str, english: bool) -> None:
+        self.index = TextIndex(text)
+        self.english = english
+        self.grams: dict[int, set[Any]] = {
+            1: set(self.index.tokens),
+            2: set(zip(self.index.tokens, self.index.tokens[1:])),
+        }
+        self._numbers: NumberIndex | None = None
+
+    @property
+    def numbers(self) -> NumberIndex:
+        if self._numbers is None:
+            self._numbers = NumberIndex(extract_numbers(self.index.text, self.english))
+        return self._numbers
 
 
-def _score_one(summary: str, entities: list[Any] | None, src: _Source, refs: list[TextIndex],
-               ref_entities: list[list[Any]] | None, english: bool) -> dict[str, Any]:  # fmt: skip
+class _Texts:
+    """Words and numbers of summary and reference texts, each distinct text read once per
+    chunk; texts seen more than once (the constant summary) are kept for the next chunk."""
+
+    def __init__(self, english: bool) -> None:
+        self.english = english
+        self.cache: dict[str, tuple[TextIndex, list[Any]]] = {}
+        self.seen: dict[str, int] = {}
+
+    def get(self, text: str) -> tuple[TextIndex, list[Any]]:
+        got = self.cache.get(text)
+        if got is None:
+            got = self.cache[text] = (TextIndex(text), extract_numbers(text, self.english))
+        self.seen[text] = self.seen.get(text, 0) + 1
+        return got
+
+    def next_chunk(self) -> None:
+        self.cache = {t: v for t, v in self.cache.items() if self.seen.get(t, 0) > 1}
+        self.seen = {}
+
+
+def _score_one(summary: tuple[TextIndex, list[Any]], entities: list[Any] | None, src: _Source,
+               refs: list[TextIndex], ref_entities: list[list[Any]] | None) -> dict[str, Any]:  # fmt: skip
     """The figures and the found entities/numbers of one summary (see the module doc)."""
-    index = TextIndex(summary)
+    index, numbers = summary
     out: dict[str, Any] = {}
     ents = []
     for e in entities or []:
         span = src.index.match(e.text)
-        in_ref = any(r.match(e.text) is not None for r in refs) if refs else None
+        in_ref = any(r.match(e.text, False) is not None for r in refs) if refs else None
         ents.append({"text": e.text, "label": e.label, "start": e.start, "end": e.end,
                      "in_source": span is not None, "source_span": list(span) if span else None,
                      "in_reference": in_ref})  # fmt: skip
@@ -205,12 +235,12 @@ def _score_one(summary: str, entities: list[Any] | None, src: _Source, refs: lis
     best: tuple[int, int] | None = None
     for ref_ents in ref_entities or []:
         if ref_ents:
-            hits = sum(index.match(e.text) is not None for e in ref_ents)
+            hits = sum(index.match(e.text, False) is not None for e in ref_ents)
             if best is None or hits / len(ref_ents) > best[0] / best[1]:
                 best = (hits, len(ref_ents))
     out["recall_t"] = _pct(*best) if best and refs else None
     nums = []
-    for m in extract_numbers(summary, english):
+    for m in numbers:
         span = src.numbers.find(m)
         nums.append({**m.to_dict(), "in_source": span is not None,
                      "source_span": list(span) if span else None})  # fmt: skip
@@ -218,7 +248,7 @@ def _score_one(summary: str, entities: list[Any] | None, src: _Source, refs: lis
     out["unsupported_entity"] = None if entities is None else 100.0 * (found < len(ents))
     out["unsupported_number"] = 100.0 * any(not n["in_source"] for n in nums)
     for n in (1, 2):
-        grams = _ngrams(index.tokens, n)
+        grams = index.tokens if n == 1 else _ngrams(index.tokens, 2)
         out[f"novel_{n}"] = _pct(sum(g not in src.grams[n] for g in grams), len(grams))
         out[f"repeated_{n}"] = _pct(len(grams) - len(set(grams)), len(grams))
     out["recall_counts"] = list(best) if best and refs else None
@@ -271,23 +301,36 @@ def score_faithfulness(
             raise ValueError(f"{len(summaries)} summaries of {name} for {n} sources")
     finder, english = method.finder, method.english
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in systems}
+    pre = None
+    if finder is not None and not finder.contextual:
+        # NER needs no source: one batched pass over every text of the call (each distinct text
+        # parsed once), then the sources are streamed in chunks.
+        all_refs = [[r for r in references[i] if r and r.strip()] for i in range(n)]
+        all_texts = {k: [str(v[i] or "") for i in range(n)] for k, v in systems.items()}
+        pre = _find_entities(finder, all_refs, all_texts, [[] for _ in range(n)])
+    cache = _Texts(english)
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
-        srcs = [_Source.read(sources[i], english) for i in range(lo, hi)]
-        lexicons = [[s.index.lowercase] for s in srcs]
+        srcs = [_Source(sources[i], english) for i in range(lo, hi)]
+        lexicons = [[s.index] for s in srcs]
         refs = [[r for r in references[i] if r and r.strip()] for i in range(lo, hi)]
-        ref_index = [[TextIndex(r) for r in rs] for rs in refs]
+        ref_index = [[cache.get(r)[0] for r in rs] for rs in refs]
         texts = {name: [str(summaries[i] or "") for i in range(lo, hi)]
                  for name, summaries in systems.items()}  # fmt: skip
-        ref_ents, ents = _find_entities(finder, refs, texts, lexicons)
+        if pre is not None:
+            ref_ents = pre[0][lo:hi]
+            ents: dict[str, list[list[Any]]] | None = {k: v[lo:hi] for k, v in pre[1].items()}
+        else:
+            ref_ents, ents = _find_entities(finder, refs, texts, lexicons)
         for name in systems:
             with_ref = name not in no_reference
             for k, text in enumerate(texts[name]):
                 out[name].append(_score_one(
-                    text, ents[name][k] if ents else None, srcs[k],
+                    cache.get(text), ents[name][k] if ents else None, srcs[k],
                     ref_index[k] if with_ref else [],
-                    ref_ents[k] if (ref_ents is not None and with_ref) else None, english,
+                    ref_ents[k] if (ref_ents is not None and with_ref) else None,
                 ))  # fmt: skip
+        cache.next_chunk()
     return out
 
 

@@ -58,13 +58,33 @@ _MONTH_CUES = {"in", "on", "of", "since", "until", "till", "by", "last", "next",
                "late", "mid", "from", "through", "before", "after", "during", "every"}  # fmt: skip
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％，．：", "0123456789%,.:")
 
+
+def _trie(words: list[str]) -> str:
+    """An alternation of `words` as a prefix tree ("t(?:en|wo|...)"): the regex engine then
+    tries one branch per letter instead of every word (4-5x faster scans of long sources)."""
+    tree: dict[str, Any] = {}
+    for w in words:
+        node = tree
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(tree)
+
+
 # "4,000,000"; also "20, 000" (tokenized corpora split thousands so)
 _NUM = r"\d{1,3}(?:, ?\d{3}(?!\d))+(?:\.\d+)?|\d+(?:\.\d+)?"
-_WORD = "|".join(sorted([*_UNITS, *_TENS, "hundred", "thousand", "million", "billion",
-                         "trillion"], key=len, reverse=True))  # fmt: skip
+_WORD = _trie([*_UNITS, *_TENS, "hundred", "thousand", "million", "billion", "trillion"])
 _WORDNUM = rf"(?:a\s+(?=(?:hundred|thousand|million|billion)\b))?(?:{_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_WORD}))*"
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_WEEKDAY = "|".join(_WEEKDAYS)
+_MONTH = _trie(list(_MONTHS))
+_WEEKDAY = _trie(list(_WEEKDAYS))
 _AMPM = r"(?:[ap]\.m\.|[ap]\s?m\b)"
 _SCALE = r"thousand|million|billion|trillion|mn|mln|bn|bln|tn"
 _CUR = r"(?:US|A|C|NZ|HK|S)?\$|[£€¥₹]|Rs\.?\s?"
@@ -97,9 +117,19 @@ _ENGLISH_RE = re.compile("|".join(_ENGLISH_PATTERNS[:4] + _DIGIT_PATTERNS[:5]
                                   + _ENGLISH_PATTERNS[4:7] + _DIGIT_PATTERNS[5:6]
                                   + _ENGLISH_PATTERNS[7:] + _DIGIT_PATTERNS[6:]),
                          re.IGNORECASE)  # fmt: skip
-_START_RE = re.compile(r"\d+|[$£€¥₹]|(?:US|A|C|NZ|HK|S)\$|Rs\b|[^\W\d_]+")
 _FULL_MONTHS = frozenset(m for m in _MONTHS if len(m) > 4 or m in ("may", "june", "july"))
-_STARTERS = frozenset([*_UNITS, *_TENS, *_MONTHS, *_WEEKDAYS, "a", "noon", "midnight"])
+
+
+_STARTERS = [*_UNITS, *_TENS, *_MONTHS, *_WEEKDAYS, "noon", "midnight"]
+# Where a number can start (a digit run not glued to a letter, a currency sign, a number, month
+# or day word): the big pattern is tried only there, anchored, ~20x faster than letting it scan
+# every position of a long source. The scan runs on the lowercased text, case-sensitively.
+_STARTS = _trie(_STARTERS)
+_START_RE = re.compile(
+    rf"(?<![a-z])\d+|[$£€¥₹]|\b(?:{_STARTS}|a(?=\s+(?:hundred|thousand|million|billion)\b))\b"
+)
+_START_DIGITS_RE = re.compile(r"(?<![a-z])\d+|[$£€¥₹]")
+_CURRENCY_PREFIXES = ("US", "NZ", "HK", "A", "C", "S")
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}")
 _CJK_RE = re.compile(f"[{CJK_CLASS}]")
 
@@ -321,14 +351,15 @@ def extract_numbers(text: str, english: bool = True) -> list[NumberMention]:
     pattern = _ENGLISH_RE if english else _DIGITS_RE
     out: list[NumberMention] = []
     last_end = 0
-    # Try the big pattern only where a number can start (a digit, a currency sign, a number,
-    # month or day word): anchored matches there are ~20x faster than scanning every position.
-    for cand in _START_RE.finditer(scan):
+    lowered = scan.lower()
+    if len(lowered) != len(scan):  # a character whose lowercase is longer: keep offsets
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in scan)
+    for cand in (_START_RE if english else _START_DIGITS_RE).finditer(lowered):
         pos = cand.start()
+        if cand.group() == "$":  # "US$ 5": the prefix belongs to the amount
+            pos -= next((len(p) for p in _CURRENCY_PREFIXES if scan[max(0, pos - len(p)) : pos] == p
+                         and (pos - len(p) == 0 or not scan[pos - len(p) - 1].isalpha())), 0)  # fmt: skip
         if pos < last_end:
-            continue
-        word = cand.group()
-        if word.isalpha() and (not english or word.lower() not in _STARTERS):
             continue
         m = pattern.match(scan, pos)
         if m is None:
