@@ -48,10 +48,9 @@ CORPORA = {
     "SAMSum validation": ("samsum/validation.jsonl", "dialogue", "summary"),
     "CNN/DM+XSum sample": ("news/cnndm_xsum_sample.jsonl", "article", "summary"),
 }
-WORD_NUMBERS = "two three four five six seven eight nine ten eleven twelve".split()
-MONTHS = ("January February March April May June July August September October November "
-          "December").split()  # fmt: skip
-DAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+WORD_NUMBERS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]  # fmt: skip
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 def load(name: str, n: int) -> tuple[list[str], list[str]]:

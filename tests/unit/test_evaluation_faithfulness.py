@@ -31,7 +31,7 @@ RULES = ScoringConfig(bootstrap=200, entity_method="rules")
 def _examples(n: int = 30) -> list[dict[str, Any]]:
     rng = random.Random(0)
     out = []
-    for i in range(n):
+    for _ in range(n):
         a, b = rng.sample(NAMES, 2)
         place, hour = rng.choice(PLACES), rng.randint(1, 11)
         source = f"{a}: Shall we meet in {place} at {hour} pm?\n{b}: Yes, see you there, {a}."
