@@ -48,7 +48,19 @@ CORPORA = {
     "SAMSum validation": ("samsum/validation.jsonl", "dialogue", "summary"),
     "CNN/DM+XSum sample": ("news/cnndm_xsum_sample.jsonl", "article", "summary"),
 }
-WORD_NUMBERS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+WORD_NUMBERS = [
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]  # fmt: skip
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
