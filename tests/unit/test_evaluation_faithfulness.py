@@ -214,7 +214,9 @@ def test_the_forked_worker_gives_the_in_process_figures(monkeypatch: pytest.Monk
     preds = [e["reference"].replace(" will", f" and {INVENTED} will") for e in ex]
     monkeypatch.setattr(F, "MIN_PARALLEL", 2)
     forked = F.start_faithfulness(split, preds, {"lead": split.texts}, RULES)
-    assert forked is not None and (forked._proc is not None) == F._parallel_ok(12, RULES)
+    assert forked is not None and (forked._proc is not None) == F._parallel_ok(
+        12, RULES, forked.method
+    )
     in_process = F.start_faithfulness(
         split,
         preds,

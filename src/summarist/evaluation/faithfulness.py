@@ -55,8 +55,21 @@ def method_for(scoring: Any, texts: Sequence[str]) -> FaithfulnessMethod:
     when --lang is auto)."""
     return resolve_method(
         scoring.entity_method, scoring.lang, scoring.spacy_model, scoring.entity_types,
-        list(texts[:200]),
+        list(texts[:200]), processes=_processes(scoring),
     )  # fmt: skip
+
+
+def _fork_ok() -> bool:
+    # The rule of ROUGE's worker pool: fork only before torch has started its threads (after
+    # fine-tuning, everything stays in process).
+    return "torch" not in sys.modules and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _processes(scoring: Any) -> int:
+    """NER processes: --workers when given, else 2 on a machine with 2+ cores (fork-safe)."""
+    if not _fork_ok():
+        return 1
+    return scoring.workers if scoring.workers is not None else min(2, os.cpu_count() or 1)
 
 
 def score_systems(
@@ -100,26 +113,26 @@ MIN_PARALLEL = 200
 """Splits at least this long are scored in a forked process while ROUGE runs (2+ cores)."""
 
 
-def _parallel_ok(n: int, scoring: Any) -> bool:
-    # The same rule as ROUGE's worker pool: fork only before torch has started its threads
-    # (after fine-tuning, scoring stays in process); `--workers 1` keeps everything in process.
+def _parallel_ok(n: int, scoring: Any, method: FaithfulnessMethod) -> bool:
+    # `--workers 1` keeps everything in process; NER uses its own `nlp.pipe` processes instead
+    # (a forked child may not start more).
     return (
         n >= MIN_PARALLEL
         and scoring.workers != 1
+        and method.entities != "ner"
         and (os.cpu_count() or 1) > 1
-        and "torch" not in sys.modules
-        and "fork" in multiprocessing.get_all_start_methods()
+        and _fork_ok()
     )
 
 
 class PendingFaithfulness:
     """Faithfulness of a split's systems, started before ROUGE and collected after it.
 
-    On a machine with two or more cores the figures are computed in a forked process while the
-    caller computes ROUGE, so that with NER off they add little to an evaluation's time; the
-    entity finder is resolved (and a spaCy pipeline loaded) here first, so errors surface at
-    once and the child inherits the pipeline. If the child fails, the figures are computed in
-    process with a warning.
+    On a machine with two or more cores, with NER off, the figures are computed in a forked
+    process while the caller computes ROUGE, so that they add little to an evaluation's time
+    (with NER, `nlp.pipe` runs in 2 processes on large splits instead). The entity finder is
+    resolved here first, so errors surface at once. If the child fails, the figures are
+    computed in process with a warning.
     """
 
     def __init__(self, split: Split, systems: Mapping[str, Sequence[str]], scoring: Any) -> None:
@@ -127,7 +140,7 @@ class PendingFaithfulness:
         self.method = method_for(scoring, split.texts)
         self._conn: Any = None
         self._proc: Any = None
-        if _parallel_ok(len(split), scoring):
+        if _parallel_ok(len(split), scoring, self.method):
             self._start()
 
     def _start(self) -> None:

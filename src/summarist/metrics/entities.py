@@ -330,16 +330,25 @@ def load_pipeline(name: str) -> Any:
     return _PIPELINES[name]
 
 
+MIN_PER_PROCESS = 1000
+"""Below this many texts per process, a second `nlp.pipe` process costs more than it saves."""
+
+
 class SpacyFinder:
     """Entities from a spaCy pipeline's NER, batched; labels outside `types` are dropped."""
 
     name = "ner"
     contextual = False
 
-    def __init__(self, model: str, types: Sequence[str] = NAMED_TYPES, batch_size: int = 256):
+    def __init__(
+        self, model: str, types: Sequence[str] = NAMED_TYPES, batch_size: int = 256,
+        processes: int = 1,
+    ) -> None:  # fmt: skip
         self.model = model
         self.types = frozenset(types)
         self.batch_size = batch_size
+        self.processes = processes
+        """`nlp.pipe` processes for calls with at least `MIN_PER_PROCESS` texts per process."""
         self.nlp = load_pipeline(model)
         meta = self.nlp.meta
         self.description = (
@@ -349,9 +358,9 @@ class SpacyFinder:
     def find_all(self, texts: Sequence[str], lexicons: Sequence[Any] = ()) -> list[list[Entity]]:
         unique = list(dict.fromkeys(texts))
         found: dict[str, list[Entity]] = {}
-        for text, doc in zip(
-            unique, self.nlp.pipe(unique, batch_size=self.batch_size), strict=True
-        ):
+        procs = max(1, min(self.processes, len(unique) // MIN_PER_PROCESS))
+        docs = self.nlp.pipe(unique, batch_size=self.batch_size, n_process=procs)
+        for text, doc in zip(unique, docs, strict=True):
             found[text] = [
                 Entity(e.text, e.label_, e.start_char, e.end_char)
                 for e in doc.ents

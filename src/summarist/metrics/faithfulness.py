@@ -125,7 +125,7 @@ def _language(lang: str | None, sample: Sequence[str]) -> str:
 
 def resolve_method(
     method: str, lang: str | None, spacy_model: str | None, entity_types: str,
-    sample: Sequence[str],
+    sample: Sequence[str], processes: int = 1,
 ) -> FaithfulnessMethod:  # fmt: skip
     """Which entity finder runs for `method` (auto, ner, rules, numbers) on text in `lang`.
 
@@ -145,7 +145,7 @@ def resolve_method(
         model = spacy_model or (default_model(language) if spacy_available() else None)
         if model is not None and spacy_available() and model_installed(model):
             return FaithfulnessMethod("ner", language, model, types,
-                                      finder=SpacyFinder(model, types))  # fmt: skip
+                                      finder=SpacyFinder(model, types, processes=processes))  # fmt: skip
         if method == "ner":
             if not spacy_available():
                 raise ConfigError("--entity-method ner needs spaCy",
