@@ -236,3 +236,72 @@ def test_the_forked_worker_gives_the_in_process_figures(monkeypatch: pytest.Monk
     monkeypatch.setattr(F, "score_systems", flaky)
     again = F.start_faithfulness(split, preds, {"lead": split.texts}, RULES)
     assert again is not None and again.result()[1]["model"] == in_process.result()[1]["model"]
+
+
+def test_the_report_of_two_runs_tests_each_figure_paired(tmp_path: Path) -> None:
+    import re
+
+    from summarist.reports import write_report
+
+    good, bad = _evaluate(tmp_path, False, report=False), _evaluate(tmp_path, True, report=False)
+    html = write_report([good, bad], tmp_path / "r.html").read_text("utf-8")
+    rows = {m["figure"]: m for m in (mm.groupdict() for mm in re.finditer(
+        r'<tr data-compare="invent" data-figure="(?P<figure>\w+)" data-diff="(?P<diff>[-\d.]+)" '
+        r'data-p="(?P<p>[\d.]+)"', html))}  # fmt: skip
+    # B - A: half of the inventing run's summaries name an unsupported person and date
+    assert float(rows["unsupported_entity"]["diff"]) == 50.0
+    assert float(rows["unsupported_number"]["diff"]) == 50.0
+    assert float(rows["unsupported_entity"]["p"]) < 0.01
+    assert float(rows["prec_s"]["diff"]) < 0 and float(rows["repeated_2"]["diff"]) == 0.0
+
+
+def test_ner_when_installed_is_the_default_and_metrics_json_names_it(tmp_path: Path) -> None:
+    from summarist.metrics.entities import default_model
+
+    if default_model("en") is None:
+        pytest.skip("spaCy with an English pipeline is not installed (summarist[faithfulness])")
+    out = _evaluate(tmp_path, True, ScoringConfig(bootstrap=0), report=False)
+    method = rundir.read_json(out / "metrics.json")["splits"]["test"]["faithfulness"]["method"]
+    assert method["entities"] == "ner" and method["spacy_model"] == default_model("en")
+    assert method["spacy"] and method["label"].startswith("ner (spaCy")
+    rows = rundir.read_jsonl(out / "predictions.jsonl")
+    invented = [e for e in rows[0]["faithfulness"]["entities"] if not e["in_source"]]
+    assert [(e["text"], e["label"]) for e in invented] == [(INVENTED, "PERSON")]
+
+
+def test_lowercased_summaries_get_a_note_that_entities_are_unseen(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    rows = [{"prediction": ex["reference"].lower(), "references": [ex["reference"]],
+             "source": ex["source"]} for ex in _examples(10)]  # fmt: skip
+    path = tmp_path / "lower.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    out = run_evaluate(EvaluateConfig(predictions=path, output_dir=tmp_path / "low",
+                                      scoring=RULES, report=True))  # fmt: skip
+    metrics = rundir.read_json(out / "metrics.json")
+    block = metrics["splits"]["test"]["faithfulness"]
+    assert block["figures"]["prec_s"]["n"] == 0  # the rule sees no entity in lowercase text
+    assert block["notes"] == [
+        "100% of the summaries are all lowercase: the capitalised-span rule finds no entity in "
+        "them, so prec_s is undefined or optimistic there (numbers are still checked)"
+    ]
+    console = Console(width=200, record=True)
+    console.print(render_metrics(metrics))
+    assert "NOTE: 100% of the summaries are all lowercase" in console.export_text()
+    assert "100% of the summaries are all lowercase" in (out / "report.html").read_text("utf-8")
+    # cased summaries: no note
+    cased = rundir.read_json(_evaluate(tmp_path, False, report=False) / "metrics.json")
+    assert "notes" not in cased["splits"]["test"]["faithfulness"]
+
+
+def test_the_capitalised_rule_reads_the_chunk_lexicon_and_shouting() -> None:
+    from summarist.metrics.entities import LowercaseUnion, RuleFinder, TextIndex
+
+    finder = RuleFinder()
+    summary = "Anna left. Suddenly she ran. WARNING GRAPHIC CONTENT below. The FBI came."
+    own = TextIndex("Anna left at once.")  # its source never writes "suddenly" or "graphic"
+    other = TextIndex("he suddenly stopped; a warning: graphic content")  # another one does
+    assert [e.text for e in finder.find(summary, [own])] == [
+        "Anna", "Suddenly", "WARNING GRAPHIC CONTENT", "FBI"]  # fmt: skip
+    assert [e.text for e in finder.find(summary, [own, LowercaseUnion([own, other])])] == [
+        "Anna", "FBI"]  # fmt: skip

@@ -89,11 +89,29 @@ def score_systems(
     return method, records
 
 
+LOWERCASE_SHARE = 0.5
+"""At least this share of lowercased summaries gets a note: entities are hard to see there."""
+
+
+def lowercase_note(summaries: Sequence[str], method: FaithfulnessMethod) -> str | None:
+    """A note when most summaries have letters with case but no capital (uncased models, XSum
+    as distributed): the capitalised-span rule finds no entity there, NER few."""
+    cased = [s for s in summaries if any(c.lower() != c.upper() for c in s)]
+    lower = sum(s == s.lower() for s in cased)
+    if method.entities == "none" or not cased or lower < LOWERCASE_SHARE * len(cased):
+        return None
+    what = "the capitalised-span rule finds no entity in them" if method.entities == "rules" \
+        else "NER misses most entities in lowercased text"  # fmt: skip
+    return (f"{100 * lower / len(cased):.0f}% of the summaries are all lowercase: {what}, so "
+            "prec_s is undefined or optimistic there (numbers are still checked)")  # fmt: skip
+
+
 def faithfulness_block(
     method: FaithfulnessMethod, records: Mapping[str, Sequence[Mapping[str, Any]]],
-    scoring: Any, main: str = MODEL,
+    scoring: Any, main: str = MODEL, summaries: Sequence[str] = (),
 ) -> dict[str, Any]:  # fmt: skip
-    """metrics.json's `faithfulness` for the `main` system, with the others beside it."""
+    """metrics.json's `faithfulness` for the `main` system, with the others beside it
+    (`summaries`: the main system's texts, for the lowercase note)."""
     kw = {"bootstrap": scoring.bootstrap, "confidence": scoring.confidence, "seed": scoring.seed}
     block: dict[str, Any] = {
         "method": {**method.describe(), "label": method.label()},
@@ -101,6 +119,10 @@ def faithfulness_block(
         **summarize_records(records[main], **kw),
         "baselines": {},
     }
+    note = lowercase_note(summaries, method)
+    if note:
+        block["notes"] = [note]
+        logger.warning("faithfulness: %s", note)
     for name, recs in records.items():
         if name == REFERENCES:
             block["references"] = summarize_records(recs, **kw)
@@ -195,7 +217,9 @@ def finish_faithfulness(
     if pending is None:
         return
     method, records = pending.result()
-    metrics["faithfulness"] = faithfulness_block(method, records, pending.scoring)
+    metrics["faithfulness"] = faithfulness_block(
+        method, records, pending.scoring, summaries=pending.systems[MODEL]
+    )
     for row, record in zip(rows, records[MODEL], strict=True):
         row["faithfulness"] = per_example_figures(record)
 
@@ -238,16 +262,56 @@ def compare_figures(
     return out
 
 
+CARD_FIGURES = ("prec_s", "num_prec_s", "unsupported_entity", "novel_2", "repeated_2")
+"""The faithfulness columns of a model card (every figure is in metrics.json)."""
+
+
+def card_lines(metrics_by_split: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """A model card's faithfulness table (markdown lines; none when no split has the figures):
+    per split this model, its baselines and the references, mean [95% CI] of `CARD_FIGURES`."""
+    from summarist.metrics.faithfulness import FIGURES
+
+    blocks = {k: m["faithfulness"] for k, m in metrics_by_split.items() if m.get("faithfulness")}
+    if not blocks:
+        return []
+    method = next(iter(blocks.values())).get("method", {}).get("label", "?")
+    lines = [
+        "## Faithfulness (0-100, mean with 95% bootstrap interval)",
+        "",
+        f"Entity precision against the source (`prec_s`, Nan et al. 2021) and numbers the "
+        f"source supports; entities found by {method}.",
+        "",
+        "| split | system | " + " | ".join(f"{FIGURES[f][0]} (`{f}`)" for f in CARD_FIGURES) + " |",
+        "|---|---|" + "---|" * len(CARD_FIGURES),
+    ]
+    for split, block in blocks.items():
+        systems = {"this model": block, **(block.get("baselines") or {})}
+        if block.get("references"):
+            systems["references"] = block["references"]
+        for name, entry in systems.items():
+            cells = []
+            for f in CARD_FIGURES:
+                c = (entry.get("figures") or {}).get(f) or {}
+                cells.append("-" if c.get("mid") is None
+                             else f"{c['mid']:.1f} [{c['low']:.1f}, {c['high']:.1f}]")  # fmt: skip
+            lines.append(f"| {split} | {name} | " + " | ".join(cells) + " |")
+    return ["", *lines]
+
+
 __all__ = [
+    "CARD_FIGURES",
     "DEFINITIONS",
+    "LOWERCASE_SHARE",
     "MIN_PARALLEL",
     "MODEL",
     "REFERENCES",
     "PendingFaithfulness",
     "add_faithfulness",
+    "card_lines",
     "compare_figures",
     "faithfulness_block",
     "finish_faithfulness",
+    "lowercase_note",
     "method_for",
     "score_systems",
     "start_faithfulness",

@@ -72,6 +72,7 @@ def render_faithfulness(split: str, m: dict[str, Any]) -> Any:
         f"entities: {method.get('label', '?')}; {counts.get('summary_entities', 0)} entities "
         f"and {counts.get('numbers', 0)} numbers in this run's summaries, "
         f"{counts.get('summaries_without_entities', 0)} summaries without entities (no prec_s). "
+        + "".join(f"NOTE: {n}. " for n in block.get("notes") or [])
         + str(block.get("definitions", ""))
     )
     return table

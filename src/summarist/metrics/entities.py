@@ -6,7 +6,9 @@ Two finders, one interface (`find_all(texts) -> [[Entity, ...], ...]`):
   `nlp.pipe`; spaCy is imported on first use), keeping the labels in `entity_types`;
 - `RuleFinder`: maximal runs of capitalised words (with inner "of", "de", "van", "&", ...),
   stop words trimmed from the ends; a single capitalised word that starts a sentence counts
-  only when the text (or the `lexicon` passed, e.g. the source's) never writes it lowercase.
+  only when the text and the lexicons passed (its source's lowercase words, and those of every
+  source in the chunk, `LowercaseUnion`) never write it lowercase; a run of two or more
+  all-capital words each written lowercase there ("CLICK HERE") is not a name either.
 
 Matching (`TextIndex.match`) follows Nan et al.'s code (`entity_match`, level 2): the entity's
 longest word n-grams first (n >= 2), case-insensitive; if none occurs, any one of its words
@@ -190,6 +192,23 @@ def _lexicon(known: Any) -> set[str]:
     return known() if callable(known) else known
 
 
+class LowercaseUnion:
+    """The words several texts write in lowercase (a chunk's sources), built on first use: the
+    capitalised rule's corpus lexicon, so that "Suddenly" opening a summary is not a name when
+    any source of the split writes "suddenly"."""
+
+    __slots__ = ("_indexes", "_words")
+
+    def __init__(self, indexes: Sequence[TextIndex]) -> None:
+        self._indexes = indexes
+        self._words: set[str] | None = None
+
+    def __call__(self) -> set[str]:
+        if self._words is None:
+            self._words = set().union(*(i.lowercase for i in self._indexes))
+        return self._words
+
+
 def _lowercase_words(text: str) -> set[str]:
     return {w for w in _WORD_RE.findall(text) if w.islower()}
 
@@ -260,6 +279,11 @@ class RuleFinder:
             return []  # "B", "T-shirt", "X-ray"
         initial = len(run) == 1 and _sentence_initial(text, run[0].start())
         if initial and any(lows[0] in _lexicon(k) for k in known):
+            return []
+        # "WARNING GRAPHIC CONTENT": shouted words, not a name, when each is written lowercase
+        # somewhere (a lone "FBI" or "NATO" stays an entity whatever the lexicons say)
+        shouted = len(run) > 1 and all(m.group().isupper() for m in run)
+        if shouted and all(any(w in _lexicon(k) for k in known) for w in lows):
             return []
         start, end = run[0].start(), run[-1].end()
         if text[end - 2 : end] in ("'s", "’s") and end - 2 > start:
@@ -391,6 +415,7 @@ __all__ = [
     "NUMERIC_TYPES",
     "STOP_WORDS",
     "Entity",
+    "LowercaseUnion",
     "RuleFinder",
     "SpacyFinder",
     "TextIndex",

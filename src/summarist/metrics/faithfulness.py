@@ -43,6 +43,7 @@ import numpy as np
 
 from summarist.metrics.bootstrap import bootstrap_nanmean
 from summarist.metrics.entities import (
+    LowercaseUnion,
     RuleFinder,
     SpacyFinder,
     TextIndex,
@@ -312,7 +313,8 @@ def score_faithfulness(
     for lo in range(0, n, chunk):
         hi = min(n, lo + chunk)
         srcs = [_Source(sources[i], english) for i in range(lo, hi)]
-        lexicons = [[s.index] for s in srcs]
+        corpus = LowercaseUnion([s.index for s in srcs])  # the chunk's lowercase words
+        lexicons = [[s.index, corpus] for s in srcs]
         refs = [[r for r in references[i] if r and r.strip()] for i in range(lo, hi)]
         ref_index = [[cache.get(r)[0] for r in rs] for rs in refs]
         texts = {name: [str(summaries[i] or "") for i in range(lo, hi)]

@@ -67,6 +67,7 @@ def tables(runs: list[Run]) -> str:
                 f"numbers in the model's summaries; {fmt(counts.get('summaries_without_entities'))} "
                 f"summaries name no entity (no prec_s). {esc(block.get('definitions', ''))}</p>"
             )
+            parts.extend(note(n) for n in block.get("notes") or [])
     return "".join(parts)
 
 
