@@ -1,7 +1,8 @@
 """Faithfulness figures: do they catch corrupted references, and how fast are they?
 
 validate: a corruption set built from real references (DialogSum dev, SAMSum validation, the
-CNN/DM+XSum sample in ../shared/data). Each reference, used as a summary of its own source,
+CNN/DM and the XSum half of the news sample in ../shared/data, each apart). Each reference,
+used as a summary of its own source,
 gets three corruptions, one at a time:
   entity swap     a named entity of the reference that occurs in the source is replaced by an
                   entity of the same label found in another reference of the corpus and absent
@@ -22,7 +23,9 @@ speed: summaries/s of the figures with NER (batched `nlp.pipe`, only the ner com
 sources read once) against the standard way (Nan et al.'s evaluation loop: the full spaCy
 pipeline called per text, three times per example, regex matching), both counting the same
 entities; then an evaluation's scoring with the figures off vs on (NER off: the capitalised
-rule) against ROUGE alone, on the same split, best of --repeats.
+rule, in a forked worker beside ROUGE and in one process) against ROUGE alone, and
+`summarist evaluate` end to end the same way; on short sources (SAMSum validation + DialogSum
+dev, 1,318) and long ones (the news sample, 501), best of --repeats.
 
     OMP_NUM_THREADS=1 python bench/bench_faithfulness.py validate --out faith_validate.json
     OMP_NUM_THREADS=2 python bench/bench_faithfulness.py speed --threads 2
@@ -276,98 +279,148 @@ def standard_counts(nlp: Any, hypos: list[str], targets: list[str], sources: lis
     return total, time.perf_counter() - began
 
 
-def speed(n: int, repeats: int, threads: int) -> None:
-    import logging
+SPEED_SETS = {
+    "dialogues": ("SAMSum validation", "DialogSum dev"),
+    "news": ("CNN/DM (news sample)", "XSum (news sample)"),
+}
+"""Short sources (1,318 dialogues) and long ones (501 articles, ~700 words each)."""
+
+
+def _speed_set(names: tuple[str, ...], n: int) -> tuple[list[str], list[str], list[str]]:
+    sources, refs = [], []
+    for name in names:
+        s, r = load(name, 0)
+        sources += s
+        refs += r
+    sources, refs = (sources[:n], refs[:n]) if n else (sources, refs)
+    return sources, refs, refs[1:] + refs[:1]  # summary-like texts that are not the reference
+
+
+def speed_ner(label: str, sources: list[str], refs: list[str], hypos: list[str], repeats: int,
+              threads: int) -> None:  # fmt: skip
+    """Summaries/s of the figures with NER (summaries and references through `nlp.pipe`),
+    and the standard way (Nan et al.'s loop) on the first 300, counting the same entities."""
+    import spacy
+
+    from summarist.metrics.entities import NAMED_TYPES, default_model, load_pipeline
+    from summarist.metrics.faithfulness import resolve_method, score_faithfulness
+
+    model = default_model("en")
+    load_pipeline(model)
+    records: dict[str, Any] = {}
+    for procs in sorted({1, threads}):
+        method = resolve_method("ner", "en", None, "named", sources[:50], processes=procs)
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            records = score_faithfulness(sources, [[r] for r in refs], {"model": hypos}, method)
+            times.append(time.perf_counter() - began)
+        ours = min(times)
+        mine = sum(len(r["entities"]) for r in records["model"])
+        print(f"{label}: NER ({model}), {procs} nlp.pipe process(es): {len(hypos)} summaries "
+              f"with their references and sources in {ours:.2f} s = {len(hypos) / ours:.0f} "
+              f"summaries/s ({mine} entities; best of {repeats})")  # fmt: skip
+    full = spacy.load(model)  # the standard way: the whole pipeline, one text at a time
+    theirs_n = min(len(hypos), 300)
+    std_entities, theirs = standard_counts(full, hypos[:theirs_n], refs[:theirs_n],
+                                           sources[:theirs_n], frozenset(NAMED_TYPES))  # fmt: skip
+    mine_first = sum(len(r["entities"]) for r in records["model"][:theirs_n])
+    assert std_entities == mine_first, (std_entities, mine_first)  # the same entities
+    ratio = (len(hypos) / ours) / (theirs_n / theirs)
+    print(f"{label}: standard way (Nan et al.'s loop: full pipeline per text, 3 calls per "
+          f"example): {theirs_n} summaries in {theirs:.2f} s = {theirs_n / theirs:.0f} "
+          f"summaries/s, the same {std_entities} entities; ours {ratio:.1f}x")  # fmt: skip
+
+
+def speed_scoring(label: str, sources: list[str], refs: list[str], hypos: list[str],
+                  repeats: int, ner: bool) -> None:  # fmt: skip
+    """An evaluation's scoring (`score_with_baselines`: model + lead-3 + constant, 1,000
+    resamples) with the figures off and on, in turn, best of `repeats`: wall time, and the
+    main process's CPU time (what a forked worker takes off it)."""
+    from summarist.baselines import lead_baseline_name
+    from summarist.data.corpus import Split
+    from summarist.evaluation import ScoringConfig, score_with_baselines
+    from summarist.evaluation.scoring import constant_for
+
+    split = Split("test", sources, [[r] for r in refs])
+    constant = constant_for(None, split)
+    lead = lead_baseline_name(sources)
+    arms = {
+        "ROUGE alone (--no-faithfulness)": ScoringConfig(faithfulness=False),
+        "figures, NER off (--entity-method rules)": ScoringConfig(entity_method="rules"),
+        "ROUGE alone, one process (--workers 1)": ScoringConfig(faithfulness=False, workers=1),
+        "figures, NER off, one process (--workers 1)": ScoringConfig(entity_method="rules",
+                                                                      workers=1),
+    }  # fmt: skip
+    if ner:
+        arms["figures, NER on"] = ScoringConfig(entity_method="ner")
+    wall: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    for _ in range(repeats):
+        for name, scoring in arms.items():
+            began, began_cpu = time.perf_counter(), time.process_time()
+            metrics, _ = score_with_baselines(hypos, split, scoring, [lead], constant=constant)
+            wall[name] = min(wall.get(name, 1e9), time.perf_counter() - began)
+            cpu[name] = min(cpu.get(name, 1e9), time.process_time() - began_cpu)
+            assert ("faithfulness" in metrics) == scoring.faithfulness
+    print(f"\n{label}: scoring in process (score_with_baselines: model + {lead} + constant, "
+          f"1,000 resamples) on {len(hypos)} examples, best of {repeats}:")  # fmt: skip
+    for name in arms:
+        base = "ROUGE alone, one process (--workers 1)" if "one process" in name \
+            else "ROUGE alone (--no-faithfulness)"  # fmt: skip
+        print(
+            f"  {name}: {wall[name]:.2f} s wall ({wall[name] / wall[base]:.2f}x), "
+            f"{cpu[name]:.2f} s CPU in the main process ({cpu[name] / cpu[base]:.2f}x)"
+        )
+
+
+def speed_evaluate(label: str, sources: list[str], refs: list[str], hypos: list[str],
+                   repeats: int, ner: bool) -> None:  # fmt: skip
+    """`summarist evaluate --predictions` as a user runs it (read, score, write the run, the
+    report), the figures off and on, in turn, best of `repeats`."""
     import subprocess
     import sys
     import tempfile
 
-    from summarist.data.corpus import Split
-    from summarist.evaluation import ScoringConfig, score_with_baselines
-    from summarist.evaluation.scoring import constant_for
-    from summarist.metrics.entities import NAMED_TYPES, default_model, load_pipeline
-    from summarist.metrics.faithfulness import resolve_method, score_faithfulness
-
-    logging.disable(logging.WARNING)  # the shifted "predictions" are rightly flagged degenerate
-    sources, refs = [], []
-    for name in ("SAMSum validation", "DialogSum dev"):
-        s, r = load(name, 0)
-        sources += s
-        refs += r
-    sources, refs = sources[:n], refs[:n]
-    hypos = refs[1:] + refs[:1]  # summary-like texts that are not the reference
-    model = default_model("en")
-    if model is None:
-        print("spaCy with an English pipeline is not installed: NER arms skipped")
-    else:
-        import spacy
-
-        load_pipeline(model)
-        for procs in sorted({1, threads}):
-            method = resolve_method("ner", "en", None, "named", sources[:50], processes=procs)
-            times = []
-            for _ in range(repeats):
-                began = time.perf_counter()
-                records = score_faithfulness(sources, [[r] for r in refs], {"model": hypos}, method)
-                times.append(time.perf_counter() - began)
-            ours = min(times)
-            mine = sum(len(r["entities"]) for r in records["model"])
-            print(f"NER ({model}), {procs} nlp.pipe process(es): {len(hypos)} summaries with their "
-                  f"references and sources in {ours:.2f} s = {len(hypos) / ours:.0f} summaries/s "
-                  f"({mine} entities; best of {repeats})")  # fmt: skip
-        full = spacy.load(model)  # the standard way: the whole pipeline, one text at a time
-        theirs_n = min(len(hypos), 300)
-        std_entities, theirs = standard_counts(full, hypos[:theirs_n], refs[:theirs_n],
-                                               sources[:theirs_n], frozenset(NAMED_TYPES))  # fmt: skip
-        mine_first = sum(len(r["entities"]) for r in records["model"][:theirs_n])
-        assert std_entities == mine_first, (std_entities, mine_first)  # the same entities
-        print(f"standard way (Nan et al.'s loop: full pipeline per text, 3 calls per example): "
-              f"{theirs_n} summaries in {theirs:.2f} s = {theirs_n / theirs:.0f} summaries/s, "
-              f"the same {std_entities} entities; ours {(len(hypos) / ours) / (theirs_n / theirs):.1f}x")  # fmt: skip
-
-    split = Split("test", sources, [[r] for r in refs])
-    constant = constant_for(None, split)
-    arms = {"ROUGE alone (--no-faithfulness)": ScoringConfig(faithfulness=False),
-            "figures, NER off (--entity-method rules)": ScoringConfig(entity_method="rules")}  # fmt: skip
-    if model is not None:
-        arms["figures, NER on"] = ScoringConfig(entity_method="ner")
-    best: dict[str, float] = {}
-    for _ in range(repeats):
-        for label, scoring in arms.items():
-            began = time.perf_counter()
-            metrics, _ = score_with_baselines(hypos, split, scoring, ["lead-3-utterances"],
-                                              constant=constant)  # fmt: skip
-            best[label] = min(best.get(label, 1e9), time.perf_counter() - began)
-            assert ("faithfulness" in metrics) == scoring.faithfulness
-    plain = best["ROUGE alone (--no-faithfulness)"]
-    print(f"\nscoring in process (score_with_baselines: model + lead-3 + constant, 1,000 "
-          f"resamples) on {len(hypos)} examples, best of {repeats}:")  # fmt: skip
-    for label, seconds in best.items():
-        print(f"  {label}: {seconds:.2f} s ({seconds / plain:.2f}x)")
-
-    # An evaluation as a user runs it: `summarist evaluate` (read, score, write the run, report).
     tmp = Path(tempfile.mkdtemp())
     preds = tmp / "preds.jsonl"
     preds.write_text("".join(json.dumps({"prediction": h, "references": [r], "source": s}) + "\n"
                              for h, r, s in zip(hypos, refs, sources, strict=True)), "utf-8")  # fmt: skip
     cli = {"ROUGE alone (--no-faithfulness)": ["--no-faithfulness"],
            "figures, NER off (--entity-method rules)": ["--entity-method", "rules"]}  # fmt: skip
-    if model is not None:
+    if ner:
         cli["figures, NER on"] = ["--entity-method", "ner"]
     wall: dict[str, float] = {}
     for rep in range(repeats):
-        for label, flags in cli.items():
-            out = tmp / f"run{rep}{len(wall)}{abs(hash(label))}"
+        for k, (name, flags) in enumerate(cli.items()):
+            out = tmp / f"run{rep}-{k}"
             began = time.perf_counter()
             subprocess.run([sys.executable, "-m", "summarist", "evaluate", "--predictions",
                             str(preds), "-o", str(out), *flags], check=True,
                            capture_output=True)  # fmt: skip
-            wall[label] = min(wall.get(label, 1e9), time.perf_counter() - began)
+            wall[name] = min(wall.get(name, 1e9), time.perf_counter() - began)
     plain = wall["ROUGE alone (--no-faithfulness)"]
-    print(f"\n`summarist evaluate --predictions` ({len(hypos)} rows, report included), wall time, "
-          f"best of {repeats}:")  # fmt: skip
-    for label, seconds in wall.items():
-        print(f"  {label}: {seconds:.2f} s ({seconds / plain:.2f}x)")
+    print(f"\n{label}: `summarist evaluate --predictions` ({len(hypos)} rows, report included), "
+          f"wall time, best of {repeats}:")  # fmt: skip
+    for name, seconds in wall.items():
+        print(f"  {name}: {seconds:.2f} s ({seconds / plain:.2f}x)")
+
+
+def speed(n: int, repeats: int, threads: int, sets: list[str]) -> None:
+    import logging
+
+    from summarist.metrics.entities import default_model
+
+    logging.disable(logging.WARNING)  # the shifted "predictions" are rightly flagged degenerate
+    ner = default_model("en") is not None
+    if not ner:
+        print("spaCy with an English pipeline is not installed: NER arms skipped")
+    for label in sets:
+        sources, refs, hypos = _speed_set(SPEED_SETS[label], n)
+        if ner:
+            speed_ner(label, sources, refs, hypos, repeats, threads)
+        speed_scoring(label, sources, refs, hypos, repeats, ner)
+        speed_evaluate(label, sources, refs, hypos, repeats, ner)
 
 
 def main() -> None:
@@ -376,6 +429,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=0, help="first N examples per corpus (0: all)")
     ap.add_argument("--corpora", default=",".join(CORPORA))
     ap.add_argument("--methods", default="ner,rules")
+    ap.add_argument("--sets", default=",".join(SPEED_SETS), help="speed: text sets to time")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "1")))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="write the validation as JSON here")
@@ -390,7 +444,7 @@ def main() -> None:
         if args.out:
             args.out.write_text(json.dumps(result, indent=1), "utf-8")
     else:
-        speed(args.n or 1318, args.repeats, args.threads)
+        speed(args.n, args.repeats, args.threads, args.sets.split(","))
     print(f"load at the end {os.getloadavg()[0]:.2f}")
 
 

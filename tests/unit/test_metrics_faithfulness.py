@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -245,3 +246,27 @@ def test_mostly_invented_entities_are_flagged_degenerate() -> None:
     assert not degenerate_verdict([50.0] * 10, None, {"distinct_share": 1.0}, faithfulness=few)[
         "flagged"
     ]
+
+
+def test_ner_never_counts_speaker_tags_or_treebank_brackets() -> None:
+    """Whatever the pipeline labels them: en_core_web_sm calls "#Person1#" MONEY or PERSON and
+    CNN/DailyMail's "-RRB-" PERSON."""
+    from types import SimpleNamespace
+
+    from summarist.metrics.entities import NAMED_TYPES, SpacyFinder
+
+    def span(text: str, word: str, label: str) -> SimpleNamespace:
+        at = text.index(word)
+        return SimpleNamespace(text=word, label_=label, start_char=at, end_char=at + len(word))
+
+    class FakeNLP:
+        def pipe(self, texts: list[str], **kw: Any) -> Any:
+            for t in texts:
+                words = [("#Person1#", "PERSON"), ("-RRB-", "PERSON"), ("Anna", "PERSON")]
+                yield SimpleNamespace(ents=[span(t, w, lab) for w, lab in words if w in t])
+
+    finder = SpacyFinder.__new__(SpacyFinder)
+    finder.types, finder.batch_size, finder.processes = frozenset(NAMED_TYPES), 8, 1
+    finder.nlp = FakeNLP()
+    (found,) = finder.find_all(["#Person1# told Anna -LRB- OM -RRB- yes"])
+    assert [(e.text, e.label) for e in found] == [("Anna", "PERSON")]

@@ -77,13 +77,16 @@ def score_systems(
     systems: Mapping[str, Sequence[str]],
     scoring: Any,
     method: FaithfulnessMethod | None = None,
+    detailed: Sequence[str] | None = (MODEL,),
 ) -> tuple[FaithfulnessMethod, dict[str, list[dict[str, Any]]]]:
     """Records of every system on `split` in one pass (sources read once), plus the
-    references themselves as the `references` system."""
+    references themselves as the `references` system; only the `detailed` ones (None: all)
+    list their entities and numbers."""
     method = method or method_for(scoring, split.texts)
     began = time.perf_counter()
     all_systems = {**systems, REFERENCES: [r[0] if r else "" for r in split.references]}
-    records = score_faithfulness(split.texts, split.references, all_systems, method)
+    records = score_faithfulness(split.texts, split.references, all_systems, method,
+                                 detailed=detailed)  # fmt: skip
     logger.info("faithfulness on %s: %s, %d examples x %d systems in %.1fs", split.name,
                 method.label(), len(split), len(all_systems), time.perf_counter() - began)  # fmt: skip
     return method, records
@@ -171,9 +174,7 @@ class PendingFaithfulness:
 
         def work() -> None:
             try:
-                send.send(
-                    ("ok", score_systems(self.split, self.systems, self.scoring, self.method)[1])
-                )
+                send.send(("ok", self._compute()))
             except BaseException as err:  # reported to the parent, which scores in process
                 send.send(("error", f"{type(err).__name__}: {err}"))
             finally:
@@ -184,7 +185,15 @@ class PendingFaithfulness:
         send.close()
         self._conn = receive
 
-    def result(self) -> tuple[FaithfulnessMethod, dict[str, list[dict[str, Any]]]]:
+    def _compute(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The metrics.json block (bootstrap included) and the model's rows: all of the work,
+        so that a forked child leaves the parent only the unpickling."""
+        method, records = score_systems(self.split, self.systems, self.scoring, self.method)
+        block = faithfulness_block(method, records, self.scoring, summaries=self.systems[MODEL])
+        return block, [per_example_figures(r) for r in records[MODEL]]
+
+    def result(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """(metrics.json's `faithfulness` block, the model's per-example rows)."""
         if self._conn is not None:
             try:
                 status, payload = self._conn.recv()
@@ -195,9 +204,9 @@ class PendingFaithfulness:
                 self._proc.join()
                 self._conn = None
             if status == "ok":
-                return self.method, payload
+                return payload
             logger.warning("faithfulness worker failed (%s); scoring in process", payload)
-        return score_systems(self.split, self.systems, self.scoring, self.method)
+        return self._compute()
 
 
 def start_faithfulness(
@@ -216,12 +225,9 @@ def finish_faithfulness(
     """Fill `metrics["faithfulness"]` and each row's `faithfulness` from `pending`."""
     if pending is None:
         return
-    method, records = pending.result()
-    metrics["faithfulness"] = faithfulness_block(
-        method, records, pending.scoring, summaries=pending.systems[MODEL]
-    )
-    for row, record in zip(rows, records[MODEL], strict=True):
-        row["faithfulness"] = per_example_figures(record)
+    metrics["faithfulness"], figures = pending.result()
+    for row, record in zip(rows, figures, strict=True):
+        row["faithfulness"] = record
 
 
 def add_faithfulness(

@@ -123,7 +123,7 @@ def compare_faithfulness(
         split,
         {"a": [str(r.get("prediction") or "") for r in a],
          "b": [str(r.get("prediction") or "") for r in b]},
-        scoring,
+        scoring, detailed=(),
     )  # fmt: skip
     figures = compare_figures(records["a"], records["b"], bootstrap=scoring.bootstrap,
                               confidence=scoring.confidence, seed=scoring.seed)  # fmt: skip

@@ -71,7 +71,9 @@ _WORD_RE = UNICODE_TOKEN_RE  # the same words as the unicode ROUGE tokenizer and
 _UPPER = "A-ZÀ-ÖØ-Þ"
 _CAP_RE = re.compile(rf"(?<![\w'’#.&-])[{_UPPER}](?:[\w'’.&-]*\w)?")
 _JOIN_RE = re.compile(r" |-| (?:of|de|du|da|del|della|der|den|van|von|la|le|al|el|bin|ibn|y|&) ")
-_PLACEHOLDER_RE = re.compile(r"#\w+#")
+# Not entities whatever NER says: speaker tags (#Person1#) and the Penn Treebank's bracket
+# tokens of tokenized corpora (CNN/DailyMail's "-LRB- OM -RRB-").
+_PLACEHOLDER_RE = re.compile(r"#\w+#|-[LR][RSC]B-")
 _MONTHS_DAYS = frozenset(
     [
         "january",
@@ -122,11 +124,12 @@ class TextIndex:
     spaces (a C-speed `str.find` that respects word boundaries); character spans and the
     lowercase lexicon are built on first use (most summaries never need them)."""
 
-    __slots__ = ("_joined", "_lowercase", "_spans", "text", "tokens")
+    __slots__ = ("_joined", "_lowercase", "_raw", "_spans", "text", "tokens")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens: list[str] = [w.lower() for w in _WORD_RE.findall(text)]
+        self._raw: list[str] | None = _WORD_RE.findall(text)  # as written, until `lowercase`
+        self.tokens: list[str] = [w.lower() for w in self._raw]
         self._joined: str | None = None
         self._spans: list[tuple[int, int]] | None = None
         self._lowercase: set[str] | None = None
@@ -141,7 +144,9 @@ class TextIndex:
     def lowercase(self) -> set[str]:
         """Words the text writes in lowercase at least once (the capitalised rule's lexicon)."""
         if self._lowercase is None:
-            self._lowercase = {w for w in _WORD_RE.findall(self.text) if w.islower()}
+            raw = self._raw if self._raw is not None else _WORD_RE.findall(self.text)
+            self._lowercase = {w for w in set(raw) if w.islower()}
+            self._raw = None
         return self._lowercase
 
     def find(self, seq: Sequence[str], span: bool = True) -> tuple[int, int] | None:
@@ -210,7 +215,7 @@ class LowercaseUnion:
 
 
 def _lowercase_words(text: str) -> set[str]:
-    return {w for w in _WORD_RE.findall(text) if w.islower()}
+    return {w for w in set(_WORD_RE.findall(text)) if w.islower()}
 
 
 _LETTER_PREFIX = re.compile(r"^[A-Z]-[a-z]")
@@ -249,7 +254,14 @@ class RuleFinder:
         or TextIndex objects whose `lowercase` is used)."""
         out: list[Entity] = []
         run: list[re.Match[str]] = []
-        known: list[Any] = [lambda: _lowercase_words(text), *lexicon]
+        own: list[set[str]] = []  # the text's own lowercase words, read on first need
+
+        def own_words() -> set[str]:
+            if not own:
+                own.append(_lowercase_words(text))
+            return own[0]
+
+        known: list[Any] = [own_words, *lexicon]
         for m in _CAP_RE.finditer(text):
             if m.end() < len(text) and text[m.end()] == "#":
                 continue  # a speaker tag such as #Person1#

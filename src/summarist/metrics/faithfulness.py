@@ -219,20 +219,26 @@ class _Texts:
 
 
 def _score_one(summary: tuple[TextIndex, list[Any]], entities: list[Any] | None, src: _Source,
-               refs: list[TextIndex], ref_entities: list[list[Any]] | None) -> dict[str, Any]:  # fmt: skip
-    """The figures and the found entities/numbers of one summary (see the module doc)."""
+               refs: list[TextIndex], ref_entities: list[list[Any]] | None,
+               detail: bool = True) -> dict[str, Any]:  # fmt: skip
+    """The figures of one summary (see the module doc) and its `tally`; with `detail`, also
+    every entity and number found, with the source span that supports it."""
     index, numbers = summary
     out: dict[str, Any] = {}
     ents = []
+    found = in_ref_count = 0
     for e in entities or []:
-        span = src.index.match(e.text)
+        span = src.index.match(e.text, detail)
         in_ref = any(r.match(e.text, False) is not None for r in refs) if refs else None
-        ents.append({"text": e.text, "label": e.label, "start": e.start, "end": e.end,
-                     "in_source": span is not None, "source_span": list(span) if span else None,
-                     "in_reference": in_ref})  # fmt: skip
-    found = sum(e["in_source"] for e in ents)
-    out["prec_s"] = _pct(found, len(ents)) if entities is not None else None
-    out["prec_t"] = _pct(sum(bool(e["in_reference"]) for e in ents), len(ents)) if refs else None
+        found += span is not None
+        in_ref_count += bool(in_ref)
+        if detail:
+            ents.append({"text": e.text, "label": e.label, "start": e.start, "end": e.end,
+                         "in_source": span is not None,
+                         "source_span": list(span) if span else None, "in_reference": in_ref})  # fmt: skip
+    n_ents = len(entities or [])
+    out["prec_s"] = _pct(found, n_ents) if entities is not None else None
+    out["prec_t"] = _pct(in_ref_count, n_ents) if refs else None
     best: tuple[int, int] | None = None
     for ref_ents in ref_entities or []:
         if ref_ents:
@@ -241,19 +247,25 @@ def _score_one(summary: tuple[TextIndex, list[Any]], entities: list[Any] | None,
                 best = (hits, len(ref_ents))
     out["recall_t"] = _pct(*best) if best and refs else None
     nums = []
+    supported = 0
     for m in numbers:
         span = src.numbers.find(m)
-        nums.append({**m.to_dict(), "in_source": span is not None,
-                     "source_span": list(span) if span else None})  # fmt: skip
-    out["num_prec_s"] = _pct(sum(n["in_source"] for n in nums), len(nums))
-    out["unsupported_entity"] = None if entities is None else 100.0 * (found < len(ents))
-    out["unsupported_number"] = 100.0 * any(not n["in_source"] for n in nums)
+        supported += span is not None
+        if detail:
+            nums.append({**m.to_dict(), "in_source": span is not None,
+                         "source_span": list(span) if span else None})  # fmt: skip
+    out["num_prec_s"] = _pct(supported, len(numbers))
+    out["unsupported_entity"] = None if entities is None else 100.0 * (found < n_ents)
+    out["unsupported_number"] = 100.0 * (supported < len(numbers))
     for n in (1, 2):
         grams = index.tokens if n == 1 else _ngrams(index.tokens, 2)
-        out[f"novel_{n}"] = _pct(sum(g not in src.grams[n] for g in grams), len(grams))
+        in_source = sum(map(src.grams[n].__contains__, grams))  # C-speed membership
+        out[f"novel_{n}"] = _pct(len(grams) - in_source, len(grams))
         out[f"repeated_{n}"] = _pct(len(grams) - len(set(grams)), len(grams))
     out["recall_counts"] = list(best) if best and refs else None
-    out["entities"], out["numbers"] = ents, nums
+    out["tally"] = [n_ents, found, in_ref_count, len(numbers), supported]
+    if detail:
+        out["entities"], out["numbers"] = ents, nums
     return out
 
 
@@ -281,6 +293,7 @@ def score_faithfulness(
     method: FaithfulnessMethod,
     *,
     no_reference: Collection[str] = ("references",),
+    detailed: Collection[str] | None = None,
     chunk: int = CHUNK,
 ) -> dict[str, list[dict[str, Any]]]:
     """Per system, one record per example: the figures (0-100 or None) and what was found.
@@ -291,10 +304,13 @@ def score_faithfulness(
         systems: name -> summaries aligned with `sources` (a model, lead-3, the constant, ...).
         method: from `resolve_method`.
         no_reference: systems scored against the source only (e.g. the references themselves).
+        detailed: systems whose records list what was found (None: all); the others get only
+            the figures and the tally (faster: no source spans).
 
     Each record: the `FIGURES`, `recall_counts` ([found, total] of the best reference),
-    `entities` ({text, label, start, end, in_source, source_span, in_reference}) and `numbers`
-    ({text, start, end, kind, value, in_source, source_span}).
+    `tally` ([entities, in the source, in the reference, numbers, supported]) and, for the
+    detailed systems, `entities` ({text, label, start, end, in_source, source_span,
+    in_reference}) and `numbers` ({text, start, end, kind, value, in_source, source_span}).
     """
     n = len(sources)
     for name, summaries in systems.items():
@@ -326,11 +342,12 @@ def score_faithfulness(
             ref_ents, ents = _find_entities(finder, refs, texts, lexicons)
         for name in systems:
             with_ref = name not in no_reference
+            detail = detailed is None or name in detailed
             for k, text in enumerate(texts[name]):
                 out[name].append(_score_one(
                     cache.get(text), ents[name][k] if ents else None, srcs[k],
                     ref_index[k] if with_ref else [],
-                    ref_ents[k] if (ref_ents is not None and with_ref) else None,
+                    ref_ents[k] if (ref_ents is not None and with_ref) else None, detail,
                 ))  # fmt: skip
         cache.next_chunk()
     return out
@@ -367,18 +384,17 @@ def summarize_records(
             continue
         figures[name] = {"low": round(float(ci[0, j]), 4), "mid": round(float(ci[1, j]), 4),
                          "high": round(float(ci[2, j]), 4), "n": defined}  # fmt: skip
-    ents = [e for r in records for e in r.get("entities") or []]
-    nums = [m for r in records for m in r.get("numbers") or []]
+    tally = [sum(col) for col in zip(*(r["tally"] for r in records), strict=True)] or [0] * 5
     recall = [r["recall_counts"] for r in records if r.get("recall_counts")]
     counts = {
         "examples": len(records),
-        "summary_entities": len(ents),
-        "entities_in_source": sum(bool(e["in_source"]) for e in ents),
-        "entities_in_reference": sum(bool(e.get("in_reference")) for e in ents),
+        "summary_entities": tally[0],
+        "entities_in_source": tally[1],
+        "entities_in_reference": tally[2],
         "reference_entities": sum(t for _, t in recall),
         "reference_entities_in_summary": sum(f for f, _ in recall),
-        "numbers": len(nums),
-        "numbers_in_source": sum(bool(m["in_source"]) for m in nums),
+        "numbers": tally[3],
+        "numbers_in_source": tally[4],
         "summaries_without_entities": sum(r.get("prec_s") is None for r in records),
     }
     p_t, r_t = figures["prec_t"]["mid"], figures["recall_t"]["mid"]

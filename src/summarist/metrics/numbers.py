@@ -57,6 +57,7 @@ _WEEKDAYS = {d: i for i, d in enumerate(
 _MONTH_CUES = {"in", "on", "of", "since", "until", "till", "by", "last", "next", "this", "early",
                "late", "mid", "from", "through", "before", "after", "during", "every"}  # fmt: skip
 _FULLWIDTH = str.maketrans("０１２３４５６７８９％，．：", "0123456789%,.:")
+_FULLWIDTH_RE = re.compile("[０-９％，．：]")
 
 
 def _trie(words: list[str]) -> str:
@@ -347,7 +348,7 @@ def extract_numbers(text: str, english: bool = True) -> list[NumberMention]:
     """
     if not text:
         return []
-    scan = text.translate(_FULLWIDTH)
+    scan = text.translate(_FULLWIDTH) if _FULLWIDTH_RE.search(text) else text
     pattern = _ENGLISH_RE if english else _DIGITS_RE
     out: list[NumberMention] = []
     last_end = 0
@@ -367,7 +368,7 @@ def extract_numbers(text: str, english: bool = True) -> list[NumberMention]:
         start, end = m.span()
         while end > start and scan[end - 1] in " \t\n,":
             end -= 1
-        month = m.groupdict().get("mm") or m.groupdict().get("dmon") or ""
+        month = (m["mm"] or m["dmon"] or "") if english else ""
         if scan[end - 1] == "." and month.lower() in _FULL_MONTHS and scan[end - 2].isalpha():
             end -= 1  # "on 12 May." : the sentence's full stop, not an abbreviation's
         if start >= end or _glued(scan, start, end):
