@@ -305,3 +305,20 @@ def test_the_capitalised_rule_reads_the_chunk_lexicon_and_shouting() -> None:
         "Anna", "Suddenly", "WARNING GRAPHIC CONTENT", "FBI"]  # fmt: skip
     assert [e.text for e in finder.find(summary, [own, LowercaseUnion([own, other])])] == [
         "Anna", "FBI"]  # fmt: skip
+
+
+def test_the_cli_flags_set_the_scoring_fields(tmp_path: Path) -> None:
+    from summarist.cli import main
+
+    def run(*flags: str) -> dict[str, Any]:
+        out = tmp_path / str(len(list(tmp_path.iterdir())))
+        with pytest.raises(SystemExit) as done:
+            main(["evaluate", "--predictions", str(preds), "-o", str(out), "--bootstrap", "0",
+                  "--no-report", *flags])  # fmt: skip
+        assert done.value.code == 0
+        return rundir.read_json(out / "metrics.json")["splits"]["test"]
+
+    preds = _predictions_file(tmp_path, invent=True)
+    got = run("--entity-method", "rules", "--entity-types", "nan2021")
+    assert got["faithfulness"]["method"]["entities"] == "rules"
+    assert "faithfulness" not in run("--no-faithfulness")

@@ -46,18 +46,13 @@ class ScoringConfig:
     """Porter-stem words before matching, as rouge-score's use_stemmer=True (some papers
     report without it: --no-stemmer)."""
     faithfulness: bool = True
-    """Entity precision/recall (Nan et al. 2021), unsupported numbers, novel n-grams and
-    repetition next to ROUGE (--no-faithfulness: ROUGE only)."""
+    """Faithfulness next to ROUGE: entity precision/recall, unsupported numbers, novelty."""
     entity_method: str = "auto"
-    """How entities are found: ner (spaCy), rules (capitalised spans), numbers (no entities),
-    or auto (ner when spaCy and a pipeline for the language are installed, else rules for
-    English and numbers only for other languages)."""
+    """Entity finder: auto (ner if installed, else rules), ner (spaCy), rules or numbers."""
     spacy_model: str | None = None
-    """spaCy pipeline for ner (default: the first installed en_core_web_sm-like one for
-    English, LANG_core_news_sm-like for other languages)."""
+    """spaCy pipeline for ner (default: the first installed for the language)."""
     entity_types: str = "named"
-    """Entity labels counted with ner: named (PERSON, ORG, GPE, LOC, NORP, FAC, EVENT,
-    WORK_OF_ART, PRODUCT, LAW, LANGUAGE), nan2021 (the paper's seven), or a comma list."""
+    """Entity labels counted: named (11 OntoNotes types), nan2021 (the paper's 7), or A,B."""
 
     def __post_init__(self) -> None:
         check_choice("--multi-ref", self.multi_ref, MULTI_REF_RULES)
