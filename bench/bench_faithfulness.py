@@ -300,13 +300,12 @@ def speed_ner(label: str, sources: list[str], refs: list[str], hypos: list[str],
               threads: int) -> None:  # fmt: skip
     """Summaries/s of the figures with NER (summaries and references through `nlp.pipe`),
     and the standard way (Nan et al.'s loop) on the first 300, counting the same entities."""
-    import spacy
-
-    from summarist.metrics.entities import NAMED_TYPES, default_model, load_pipeline
+    from summarist.metrics.entities import NAMED_TYPES, default_model, import_spacy, load_pipeline
     from summarist.metrics.faithfulness import resolve_method, score_faithfulness
 
     model = default_model("en")
     load_pipeline(model)
+    spacy = import_spacy(model)
     records: dict[str, Any] = {}
     for procs in sorted({1, threads}):
         method = resolve_method("ner", "en", None, "named", sources[:50], processes=procs)
@@ -325,11 +324,13 @@ def speed_ner(label: str, sources: list[str], refs: list[str], hypos: list[str],
     std_entities, theirs = standard_counts(full, hypos[:theirs_n], refs[:theirs_n],
                                            sources[:theirs_n], frozenset(NAMED_TYPES))  # fmt: skip
     mine_first = sum(len(r["entities"]) for r in records["model"][:theirs_n])
-    assert std_entities == mine_first, (std_entities, mine_first)  # the same entities
+    # The same work: the same NER model on the same texts. The full pipeline's parser also sets
+    # sentence starts, which NER respects, so a few entities may differ.
+    assert abs(std_entities - mine_first) <= max(2, std_entities // 200), (std_entities, mine_first)
     ratio = (len(hypos) / ours) / (theirs_n / theirs)
     print(f"{label}: standard way (Nan et al.'s loop: full pipeline per text, 3 calls per "
           f"example): {theirs_n} summaries in {theirs:.2f} s = {theirs_n / theirs:.0f} "
-          f"summaries/s, the same {std_entities} entities; ours {ratio:.1f}x")  # fmt: skip
+          f"summaries/s, {std_entities} entities (ours {mine_first}); ours {ratio:.1f}x")  # fmt: skip
 
 
 def speed_scoring(label: str, sources: list[str], refs: list[str], hypos: list[str],

@@ -270,3 +270,23 @@ def test_ner_never_counts_speaker_tags_or_treebank_brackets() -> None:
     finder.nlp = FakeNLP()
     (found,) = finder.find_all(["#Person1# told Anna -LRB- OM -RRB- yes"])
     assert [(e.text, e.label) for e in found] == [("Anna", "PERSON")]
+
+
+@pytest.mark.skipif(not HAS_NER, reason="spaCy with an English pipeline is not installed")
+def test_loading_the_ner_pipeline_leaves_torch_unimported() -> None:
+    """thinc would import torch (1.5 s), and the ROUGE pool and the faithfulness worker may not
+    fork once it is loaded; torch still imports normally afterwards."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from summarist.metrics.entities import default_model, load_pipeline\n"
+        "nlp = load_pipeline(default_model('en'))\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "assert [e.label_ for e in nlp('Angela Merkel met Barack Obama.').ents] == ['PERSON'] * 2\n"
+        "import importlib.util\n"
+        "if importlib.util.find_spec('torch'):\n"
+        "    import torch\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -21,11 +21,14 @@ word boundaries: "Ann" is not found in "Annual" (the paper's code searches subst
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from summarist.metrics.tokenizers import UNICODE_TOKEN_RE
@@ -345,10 +348,43 @@ def default_model(lang: str) -> str | None:
 _PIPELINES: dict[str, Any] = {}
 
 
+def _needs_torch(name: str) -> bool:
+    """True when the installed pipeline `name` asks for a torch-based package (a transformer
+    pipeline: spacy-transformers, spacy-curated-transformers), from its meta.json."""
+    try:
+        spec = importlib.util.find_spec(name)
+        where = list(spec.submodule_search_locations or []) if spec else []
+        meta = json.loads((Path(where[0]) / "meta.json").read_text("utf-8")) if where else {}
+    except (ImportError, ValueError, OSError, json.JSONDecodeError):
+        return True  # unknown: let spaCy import what it likes
+    return any("transformers" in r or "torch" in r for r in meta.get("requirements") or [])
+
+
+def import_spacy(model: str | None = None) -> Any:
+    """`import spacy`, without torch when nothing has imported it yet and `model` is not a
+    transformer pipeline.
+
+    spaCy's thinc imports torch when it is installed (1.5 s here), which no CNN pipeline such
+    as en_core_web_sm needs, and once torch is loaded the ROUGE pool and the faithfulness
+    worker must not fork. thinc then runs on numpy, as it does where torch is absent.
+    """
+    if "spacy" in sys.modules or "torch" in sys.modules or (model and _needs_torch(model)):
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` -> ImportError
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
+
+
 def load_pipeline(name: str) -> Any:
     """The spaCy pipeline `name` with only what its NER needs, loaded once per process."""
     if name not in _PIPELINES:
-        import spacy
+        spacy = import_spacy(name)
 
         drop = ["tagger", "parser", "lemmatizer", "attribute_ruler", "senter", "morphologizer",
                 "trainable_lemmatizer", "textcat", "entity_linker"]  # fmt: skip
@@ -432,6 +468,7 @@ __all__ = [
     "SpacyFinder",
     "TextIndex",
     "default_model",
+    "import_spacy",
     "load_pipeline",
     "model_installed",
     "resolve_types",
