@@ -330,9 +330,44 @@ def render_evaluation(evaluation: dict[str, Any]) -> Any:
               for k in ("rouge1", "rouge2", "rougeL")),
             f"{r['rougeL']['p_value']:.3f}",
         )  # fmt: skip
+    tables = (table, pairs, *_faithfulness_tables(evaluation))
     warnings = render_warnings({"splits": {f"{evaluation['split']}, {name}": m
                                            for name, m in evaluation["metrics"].items()}})  # fmt: skip
-    return (table, pairs) if warnings is None else (table, pairs, warnings)
+    return tables if warnings is None else (*tables, warnings)
+
+
+FAITH_SHOWN = ("prec_s", "prec_t", "recall_t", "num_prec_s", "novel_2", "repeated_2")
+
+
+def _faithfulness_tables(evaluation: dict[str, Any]) -> tuple[Any, ...]:
+    """Per model the main faithfulness figures, then their paired differences (A - B)."""
+    from rich.table import Table
+
+    models = {
+        n: m["faithfulness"] for n, m in evaluation["metrics"].items() if m.get("faithfulness")
+    }
+    if not models:
+        return ()
+    per_model = Table(title=f"faithfulness on {evaluation['split']} (0-100, mean [95% CI])")
+    per_model.add_column("model")
+    for f in FAITH_SHOWN:
+        per_model.add_column(f, justify="right")
+    for name, block in models.items():
+        cells = [block["figures"][f] for f in FAITH_SHOWN]
+        per_model.add_row(name, *("—" if c["mid"] is None else
+                                  f"{c['mid']:.1f} [{c['low']:.1f}, {c['high']:.1f}]" for c in cells))  # fmt: skip
+    method = next(iter(models.values()))["method"].get("label", "")
+    per_model.caption = f"entities: {method}; prec_s/prec_t/recall_t: Nan et al. 2021"
+    pairs = Table(title="faithfulness, paired bootstrap (A - B, examples both define)")
+    for col in ("A", "B", *FAITH_SHOWN):
+        pairs.add_column(col)
+    for p in evaluation["pairs"]:
+        r = p.get("faithfulness") or {}
+        pairs.add_row(p["a"], p["b"], *(
+            "—" if (r.get(f) or {}).get("diff") is None else
+            f"{r[f]['diff']:+.1f} [{r[f]['low']:+.1f}, {r[f]['high']:+.1f}] p={r[f]['p_value']:.3f}"
+            for f in FAITH_SHOWN))  # fmt: skip
+    return (per_model, pairs) if evaluation["pairs"] else (per_model,)
 
 
 def _clip(text: str, n: int) -> str:

@@ -161,6 +161,27 @@ DATA_STATS = [
 
 EVALUATE = [
     C(
+        "evaluate-entity-method",
+        "evaluate --predictions {tmp}/preds_short.txt --data {corpus} -o {tmp}/o "
+        "--entity-method spacy",
+        "--entity-method",
+        "preds_short.txt",
+    ),
+    C(
+        "evaluate-entity-types",
+        "evaluate --predictions {tmp}/preds_short.txt --data {corpus} -o {tmp}/o "
+        "--entity-types person;org",
+        "--entity-types",
+        "preds_short.txt",
+    ),
+    C(
+        "evaluate-spacy-model",
+        "evaluate --predictions {tmp}/preds_short.txt --data {corpus} -o {tmp}/o "
+        "--spacy-model xx_no_such_pipeline",
+        "not installed",
+        "preds_short.txt",
+    ),
+    C(
         "evaluate-missing-preds",
         f"evaluate --predictions {MISSING} --data {{corpus}} -o {{tmp}}/o",
         "not found",

@@ -68,6 +68,15 @@ def test_compare_on_data_writes_a_run_per_model_and_paired_tests(models, tiny_co
     got = pair["rouge"]["rougeL"]
     assert got["diff"] == pytest.approx(want["diff"][2], abs=1e-3)
     assert got["p_value"] == pytest.approx(want["p_value"][2], abs=1e-3)
+    # faithfulness: each model's block, and a paired test per figure on the same examples
+    from summarist.metrics.faithfulness import FIGURES
+
+    assert set(pair["faithfulness"]) == set(FIGURES) and pair["faithfulness_method"]
+    rows_a = read_jsonl(Path(pair["a"]) / PREDICTIONS)
+    novel = pair["faithfulness"]["novel_1"]
+    assert novel["n"] == 10  # six new tokens each: every summary defines it
+    assert novel["a"] == pytest.approx(np.mean([r["faithfulness"]["novel_1"] for r in rows_a]))
+    assert "faithfulness" in read_json(Path(pair["a"]) / METRICS)["splits"]["test"]
     first = result["models"][str(models[0])]
     assert first["ms_per_text"] > 0 and len(first["summaries"]) == 10
 

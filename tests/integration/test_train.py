@@ -83,15 +83,24 @@ def test_run_directory_matches_the_contract(kind: str, dialogues: Path, tmp_path
         assert split["n"] == 8
         assert {"low", "mid", "high"} <= set(split["rouge"]["rouge1"]["fmeasure"])
         assert "lead-3-utterances" in split["baselines"]  # dialogues: first three turns
+        # faithfulness after training: the model, its baselines and the references, one method
+        faith = split["faithfulness"]
+        assert faith["counts"]["examples"] == 8 and faith["method"]["label"]
+        assert set(faith["baselines"]) == {"lead-3-utterances", "constant"}
+        lead = faith["baselines"]["lead-3-utterances"]["figures"]
+        assert lead["novel_1"]["mid"] == 0.0 and lead["unsupported_number"]["mid"] == 0.0
+        assert faith["references"]["figures"]["num_prec_s"]["mid"] == 100.0  # "at 5 pm": said
     rows = read_jsonl(run / "predictions.jsonl")
     assert len(rows) == 16
     assert {"split", "index", "source", "prediction", "references", "scores"} <= set(rows[0])
+    assert all(set(r["faithfulness"]) >= {"prec_s", "num_prec_s", "entities"} for r in rows)
     cap = cfg["generation"]["max_new_tokens"]
     assert all(r["hit_cap"] == (r["new_tokens"] >= cap) for r in rows)
     assert all(r["new_tokens"] > 0 for r in rows)
 
     card = (run / "README.md").read_text("utf-8")
     assert "lead-3-utterances" in card and "Intended use" in card
+    assert "## Faithfulness" in card and "`prec_s`" in card
 
     # Plain transformers loads the model; the generation config carries our settings.
     model_dir = run / "model"

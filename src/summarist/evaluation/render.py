@@ -31,12 +31,57 @@ def render_metrics(metrics: dict[str, Any]) -> Any:
         distinct = (m.get("diagnostics") or {}).get("distinct_share")
         if distinct is not None:
             table.caption += f"; {split}: {100 * distinct:.0f}% of predictions distinct"
-    warnings = render_warnings(metrics)
-    if warnings is None:
-        return table
     from rich.console import Group
 
-    return Group(warnings, table, warnings)
+    parts: list[Any] = [table]
+    parts += [t for split, m in (metrics.get("splits") or {}).items()
+              if (t := render_faithfulness(split, m)) is not None]  # fmt: skip
+    warnings = render_warnings(metrics)
+    if warnings is None:
+        return parts[0] if len(parts) == 1 else Group(*parts)
+    return Group(warnings, *parts, warnings)
+
+
+# The columns of the console's faithfulness table (all figures are in metrics.json).
+SHOWN_FIGURES = ("prec_s", "prec_t", "recall_t", "num_prec_s", "unsupported_entity",
+                 "unsupported_number", "novel_2", "repeated_2")  # fmt: skip
+
+
+def render_faithfulness(split: str, m: dict[str, Any]) -> Any:
+    """A rich Table of one split's faithfulness block (None when the split has none)."""
+    block = m.get("faithfulness")
+    if not block:
+        return None
+    from rich.table import Table
+
+    from summarist.metrics.faithfulness import FIGURES
+
+    table = Table(title=f"faithfulness on {split} (0-100: mean, 95% CI, examples defined)")
+    table.add_column("figure", no_wrap=True)
+    systems = {"this run": block, **(block.get("baselines") or {})}
+    if block.get("references"):
+        systems["references"] = block["references"]
+    for system in systems:
+        table.add_column(system, justify="right")
+    for name in SHOWN_FIGURES:
+        cells = [_figure_cell(entry["figures"].get(name) or {}) for entry in systems.values()]
+        table.add_row(f"{name}\n{FIGURES[name][0]}", *cells)
+    method = block.get("method") or {}
+    counts = block.get("counts") or {}
+    table.caption = (
+        f"entities: {method.get('label', '?')}; {counts.get('summary_entities', 0)} entities "
+        f"and {counts.get('numbers', 0)} numbers in this run's summaries, "
+        f"{counts.get('summaries_without_entities', 0)} summaries without entities (no prec_s). "
+        + "".join(f"NOTE: {n}. " for n in block.get("notes") or [])
+        + str(block.get("definitions", ""))
+    )
+    return table
+
+
+def _figure_cell(f: dict[str, Any]) -> str:
+    if f.get("mid") is None:
+        return "—"
+    return f"{f['mid']:.1f} (n={f['n']})\n[{f['low']:.1f}, {f['high']:.1f}]"
 
 
 def degenerate_messages(metrics: dict[str, Any]) -> list[str]:
@@ -78,4 +123,12 @@ def render_comparison(result: dict[str, Any]) -> Any:
             f"{r['p_value']:.3f}",
         )
     table.caption = result["p_value"]
+    for name, r in (result.get("faithfulness") or {}).items():
+        if r.get("diff") is None:
+            continue
+        table.add_row(f"{name} (n={r['n']})", f"{r['a']:.2f}", f"{r['b']:.2f}",
+                      f"{r['diff']:+.2f}", f"[{r['low']:+.2f}, {r['high']:+.2f}]",
+                      f"{r['p_value']:.3f}")  # fmt: skip
+    if result.get("faithfulness"):
+        table.caption += f"; faithfulness figures 0-100, entities: {result['faithfulness_method']}"
     return table

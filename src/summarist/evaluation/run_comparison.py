@@ -85,6 +85,28 @@ def compare_runs(cfg: CompareRunsConfig) -> dict[str, Any]:
             seed=cfg.scoring.seed,
         ),
     }
+    if cfg.scoring.faithfulness:
+        result.update(compare_faithfulness(split_a, a, b, cfg.scoring))
     if cfg.output_dir is not None:
         rundir.write_json(Path(cfg.output_dir) / "comparison.json", result)
     return result
+
+
+def compare_faithfulness(
+    split: Any, a: list[dict[str, Any]], b: list[dict[str, Any]], scoring: ScoringConfig
+) -> dict[str, Any]:
+    """Both runs' faithfulness re-scored together (one pass over the sources, same method),
+    then a paired bootstrap per figure on the examples where both define it."""
+    from summarist.evaluation.faithfulness import compare_figures, score_systems
+
+    if not any(str(t).strip() for t in split.texts):
+        return {}  # predictions files without sources: nothing to check against
+    method, records = score_systems(
+        split,
+        {"a": [str(r.get("prediction") or "") for r in a],
+         "b": [str(r.get("prediction") or "") for r in b]},
+        scoring, detailed=(),
+    )  # fmt: skip
+    figures = compare_figures(records["a"], records["b"], bootstrap=scoring.bootstrap,
+                              confidence=scoring.confidence, seed=scoring.seed)  # fmt: skip
+    return {"faithfulness": figures, "faithfulness_method": method.label()}

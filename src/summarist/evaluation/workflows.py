@@ -15,6 +15,7 @@ from summarist.baselines.constant import ConstantSummary
 from summarist.config.data import DataConfig
 from summarist.config.fields import cli
 from summarist.errors import ConfigError
+from summarist.evaluation.faithfulness import add_faithfulness
 from summarist.evaluation.run_io import (
     data_config_dict,
     default_split,
@@ -221,6 +222,7 @@ def run_baseline_eval(cfg: BaselineRunConfig) -> Path:
                 preds = run_baseline(cfg.name, split.texts, references=split.references,
                                      seed=cfg.seed, progress=advance)  # fmt: skip
         metrics, rows = score_split(preds, split, **scoring_kwargs(cfg.scoring))
+        add_faithfulness(metrics, rows, split, preds, {}, cfg.scoring)
         metrics_by_split[split.name] = metrics
         all_rows.extend(rows)
     config = {

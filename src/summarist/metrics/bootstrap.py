@@ -46,6 +46,42 @@ def bootstrap_ci(
     return np.stack([low, mean, high])
 
 
+def bootstrap_nanmean(
+    values: np.ndarray, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> np.ndarray:
+    """Percentile bootstrap for the mean of the defined (non-NaN) values of each column (N, K).
+
+    An example whose value is undefined (NaN: a summary with no entity has no entity precision)
+    is still resampled, but each resample's mean is over its defined values only: a ratio of
+    two resampled sums, so the interval also carries the uncertainty of how many are defined.
+    Returns (3, K): low, mid (the mean of the defined values), high; NaN where none is defined.
+
+    >>> bootstrap_nanmean(np.array([1.0, np.nan, 3.0]), n_resamples=0)[1].tolist()
+    [2.0]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    defined = np.isfinite(values)
+    filled = np.where(defined, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=0) / defined.sum(axis=0)
+    if n_resamples <= 0 or values.shape[0] <= 1:
+        return np.stack([mean, mean, mean])
+    # One count matrix for both sums: stack them as columns and resample once.
+    sums = _resample_means(np.hstack([filled, defined.astype(np.float64)]), n_resamples, seed)
+    k = values.shape[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = sums[:, :k] / sums[:, k:]
+    alpha = (1 - confidence) / 2
+    low, high = np.full(k, np.nan), np.full(k, np.nan)
+    for j in range(k):
+        col = means[:, j][np.isfinite(means[:, j])]
+        if col.size:
+            low[j], high[j] = np.quantile(col, [alpha, 1 - alpha])
+    return np.stack([low, mean, high])
+
+
 def paired_bootstrap(
     a: np.ndarray, b: np.ndarray, n_resamples: int = 1000, confidence: float = 0.95, seed: int = 0
 ) -> dict[str, np.ndarray]:

@@ -30,6 +30,10 @@ MIN_DISTINCT_SHARE = 0.5
 """Fewer distinct predictions than this share of all predictions is flagged."""
 PROBE_SIZE = 8
 """Examples in the swap probe (each generated once more, with another example's source)."""
+MIN_ENTITY_PRECISION = 50.0
+"""Fewer of the predictions' entities than this share (%) found in their sources is flagged..."""
+MIN_ENTITIES = 10
+"""...once the predictions name at least this many entities (a few are no evidence)."""
 
 
 def _norm(text: str) -> str:
@@ -95,12 +99,15 @@ def degenerate_verdict(
     metric: str = "rouge1",
     n_resamples: int = 1000,
     seed: int = 0,
+    faithfulness: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The `degenerate` block: flagged when < 50% distinct, or not better than the constant.
 
     "Better" means the paired bootstrap's 95% interval of model - constant lies above 0 on
     `metric` F1 (per-example scores, 0-100). A swap probe whose predictions mostly stay the same
-    is reported as a reason too.
+    is reported as a reason too, and so are predictions that mostly name entities their sources
+    do not contain (`faithfulness`, the metrics.json block: pooled prec_s below
+    `MIN_ENTITY_PRECISION` over at least `MIN_ENTITIES` entities).
     """
     out: dict[str, Any] = {"flagged": False, "reasons": [], "message": None}
     distinct = diagnostics.get("distinct_share")
@@ -130,6 +137,9 @@ def degenerate_verdict(
             f"{100 * probe['unchanged_share']:.0f}% of {probe['n']} predictions stayed the same "
             "when the source was swapped for another example's"
         )
+    entity_reason = _entity_reason(faithfulness)
+    if entity_reason:
+        out["reasons"].append(entity_reason)
     if out["reasons"]:
         out["flagged"] = True
         out["message"] = "DEGENERATE OUTPUT: the model may be ignoring its input: " + "; ".join(
@@ -138,8 +148,26 @@ def degenerate_verdict(
     return out
 
 
+def _entity_reason(faithfulness: dict[str, Any] | None) -> str | None:
+    """A reason when most entities the predictions name are not in their sources."""
+    if not faithfulness:
+        return None
+    counts = faithfulness.get("counts") or {}
+    named, found = counts.get("summary_entities") or 0, counts.get("entities_in_source") or 0
+    if named < MIN_ENTITIES or 100.0 * found / named >= MIN_ENTITY_PRECISION:
+        return None
+    refs = ((faithfulness.get("references") or {}).get("pooled") or {}).get("prec_s")
+    beside = f"; the references' own: {refs:.0f}%" if refs is not None else ""
+    return (
+        f"{100 * (named - found) / named:.0f}% of the {named} entities the predictions name are "
+        f"not in their sources (entity precision vs source {100 * found / named:.1f}%{beside})"
+    )
+
+
 __all__ = [
     "MIN_DISTINCT_SHARE",
+    "MIN_ENTITIES",
+    "MIN_ENTITY_PRECISION",
     "PROBE_SIZE",
     "degenerate_verdict",
     "distinct_share",

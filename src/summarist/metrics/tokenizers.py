@@ -35,6 +35,8 @@ _MARKS = (
 _CJK_RE = re.compile(f"[{CJK_CLASS}]")
 _UNICODE_TOKEN_RE = re.compile(f"[{CJK_CLASS}]|(?:[^\\W_{CJK_CLASS}]|[{_MARKS}])+")
 _ASCII_WORD_RE = re.compile(r"^[a-z0-9]+$")
+UNICODE_TOKEN_RE = _UNICODE_TOKEN_RE
+"""The `unicode` tokenizer's word pattern (before lowercasing and stemming)."""
 
 
 @lru_cache(maxsize=1)

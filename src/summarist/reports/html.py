@@ -59,6 +59,10 @@ img.plot { display:block; max-width:100%; height:auto; margin:8px auto; }
           border-radius:4px; font-size:13px; }
 mark.bi { background:#ffd666; padding:0 1px; border-radius:2px; }
 mark.uni { background:#fff1b8; padding:0 1px; border-radius:2px; }
+mark.unsup { background:#ffcecb; color:#82071e; font-weight:600; padding:0 2px;
+             border-radius:2px; outline:1px solid var(--down); }
+mark.sup { background:#dafbe1; padding:0 1px; border-radius:2px; }
+ul.unsup-list { margin:2px 0 4px; padding-left:20px; font-size:13px; }
 pre { background:var(--soft); padding:10px; border-radius:6px; overflow:auto; font-size:12.5px; }
 details > summary { cursor:pointer; color:var(--accent); font-size:13.5px; margin:6px 0; }
 """

@@ -8,6 +8,7 @@ import numpy as np
 
 from summarist import rundir
 from summarist.reports import analysis, plots
+from summarist.reports import faithfulness as faith
 from summarist.reports.analysis import LABELS, ROUGE_KEYS, first_reference, word_count
 from summarist.reports.html import (
     data_attrs,
@@ -154,6 +155,7 @@ def metrics(runs: list[Run]) -> str:
         parts.insert(0, table(header, rows, numeric_from=len(header) - 5))
         parts.append(_settings_line(settings))
     parts.extend(_input_checks(run) for run in runs if run.metrics is not None)
+    parts.append(faith.tables(runs) or faith.note_without(runs))
     parts.extend(_diagnostics(run) for run in runs if run.metrics is not None)
     return "".join(parts)
 
@@ -249,6 +251,7 @@ def comparison(runs: list[Run]) -> str:
         parts.append(table(["split", "metric", "n", f"A: {first.name}", f"B: {other.name}",
                             "B − A", "95% CI", "p"], (_paired_row(other.name, r) for r in results),
                            numeric_from=2))  # fmt: skip
+        parts.append(faith.paired(first.predictions, other.predictions, other.name))
     return "".join(parts)
 
 
@@ -341,11 +344,19 @@ def examples(rows: list[dict[str, Any]], seed: int = 0) -> str:
         '(<mark class="bi">shared bigram</mark>, <mark class="uni">shared word</mark>), and the '
         "same for the reference against the prediction.</p>"
     ]
-    titles = {"best": "Best", "worst": "Worst", "random": "Random"}
+    picks["unsupported"] = faith.pick_unsupported(rows)
+    if picks["unsupported"]:
+        parts.append(
+            '<p class="muted">Against the source: <mark class="unsup">red</mark> entities and '
+            'numbers are not found in the source; <mark class="sup">green</mark> ones are '
+            "(hover for the source span, also marked in the source).</p>"
+        )
+    titles = {"best": "Best", "worst": "Worst", "random": "Random",
+              "unsupported": "Most unsupported entities and numbers"}  # fmt: skip
     for group, chosen in picks.items():
         if not chosen:
             continue
-        by = f" by {LABELS.get(key or '', key)}" if group != "random" and key else ""
+        by = f" by {LABELS.get(key or '', key)}" if group in ("best", "worst") and key else ""
         parts.append(f"<h4>{titles[group]}{esc(by)}</h4>")
         parts.extend(_example(r) for r in chosen)
     if key is None:
@@ -362,7 +373,9 @@ def _example(row: dict[str, Any]) -> str:
         head.append(f"id {row['id']}")
     head.extend(f"{LABELS[k]} {v:.1f}" for k in ROUGE_KEYS
                 if (v := analysis.row_score(row, k)) is not None)  # fmt: skip
-    cut = source if len(source) <= SOURCE_CHARS else source[:SOURCE_CHARS] + " …"
+    cut = source if len(source) <= SOURCE_CHARS else source[:SOURCE_CHARS]
+    source_html = faith.marked(cut, faith.source_marks(row, len(cut)))
+    source_html += " …" if len(source) > SOURCE_CHARS else ""
     ref_html = "".join(
         f'<div class="text">{highlight_overlap(ref, prediction)}</div>' for ref in refs
     )
@@ -372,6 +385,7 @@ def _example(row: dict[str, Any]) -> str:
         f'<div><div class="label">Prediction</div>'
         f'<div class="text">{highlight_overlap(prediction, refs)}</div></div>'
         f'<div><div class="label">Reference{"s" if len(refs) > 1 else ""}</div>{ref_html}</div></div>'
+        f"{faith.example_block(row)}"
         f'<div class="label">Source ({word_count(source):,} words)</div>'
-        f'<div class="text source">{esc(cut)}</div></div>'
+        f'<div class="text source">{source_html}</div></div>'
     )

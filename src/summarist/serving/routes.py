@@ -26,6 +26,7 @@ from summarist.config.serve import ServeConfig
 from summarist.errors import ConfigError
 from summarist.serving import schemas as s
 from summarist.serving.batcher import Batcher, Closed, Job, QueueFull, Result
+from summarist.serving.faithfulness import check as check_faithfulness
 from summarist.serving.state import State
 
 STATIC = Path(__file__).with_name("static")
@@ -133,10 +134,19 @@ def api_router(state: State, schemas: s.Schemas) -> APIRouter:
         name = body.model or config.names[0]
         timeout = body.timeout_s or config.timeout_s
         got = await run_texts(request, state, name, body.texts, body.settings, timeout)
+        method, faith = None, [None] * len(got)
+        if body.faithfulness:
+            method, found = await asyncio.to_thread(
+                check_faithfulness, body.texts, {"summary": [r.summary for r in got]}
+            )
+            faith = found["summary"]
         return s.SummarizeResponse(
             model=name,
-            summaries=[s.SummaryOut(**vars(r)) for r in got],
+            summaries=[
+                s.SummaryOut(**vars(r), faithfulness=f) for r, f in zip(got, faith, strict=True)
+            ],
             latency_ms=1000 * (time.perf_counter() - start),
+            faithfulness_method=method,
         )
 
     @router.post("/v1/compare", response_model=s.CompareResponse)
@@ -155,11 +165,21 @@ def api_router(state: State, schemas: s.Schemas) -> APIRouter:
         rouge: list[dict[str, float] | None] = [None] * len(names)
         if body.reference and body.reference.strip():
             rouge = await asyncio.to_thread(score, [r.summary for r, _ in outcomes], body.reference)
+        method, faith = None, {n: [None] for n in names}
+        if body.faithfulness:
+            refs = [[body.reference]] if body.reference and body.reference.strip() else None
+            method, faith = await asyncio.to_thread(
+                check_faithfulness,
+                [body.text],
+                {n: [r.summary] for n, (r, _) in zip(names, outcomes, strict=True)},
+                refs,
+            )
         results = [
-            s.CompareResult(model=n, latency_ms=ms, rouge=f1, **vars(r))
+            s.CompareResult(model=n, latency_ms=ms, rouge=f1, faithfulness=faith[n][0], **vars(r))
             for n, (r, ms), f1 in zip(names, outcomes, rouge, strict=True)
         ]
-        return s.CompareResponse(results=results, latency_ms=1000 * (time.perf_counter() - start))
+        return s.CompareResponse(results=results, latency_ms=1000 * (time.perf_counter() - start),
+                                 faithfulness_method=method)  # fmt: skip
 
     @router.get("/v1/models", response_model=s.ModelsResponse)
     async def models() -> s.ModelsResponse:

@@ -21,17 +21,56 @@ from summarist.config.generation import GenerationSettings
 from summarist.config.serve import ServeConfig
 
 
+class FoundEntity(BaseModel):
+    text: str
+    label: str = Field(description="spaCy label, or SPAN from the capitalised-span rule.")
+    start: int = Field(description="Character offsets in the summary.")
+    end: int
+    in_source: bool
+    source_span: list[int] | None = Field(None, description="[start, end) in the source.")
+    in_reference: bool | None = None
+
+
+class FoundNumber(BaseModel):
+    text: str
+    kind: str = Field(description="amount, percent, date or time.")
+    value: str = Field(description="Normalised: 4000000, 45%, 2015-03-03, 17:00.")
+    start: int
+    end: int
+    in_source: bool
+    source_span: list[int] | None = None
+
+
+class Faithfulness(BaseModel):
+    """The summary against its text (and reference): 0-100, null where undefined."""
+
+    prec_s: float | None = Field(None, description="Entities found in the source (Nan et al.).")
+    prec_t: float | None = Field(None, description="Entities found in the reference.")
+    recall_t: float | None = Field(None, description="Reference entities found in the summary.")
+    num_prec_s: float | None = Field(None, description="Numbers the source supports.")
+    unsupported_entity: float | None = None
+    unsupported_number: float | None = None
+    novel_1: float | None = None
+    novel_2: float | None = None
+    repeated_1: float | None = None
+    repeated_2: float | None = None
+    entities: list[FoundEntity] = []
+    numbers: list[FoundNumber] = []
+
+
 class SummaryOut(BaseModel):
     summary: str
     source_tokens: int
     new_tokens: int
     levels: int = Field(description="Map-reduce levels: 0 when the text fitted the model.")
+    faithfulness: Faithfulness | None = Field(None, description="When asked for.")
 
 
 class SummarizeResponse(BaseModel):
     model: str
     summaries: list[SummaryOut]
     latency_ms: float = Field(description="Server-side time from arrival to answer.")
+    faithfulness_method: str | None = Field(None, description="How entities were found.")
 
 
 class CompareResult(BaseModel):
@@ -44,11 +83,13 @@ class CompareResult(BaseModel):
     rouge: dict[str, float] | None = Field(
         None, description="F1 (0-100) against the reference, when one was given."
     )
+    faithfulness: Faithfulness | None = Field(None, description="When asked for.")
 
 
 class CompareResponse(BaseModel):
     results: list[CompareResult]
     latency_ms: float
+    faithfulness_method: str | None = Field(None, description="How entities were found.")
 
 
 class ModelInfo(BaseModel):
@@ -132,6 +173,9 @@ def build_schemas(config: ServeConfig) -> Schemas:
         model: ModelName | None = Field(None, description="Served model (default: the first).")  # type: ignore[valid-type]
         settings: Settings | None = None
         timeout_s: float | None = Field(None, ge=0.1, le=config.timeout_s)
+        faithfulness: bool = Field(
+            False, description="Also check each summary against its text (entities, numbers)."
+        )
 
         _texts = field_validator("texts")(check_texts)
 
@@ -144,6 +188,9 @@ def build_schemas(config: ServeConfig) -> Schemas:
         settings: Settings | None = None
         reference: str | None = Field(None, description="A reference summary for ROUGE.")
         timeout_s: float | None = Field(None, ge=0.1, le=config.timeout_s)
+        faithfulness: bool = Field(
+            False, description="Also check each summary against the text (and the reference)."
+        )
 
         _text = field_validator("text", "reference")(check_text)
 

@@ -127,6 +127,8 @@ def _fmt(metrics: dict[str, Any], key: str) -> str:
 
 def write_card(s: TrainingRun, metrics_by_split: dict[str, Any]) -> Path:
     """The model card (`README.md`): data, settings, scores next to the baseline, intended use."""
+    from summarist.evaluation.faithfulness import card_lines
+
     cfg, settings = s.cfg, s.settings
     lines = [
         "---",
@@ -151,6 +153,7 @@ def write_card(s: TrainingRun, metrics_by_split: dict[str, Any]) -> Path:
         for name, b in m.get("baselines", {}).items():
             lines.append(f"| {split} | {name} | {m.get('n', '-')} | "
                          + " | ".join(_fmt(b, k) for k in keys) + " |")  # fmt: skip
+    lines += card_lines(metrics_by_split)
     for split, m in metrics_by_split.items():
         for other, paired in (m.get("paired") or {}).items():
             r1 = paired["rouge1"]

@@ -45,11 +45,44 @@ async function loadModels() {
   if (body.auth) $("keybox").open = true;
 }
 
+// The summary with its entities and numbers marked: red = not in the text, green = found
+// (the tooltip shows where). Built with text nodes only: summaries are never parsed as HTML.
+function markedSummary(summary, faith) {
+  const p = document.createElement("div"); p.className = "summary";
+  const items = [...faith.entities.map((e) => ({ ...e, what: "entity " + e.label })),
+                 ...faith.numbers.map((n) => ({ ...n, what: n.kind + " " + n.value }))]
+    .sort((a, b) => a.start - b.start);
+  let pos = 0;
+  for (const it of items) {
+    if (it.start < pos) continue;
+    p.append(document.createTextNode(summary.slice(pos, it.start)));
+    const m = document.createElement("mark");
+    m.className = it.in_source ? "sup" : "unsup";
+    m.title = it.what + (it.in_source ? ": found in the text" : ": not in the text");
+    m.textContent = summary.slice(it.start, it.end);
+    p.append(m);
+    pos = it.end;
+  }
+  p.append(document.createTextNode(summary.slice(pos)));
+  return p;
+}
+
+function faithLine(faith) {
+  const fmt = (v) => (v === null || v === undefined ? "–" : v.toFixed(0));
+  const bad = faith.entities.filter((e) => !e.in_source).length + faith.numbers.filter((n) => !n.in_source).length;
+  let text = `entities in text ${fmt(faith.prec_s)}% · numbers supported ${fmt(faith.num_prec_s)}%`;
+  if (faith.prec_t !== null) text += ` · entity prec./recall vs reference ${fmt(faith.prec_t)}/${fmt(faith.recall_t)}%`;
+  text += ` · novel bigrams ${fmt(faith.novel_2)}% · ${bad} unsupported`;
+  const div = document.createElement("div"); div.className = "meta faith"; div.textContent = text;
+  return div;
+}
+
 function card(result) {
   const div = document.createElement("article");
   div.className = "card"; div.dataset.model = result.model;
   const h = document.createElement("h2"); h.textContent = result.model;
-  const p = document.createElement("div"); p.className = "summary"; p.textContent = result.summary;
+  let p = document.createElement("div"); p.className = "summary"; p.textContent = result.summary;
+  if (result.faithfulness) p = markedSummary(result.summary, result.faithfulness);
   const meta = document.createElement("div"); meta.className = "meta";
   let text = `${result.source_tokens} source tokens · ${result.new_tokens} new tokens · ` +
     `${Math.round(result.latency_ms)} ms` + (result.levels ? ` · map-reduce ${result.levels}` : "");
@@ -61,7 +94,9 @@ function card(result) {
   const copy = document.createElement("button");
   copy.type = "button"; copy.className = "copy"; copy.textContent = "Copy";
   copy.addEventListener("click", () => copyText(result.summary, copy));
-  div.append(h, p, meta, copy);
+  div.append(h, p, meta);
+  if (result.faithfulness) div.append(faithLine(result.faithfulness));
+  div.append(copy);
   return div;
 }
 
@@ -90,12 +125,18 @@ async function submit(event) {
   }
   const body = { text: $("text").value, models, settings };
   if ($("reference").value.trim()) body.reference = $("reference").value;
+  if ($("faithfulness").checked) body.faithfulness = true;
   $("go").disabled = true; $("go").textContent = "Summarizing…";
   try {
     const r = await fetch("/v1/compare", { method: "POST", headers: headers(), body: JSON.stringify(body) });
     const out = await r.json().catch(() => null);
     if (!r.ok) { $("error").textContent = message(out, r.status); return; }
     $("results").replaceChildren(...out.results.map(card));
+    if (out.faithfulness_method) {
+      const note = document.createElement("p"); note.className = "meta";
+      note.textContent = "faithfulness: " + out.faithfulness_method;
+      $("results").append(note);
+    }
   } catch (err) {
     $("error").textContent = "network error: " + err;
   } finally {
