@@ -66,7 +66,7 @@ def test_zero3_makes_evaluation_generate_in_step(monkeypatch: pytest.MonkeyPatch
                                   gather=lambda items: items)  # fmt: skip
         s = SimpleNamespace(runtime=runtime, loaded=SimpleNamespace(model=None, tokenizer=None),
                             cfg=SimpleNamespace(eval_batch_size=2, max_source_length=None),
-                            prefix="")  # fmt: skip
+                            prefix="", prompt=None)  # fmt: skip
         preds, _ = final.generate(s, texts, settings=None)
         assert preds == [t.upper() for t in (["a", "b", "c"], ["d", "e"])[rank]]
     assert calls == [(["a", "b", "c"], True), (["d", "e", "e"], True)]  # rank 1 topped up
