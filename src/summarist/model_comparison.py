@@ -3,9 +3,16 @@
     summarist compare --models runs/t5/model runs/bart/model --input dialogues.jsonl
     summarist compare --models A B C --data dialogsum/ --split validation -o runs/compare
 
+    summarist compare --models runs/t5/model openai:MODEL@http://127.0.0.1:8080/v1 --data D
+
 Every model sees the same inputs with its own saved generation settings (plus any overrides).
 With `--data` each model gets a run directory (`OUTPUT_DIR/<model>`: config.yaml, metrics.json
 with bootstrap CIs, predictions.jsonl) and every pair of models a paired-bootstrap test.
+
+An OpenAI-compatible endpoint (`openai:MODEL@URL` or a system YAML file) is a model like the
+others (`evaluation.systems.SystemModel`, asked with `openai` settings). A text it failed after
+its retries is left out of the scores of every model, so that the pairs compare the same
+examples; each failure is named, and a rerun asks only those texts (the rest are cached).
 
 Under a launcher (`torchrun --nproc_per_node N -m summarist compare ... --data D`) every model's
 texts are cut into shards the ranks share out (`summarist.distributed.map_in_shards`, kept in
@@ -25,6 +32,7 @@ from summarist.config.data import DataConfig
 from summarist.config.fields import cli
 from summarist.config.generation import GenerationSettings
 from summarist.config.inference import InferenceSettings
+from summarist.config.openai import PREFIX, OpenAISettings, is_system_spec, parse_system
 from summarist.errors import ConfigError
 from summarist.evaluation.scoring import ScoringConfig
 
@@ -39,6 +47,8 @@ class CompareModelsConfig(InferenceSettings):
 
     models: list[str] = field(metadata=cli(metavar="MODEL"))
     """Models to compare: --models A B C (or A,B,C): model or run directories, hub ids."""
+    systems: list[str] = field(default_factory=list, metadata=cli(flag="--system", metavar="SPEC"))
+    """An OpenAI-compatible endpoint to compare too (openai:MODEL@URL or a system YAML file)."""
     input: str | None = None
     """Texts to summarize side by side (file, .txt folder, table, or -)."""
     data: DataConfig | None = field(default=None, metadata=cli(defaults={"dedupe": "none"}))
@@ -58,10 +68,16 @@ class CompareModelsConfig(InferenceSettings):
     """Overrides of each model's saved `GenerationSettings`, by field name (None: keep)."""
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     """How every model is scored (with --data)."""
+    openai: OpenAISettings = field(default_factory=OpenAISettings)
+    """How the openai:MODEL@URL entries of --models are asked (concurrency, retries, cache)."""
 
     def __post_init__(self) -> None:
-        # `--models A,B --models C` and `--models A B C` (the rest come as arguments) alike
-        self.models = [m for entry in self.models for m in str(entry).split(",") if m]
+        # `--models A,B --models C` and `--models A B C` (the rest come as arguments) alike; an
+        # endpoint (openai:MODEL@URL) is one entry: its URL may hold commas
+        self.models = [m for entry in map(str, self.models)
+                       for m in ([entry] if entry.startswith(PREFIX) else entry.split(",")) if m]  # fmt: skip
+        self.models += [str(s) for s in self.systems]  # --system X: one more model, an endpoint
+        self.systems = []  # now entries of models (building the config again adds nothing)
         if len(self.models) < 1:
             raise ConfigError("compare needs at least one --models entry")
         if len(set(self.models)) != len(self.models):
@@ -76,6 +92,16 @@ class CompareModelsConfig(InferenceSettings):
             raise ConfigError(f"--shard-size must be >= 1, got {self.shard_size}", "e.g. 256")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"--limit must be >= 1, got {self.limit}", "or drop --limit")
+        for name in self.models:
+            if is_system_spec(name):
+                parse_system(name, self.openai)  # a bad URL or YAML fails before any model loads
+        labels = [run_name(m) for m in self.models]
+        if len(set(labels)) != len(labels):
+            raise ConfigError(
+                "two --models entries would share a run directory "
+                f"({', '.join(sorted({x for x in labels if labels.count(x) > 1}))})",
+                "rename one (an endpoint's system YAML file: give it a `name:`)",
+            )
         from summarist.inference.backends.select import check_backend_options
 
         check_backend_options(self.backend, self.quantize, self.device)
@@ -107,15 +133,19 @@ def compare_models(cfg: CompareModelsConfig) -> dict[str, Any]:
     else:
         texts, ids = list(split.texts), [str(i) for i in range(len(split))]
     result: dict[str, Any] = {"texts": texts, "ids": ids, "models": {}}
+    from summarist.evaluation.systems import SystemModel
     from summarist.models.resolve import check_local_model
 
+    systems = {name: SystemModel(parse_system(name, cfg.openai))
+               for name in cfg.models if is_system_spec(name)}  # fmt: skip
     for name in cfg.models:
-        check_local_model(name)
+        if name not in systems:
+            check_local_model(name)
     for name in cfg.models:
-        result["models"][name] = _summarize_with(name, texts, cfg, ranks)
+        result["models"][name] = _summarize_with(name, texts, cfg, ranks, systems)
     if split is not None:
         same = texts == list(split.texts)
-        result["evaluation"] = _evaluate(cfg, split, train, result, same, ranks)
+        result["evaluation"] = _evaluate(cfg, split, train, result, same, ranks, systems)
     if ranks.world > 1:
         from summarist.distributed import remove_shards
 
@@ -127,8 +157,19 @@ SHARDS = ".shards"
 
 
 def _summarize_with(
-    name: str, texts: list[str], cfg: CompareModelsConfig, ranks: Any = None
+    name: str,
+    texts: list[str],
+    cfg: CompareModelsConfig,
+    ranks: Any = None,
+    systems: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    if systems and name in systems:  # an endpoint: asked from the main rank only
+        from summarist.evaluation.systems import summaries_from_system
+
+        if ranks is not None and not ranks.is_main:
+            return {"summaries": [""] * len(texts), "new_tokens": [0] * len(texts), "errors": {},
+                    "generation": systems[name].system.settings.request_settings()}  # fmt: skip
+        return summaries_from_system(systems[name], texts)
     from summarist.inference.summarizer import Summarizer
 
     summarizer = Summarizer.from_pretrained(
@@ -208,6 +249,7 @@ def _evaluate(
     result: dict[str, Any],
     same: bool,
     ranks: Any = None,
+    systems: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from summarist.evaluation import (
         CompareRunsConfig,
@@ -222,24 +264,44 @@ def _evaluate(
     scoring = cfg.scoring or ScoringConfig()
     constant = constant_for(train, split, seed=scoring.seed)
     baselines = default_baselines([], split.texts)
-    runs: dict[str, Path] = {}
-    metrics: dict[str, Any] = {}
+    texts = list(split.texts)
+    ids = [str(i) for i in range(len(texts))]
     main = ranks is None or ranks.is_main
-    for name, got in result["models"].items():
 
-        def generate(batch: list[str], name: str = name) -> tuple[list[str], list[int]]:
-            out = _summarize_with(name, batch, cfg, ranks)
+    def generator(name: str) -> Any:
+        def generate(batch: list[str]) -> tuple[list[Any], list[int]]:
+            out = _summarize_with(name, batch, cfg, ranks, systems)
             return out["summaries"], out["new_tokens"]
 
+        return generate
+
+    # --input and --data differ: the split needs its own summaries
+    outputs = {name: (got["summaries"], got["new_tokens"]) if same else generator(name)(texts)
+               for name, got in result["models"].items()}  # fmt: skip
+    # A text an endpoint failed is left out for every model, so that the pairs compare the same
+    # examples (every rank learns which: the swap probe's shards must agree).
+    own = sorted({i for summaries, _ in outputs.values() for i, x in enumerate(summaries) if x is None})  # fmt: skip
+    failed = set(ranks.gather(own) if ranks is not None else own)
+    failures = (
+        {name: systems[name].failures(texts, ids) for name in (systems or {})} if main else {}
+    )
+    runs: dict[str, Path] = {}
+    metrics: dict[str, Any] = {}
+    for name, got in result["models"].items():
+        summaries, counts = outputs[name]
+        kept = [None if i in failed else x for i, x in enumerate(summaries)]
         evaluated = evaluate_split(
-            generate, split, scoring, max_new_tokens=got["generation"]["max_new_tokens"],
+            generator(name), split, scoring, max_new_tokens=_budget(got["generation"]),
             baselines=baselines, constant=constant, swap_seed=scoring.seed,
-            # --input and --data differ: the split needs its own summaries
-            generated=(got["summaries"], got["new_tokens"]) if same else None, main_rank=main,
+            generated=(kept, counts), main_rank=main,
         )  # fmt: skip
         if evaluated is None:
             continue  # every rank generated its shards; one scores and writes
         split_metrics, rows = evaluated.metrics, evaluated.rows
+        if failed:
+            split_metrics["system"] = {"answered": len(texts) - len(failed), "texts": len(texts),
+                                       "failures": failures.get(name, []),
+                                       "left_out": [ids[i] for i in sorted(failed)]}  # fmt: skip
         # backend and settings as the side-by-side run resolved them (the same model and flags)
         out = Path(cfg.output_dir) / run_name(name)
         config = {
@@ -249,6 +311,8 @@ def _evaluate(
             "generation": got["generation"],
             "split": split.name,
         }
+        if systems and name in systems:
+            config["system"] = systems[name].record()
         runs[name] = write_run(
             out,
             kind="evaluate",
@@ -266,11 +330,21 @@ def _evaluate(
         for b in names[i + 1 :]:
             pairs.append(compare_runs(CompareRunsConfig(runs[a], runs[b], split.name, scoring)))
     return {"split": split.name, "runs": {k: str(v) for k, v in runs.items()},
-            "metrics": metrics, "pairs": pairs}  # fmt: skip
+            "metrics": metrics, "pairs": pairs, "failures": {k: v for k, v in failures.items() if v},
+            "scored": len(texts) - len(failed), "texts": len(texts)}  # fmt: skip
+
+
+def _budget(generation: dict[str, Any]) -> int:
+    """The token budget a model generated with: a local model's max_new_tokens, an endpoint's
+    max_tokens."""
+    return int(generation.get("max_new_tokens") or generation["max_tokens"])
 
 
 def run_name(model: str) -> str:
-    """A directory name for a model: its last path parts, safe characters only."""
+    """A directory name for a model: its last path parts, safe characters only (an endpoint:
+    its name, openai-MODEL unless its YAML file names it)."""
+    if is_system_spec(model):
+        model = parse_system(model).label
     parts = [p for p in Path(model).parts if p not in ("/", ".", "..")]
     tail = "-".join(parts[-2:]) if parts and parts[-1] == "model" else (parts or ["model"])[-1]
     return re.sub(r"[^A-Za-z0-9._-]+", "-", tail).strip("-") or "model"
@@ -289,8 +363,8 @@ def render_side_by_side(result: dict[str, Any], shown: int = SHOWN) -> Any:
             f"{m['per_second']:.2f}/s, {m['mean_words']:.1f} words"
         )
     for i, text in enumerate(result["texts"][:shown]):
-        cells = [m["summaries"][i] or "(empty)" for m in models.values()]
-        words = [f"{c}\n[{len(m['summaries'][i].split())} words]" for c, m in
+        cells = [_cell(m, i) for m in models.values()]
+        words = [f"{c}\n[{len((m['summaries'][i] or '').split())} words]" for c, m in
                  zip(cells, models.values(), strict=True)]  # fmt: skip
         table.add_row(_clip(text, 300), *words)
     if len(result["texts"]) > shown:
@@ -330,10 +404,22 @@ def render_evaluation(evaluation: dict[str, Any]) -> Any:
               for k in ("rouge1", "rouge2", "rougeL")),
             f"{r['rougeL']['p_value']:.3f}",
         )  # fmt: skip
+    failures = [(name, f) for name, fs in (evaluation.get("failures") or {}).items() for f in fs]
+    if failures:
+        pairs.caption = (f"scored on the {evaluation['scored']} of {evaluation['texts']} examples "
+                         f"every model answered; {len(failures)} failed (listed below)")  # fmt: skip
     tables = (table, pairs, *_faithfulness_tables(evaluation))
     warnings = render_warnings({"splits": {f"{evaluation['split']}, {name}": m
                                            for name, m in evaluation["metrics"].items()}})  # fmt: skip
-    return tables if warnings is None else (*tables, warnings)
+    out: tuple[Any, ...] = tables if warnings is None else (*tables, warnings)
+    if failures:
+        failed = Table(title="failed examples (a rerun asks only these; answers are cached)")
+        for col in ("model", "example", "error"):
+            failed.add_column(col)
+        for name, f in failures:
+            failed.add_row(name, str(f["id"]), f["error"])
+        out = (*out, failed)
+    return out
 
 
 FAITH_SHOWN = ("prec_s", "prec_t", "recall_t", "num_prec_s", "novel_2", "repeated_2")
@@ -368,6 +454,12 @@ def _faithfulness_tables(evaluation: dict[str, Any]) -> tuple[Any, ...]:
             f"{r[f]['diff']:+.1f} [{r[f]['low']:+.1f}, {r[f]['high']:+.1f}] p={r[f]['p_value']:.3f}"
             for f in FAITH_SHOWN))  # fmt: skip
     return (per_model, pairs) if evaluation["pairs"] else (per_model,)
+
+
+def _cell(model: dict[str, Any], i: int) -> str:
+    if model["summaries"][i] is None:
+        return f"(failed: {model.get('errors', {}).get(i, 'no answer')})"
+    return model["summaries"][i] or "(empty)"
 
 
 def _clip(text: str, n: int) -> str:

@@ -180,6 +180,9 @@ def test_schemathesis_finds_no_server_error(server: Server) -> None:
     pytest.importorskip("schemathesis", reason="schemathesis is not installed")
     cmd = [
         sys.executable, "-m", "schemathesis.cli", "run", server.url + "/openapi.json",
+        # the OpenAI routes: test_openai_serve_process.py (without the coverage phase, which
+        # crashes inside schemathesis 4.32 on their bodies)
+        "--exclude-path-regex", "^/v1/(chat/)?completions$",
         "--checks", "not_a_server_error", "--max-examples", "30", "--workers", "2",
         "--request-timeout", "30", "--no-color",
     ]  # fmt: skip

@@ -45,14 +45,16 @@ COMMANDS: dict[str, Any] = {
     "report": report_cli.report,
 }
 REQUIRE_SUMMARY = "set by the library: texts to summarize need none"
+EXTRA_BODY = "YAML only (a system file or the --config preset): a mapping of request fields"
 # Fields that are no flag (YAML-only, or filled in by the command), with the reason.
 NO_FLAG: dict[str, dict[str, str]] = {
     "data stats": {"data.require_summary": REQUIRE_SUMMARY},
     "train": {"data.require_summary": REQUIRE_SUMMARY},
     "evaluate": {"data.require_summary": REQUIRE_SUMMARY,
-                 "run_dir": "the positional RUN_DIR (RUN_A RUN_B with --compare)"},
+                 "run_dir": "the positional RUN_DIR (RUN_A RUN_B with --compare)",
+                 "openai.extra_body": EXTRA_BODY},
     "baseline": {"data.require_summary": REQUIRE_SUMMARY},
-    "compare": {"data.require_summary": REQUIRE_SUMMARY},
+    "compare": {"data.require_summary": REQUIRE_SUMMARY, "openai.extra_body": EXTRA_BODY},
     "export": {"check.data.require_summary": REQUIRE_SUMMARY},
 }  # fmt: skip
 # Parameters that set no field of the config, with the reason (the command declares them).
@@ -78,7 +80,10 @@ RENAMED: dict[str, dict[str, str]] = {
                  "splits": "--split"},
     "compare": {"data.summary_columns": "--summary-column", "data.languages": "--language",
                 "scoring.seed": "--bootstrap-seed", "data.text_column": "--text-column",
-                "data.encoding": "--encoding", "scoring.lang": "--lang"},
+                "data.encoding": "--encoding", "scoring.lang": "--lang", "systems": "--system",
+                # shared: one flag sets the local models' override and the endpoints' request
+                "openai.temperature": "--temperature", "openai.top_p": "--top-p",
+                "openai.stop": "--stop"},
     "serve": {"models": "--model", "api_keys": "--api-key", "cors_origins": "--cors-origin"},
     "export": {"check.data.data": "--check-data", "check.seed": "--check-bootstrap-seed",
                "check.data.summary_columns": "--check-summary-column",
@@ -266,6 +271,21 @@ def test_renamed_and_shared_flags_set_their_fields(tmp_path: Path) -> None:
                  "--lang", "de", "--text-column", "t", "-o", str(tmp_path / "c")])  # fmt: skip
     assert cfg.models == ["a", "b", "c"] and (cfg.lang, cfg.scoring.lang) == ("de", "de")
     assert (cfg.text_column, cfg.data.text_column) == ("t", "t")
+
+    cfg = built(["compare", "--models", "a", "openai:m@http://h:1/v1?x=1,2", "--system",
+                 "openai:n@http://h:2/v1", "--input", "t.txt", "--concurrency", "8",
+                 "--temperature", "0.5", "--stop", "###", "--stop", "END", "--no-cache"])  # fmt: skip
+    assert cfg.models == ["a", "openai:m@http://h:1/v1?x=1,2", "openai:n@http://h:2/v1"]
+    assert (cfg.openai.concurrency, cfg.openai.temperature, cfg.openai.cache) == (8, 0.5, False)
+    assert cfg.openai.stop == ("###", "END") and cfg.generation["stop"] == ["###", "END"]
+    assert cfg.generation["temperature"] == 0.5  # one --temperature: every model's
+
+    cfg = built(["evaluate", "--system", "openai:m@http://h/v1", "--data", "d", "-o",
+                 str(tmp_path / "s"), "--limit", "5", "--max-tokens", "40", "--request-seed",
+                 "9", "--stop", "a", "--system-prompt", "Be brief: {text}"])  # fmt: skip
+    assert (cfg.system, cfg.limit, cfg.openai.max_tokens) == ("openai:m@http://h/v1", 5, 40)
+    assert (cfg.openai.request_seed, cfg.openai.stop, cfg.openai.concurrency) == (9, ("a",), 4)
+    assert cfg.openai.system_prompt == "Be brief: {text}"
 
     cfg = built(["summarize", "-m", "m", "in.txt", "--format", "jsonl", "--num-beams", "1",
                  "--no-early-stopping"])  # fmt: skip

@@ -101,8 +101,10 @@ def test_read_predictions_formats(tmp_path: Path) -> None:
 
 
 def test_config_validation() -> None:
-    with pytest.raises(ConfigError, match="either --predictions"):
+    with pytest.raises(ConfigError, match="one of --predictions FILE, --system SPEC or a RUN_DIR"):
         EvaluateConfig()
+    with pytest.raises(ConfigError, match="one of"):  # two sources at once
+        EvaluateConfig(predictions=Path("p.txt"), system="openai:m@http://h/v1")
     with pytest.raises(ConfigError, match="--output-dir"):
         EvaluateConfig(predictions=Path("p.txt"))
     with pytest.raises(ConfigError, match="--multi-ref"):

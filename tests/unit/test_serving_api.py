@@ -185,14 +185,37 @@ def test_a_wrong_key_is_401_with_the_bearer_challenge_and_an_empty_bearer_is_not
         wait_ready(c)
         r = c.get("/v1/models", headers={"authorization": "Bearer nope"})
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
-        assert r.json() == {"detail": "missing or invalid API key", "field": "authorization",
-                            "message": "missing or invalid API key"}  # fmt: skip
+        why = "missing or invalid API key"  # summarist's fields, and OpenAI's error object
+        assert r.json() == {"detail": why, "field": "authorization", "message": why,
+                            "error": {"message": why, "type": "authentication_error",
+                                      "param": None, "code": "invalid_api_key"}}  # fmt: skip
         # "Bearer " names an (empty, wrong) key: X-API-Key beside it does not rescue it
         both = {"authorization": "Bearer ", "x-api-key": "k-one"}
         assert c.get("/v1/models", headers=both).status_code == 401
         assert c.get("/v1/models", headers={"authorization": "bearer k-one"}).status_code == 200
         basic = {"authorization": "Basic abc", "x-api-key": "k-one"}  # not a bearer: the header
         assert c.get("/v1/models", headers=basic).status_code == 200
+
+
+def test_the_key_is_checked_before_the_body_on_every_api_route() -> None:
+    """FastAPI parses a JSON body before dependencies run: without the key-first route class a
+    malformed body without a key got 422 (400 on the OpenAI routes) and told a stranger what the
+    API accepts. Every POST route of the API: 401 first, then (with the key) the body's error."""
+    cfg = config("m", api_keys=["k-one"])
+    app = create_app(cfg, lambda m: ScriptedSummarizer())
+    posts = sorted(p for p, ops in app.openapi()["paths"].items() if "post" in ops)
+    assert posts == ["/v1/chat/completions", "/v1/compare", "/v1/completions", "/v1/summarize"]
+    json_type = {"content-type": "application/json"}
+    with TestClient(app) as c:
+        wait_ready(c)
+        for path in posts:
+            for body in (b'{"texts": [', b'{"texts": 3}', b"not json"):
+                r = c.post(path, content=body, headers=json_type)
+                assert r.status_code == 401, (path, body, r.text)
+                assert r.json()["error"]["type"] == "authentication_error"
+            keyed = {**json_type, "authorization": "Bearer k-one"}
+            r = c.post(path, content=b'{"texts": [', headers=keyed)
+            assert r.status_code in (400, 422), (path, r.text)
 
 
 def test_the_openapi_document_declares_the_api_key_on_exactly_the_keyed_routes() -> None:
@@ -208,7 +231,8 @@ def test_the_openapi_document_declares_the_api_key_on_exactly_the_keyed_routes()
         if op.get("security") == [{"bearer": []}, {"apiKey": []}]
     }
     assert secured == {("/v1/summarize", "post"), ("/v1/compare", "post"),
-                       ("/v1/models", "get"), ("/metrics", "get")}  # fmt: skip
+                       ("/v1/models", "get"), ("/metrics", "get"),
+                       ("/v1/chat/completions", "post"), ("/v1/completions", "post")}  # fmt: skip
     open_doc = create_app(config("m"), lambda m: ScriptedSummarizer()).openapi()
     assert "securitySchemes" not in open_doc.get("components", {})
     assert not any("security" in op for ops in open_doc["paths"].values() for op in ops.values())
@@ -225,7 +249,9 @@ def test_request_settings_are_the_generation_settings_fields_within_the_server_c
     schema = settings_model(cfg).model_json_schema()
     names = [f.name for f in dataclasses.fields(GenerationSettings)]
     assert list(schema["properties"]) == [n for n in names if n in REQUEST_LIMITS]
-    assert set(names) - set(REQUEST_LIMITS) == {"early_stopping", "do_sample"}
+    # sampling and stop strings are the OpenAI routes' (temperature, top_p, seed, stop)
+    sampling = {"do_sample", "temperature", "top_p", "sample_seed", "stop"}
+    assert set(names) - set(REQUEST_LIMITS) == {"early_stopping", *sampling}
     docs = field_docs(GenerationSettings)
     for name, prop in schema["properties"].items():
         assert prop["description"] == docs[name]

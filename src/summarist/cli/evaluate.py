@@ -40,7 +40,11 @@ def evaluate(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score predictions (ROUGE with 95% CIs + diagnostics), re-score a run, or compare two runs."""
+    """Score predictions (ROUGE with 95% CIs + diagnostics), re-score a run, or compare two runs.
+
+    With --system openai:MODEL@URL the predictions come from an OpenAI-compatible endpoint
+    (asked concurrently, retried, cached), scored like any model's.
+    """
     from summarist.evaluation import compare_runs, render_comparison, render_metrics, run_evaluate
 
     runs = list(run_dirs or [])
@@ -59,4 +63,9 @@ def evaluate(
     if len(runs) > 1:
         raise ConfigError(f"{len(runs)} run directories given", "re-score one, or add --compare")
     cfg: EvaluateConfig = flags.build(run_dir=runs[0] if runs else None)
-    show_run(run_evaluate(cfg), as_json, render_metrics)
+    out = run_evaluate(cfg)
+    show_run(out, as_json, render_metrics)
+    if cfg.system is not None:  # texts an endpoint failed: named above, exit code 3
+        from summarist.evaluation.systems import check_run_complete
+
+        check_run_complete(out)

@@ -154,7 +154,10 @@ def _parameter(flag: str, leaf: Leaf) -> inspect.Parameter:
     name = flag.removeprefix("--").replace("-", "_")
     base = _base(leaf.annotation)
     choices = literal_choices(base)
-    is_list = typing.get_origin(base) is list
+    # a list, or a tuple of any length (`stop: tuple[str, ...]`): a repeatable option
+    is_list = typing.get_origin(base) is list or (
+        typing.get_origin(base) is tuple and typing.get_args(base)[1:] == (Ellipsis,)
+    )
     element = typing.get_args(base)[0] if is_list else base
     if choices is not None or leaf.parse is not None or element not in (*METAVARS, bool):
         element = str

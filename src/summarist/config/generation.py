@@ -44,6 +44,14 @@ class GenerationSettings:
     """Beam search: stop once every beam has finished."""
     do_sample: bool = False
     """Sample instead of searching (off: deterministic summaries)."""
+    temperature: float = 1.0
+    """Sampling: divide the logits by this before sampling (<1 sharper); used with do_sample."""
+    top_p: float = 1.0
+    """Sampling: keep the smallest set of tokens whose probabilities add up to this (1: all)."""
+    sample_seed: int | None = None
+    """Sampling: seed the generator with this before each batch (same seed, same summary)."""
+    stop: tuple[str, ...] = ()
+    """Stop generating once the output contains one of these strings (torch backend)."""
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
@@ -55,6 +63,17 @@ class GenerationSettings:
             )
         if self.num_beams < 1:
             raise ConfigError(f"num_beams must be >= 1, got {self.num_beams}")
+        if self.temperature <= 0 or not 0 < self.top_p <= 1:
+            raise ConfigError(
+                f"temperature={self.temperature} must be > 0 and top_p={self.top_p} in (0, 1]",
+                "for greedy decoding leave do_sample off",
+            )
+        if isinstance(self.stop, str | list):  # from YAML/JSON: hashable, like every field
+            object.__setattr__(
+                self, "stop", (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
+            )
+        if any(not isinstance(x, str) or not x for x in self.stop):
+            raise ConfigError(f"stop strings must be non-empty text, got {list(self.stop)}")
 
     def with_overrides(self, **overrides: Any) -> GenerationSettings:
         """Copy with some fields replaced; unknown names are a ConfigError, None means keep."""
@@ -72,8 +91,8 @@ class GenerationSettings:
         return replace(self, num_beams=1, early_stopping=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field, as saved in config.yaml and export metadata."""
-        return asdict(self)
+        """Every field, as saved in config.yaml and export metadata (`stop` as a list)."""
+        return {**asdict(self), "stop": list(self.stop)}
 
     def to_hf(self, base: Any = None) -> Any:
         """A `transformers.GenerationConfig` carrying these settings (token ids from `base`)."""
@@ -81,6 +100,13 @@ class GenerationSettings:
 
         cfg = GenerationConfig.from_dict(base.to_dict()) if base is not None else GenerationConfig()
         values = asdict(self)
+        values.pop("sample_seed")  # not a generate() argument: the backend seeds its generator
+        stop = values.pop("stop")
+        if stop:
+            values["stop_strings"] = list(stop)
+        if not self.do_sample:  # sampling-only flags on a search config fail validation on save
+            values.pop("temperature")
+            values.pop("top_p")
         if self.num_beams == 1:  # beam-only flags on a greedy config fail validation on save
             values.update(early_stopping=False, length_penalty=1.0)
         cfg.update(**values)

@@ -36,10 +36,13 @@ def render_metrics(metrics: dict[str, Any]) -> Any:
     parts: list[Any] = [table]
     parts += [t for split, m in (metrics.get("splits") or {}).items()
               if (t := render_faithfulness(split, m)) is not None]  # fmt: skip
+    failed = render_failures(metrics)  # texts an external system failed: last, in red
     warnings = render_warnings(metrics)
-    if warnings is None:
-        return parts[0] if len(parts) == 1 else Group(*parts)
-    return Group(warnings, *parts, warnings)
+    if warnings is not None:
+        parts = [warnings, *parts, warnings]
+    if failed is not None:
+        parts.append(failed)
+    return parts[0] if len(parts) == 1 else Group(*parts)
 
 
 # The columns of the console's faithfulness table (all figures are in metrics.json).
@@ -82,6 +85,29 @@ def _figure_cell(f: dict[str, Any]) -> str:
     if f.get("mid") is None:
         return "—"
     return f"{f['mid']:.1f} (n={f['n']})\n[{f['low']:.1f}, {f['high']:.1f}]"
+
+
+def render_failures(metrics: dict[str, Any], shown: int = 50) -> Any:
+    """A table of the texts an external system failed (metrics.json `system.failures`), or None."""
+    rows = [(split, f) for split, m in (metrics.get("splits") or {}).items()
+            for f in ((m or {}).get("system") or {}).get("failures") or []]  # fmt: skip
+    if not rows:
+        return None
+    from rich.table import Table
+
+    system = next(iter((metrics.get("splits") or {}).values()))["system"]
+    table = Table(
+        title=f"{len(rows)} failed examples, left out of the scores (scored: {system['answered']} "
+        f"of {system['texts']}); a rerun asks only these",
+        title_style="bold red",
+    )
+    for col in ("split", "example", "error"):
+        table.add_column(col)
+    for split, f in rows[:shown]:
+        table.add_row(split, str(f["id"]), f["error"])
+    if len(rows) > shown:
+        table.caption = f"first {shown} of {len(rows)}; metrics.json lists all"
+    return table
 
 
 def degenerate_messages(metrics: dict[str, Any]) -> list[str]:

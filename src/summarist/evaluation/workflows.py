@@ -14,6 +14,7 @@ from summarist import rundir
 from summarist.baselines.constant import ConstantSummary
 from summarist.config.data import DataConfig
 from summarist.config.fields import cli
+from summarist.config.openai import OpenAISettings
 from summarist.errors import ConfigError
 from summarist.evaluation.faithfulness import add_faithfulness
 from summarist.evaluation.run_io import (
@@ -67,17 +68,40 @@ class EvaluateConfig:
     """Also score this baseline on the same split (e.g. lead-3); repeatable."""
     report: bool = True
     """Also write report.html."""
+    system: str | None = None
+    """An external system to ask for the predictions: openai:MODEL@URL, or a system YAML file."""
+    openai: OpenAISettings = field(default_factory=OpenAISettings)
+    """How an openai: system is asked (concurrency, retries, timeout, decoding, cache)."""
+    limit: int | None = None
+    """With --system: ask and score only the first N examples of the split."""
 
     def __post_init__(self) -> None:
-        if (self.predictions is None) == (self.run_dir is None):
+        given = [self.predictions, self.run_dir, self.system]
+        if sum(x is not None for x in given) != 1:
             raise ConfigError(
-                "give either --predictions FILE or a RUN_DIR to re-score",
+                "give one of --predictions FILE, --system SPEC or a RUN_DIR to re-score",
                 "e.g. summarist evaluate --predictions preds.jsonl --data D --output-dir OUT",
             )
         if self.predictions is not None and self.output_dir is None:
             raise ConfigError(
                 "--output-dir is required with --predictions", "pass --output-dir OUT"
             )
+        if self.system is not None:
+            from summarist.config.openai import is_system_spec, parse_system
+
+            if not is_system_spec(self.system):
+                raise ConfigError(
+                    f"--system {self.system!r} is neither openai:MODEL@URL nor a YAML file",
+                    "e.g. --system openai:MODEL@http://127.0.0.1:8000/v1",
+                )
+            parse_system(self.system, self.openai)  # a bad URL or YAML fails before any work
+            if self.data is None or self.output_dir is None:
+                raise ConfigError(
+                    "--system needs --data (the texts to ask about) and --output-dir",
+                    "summarist evaluate --system SPEC --data D --split test --output-dir OUT",
+                )
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"--limit must be >= 1, got {self.limit}", "or drop --limit")
         if self.output_dir is not None:
             rundir.check_output_dir(self.output_dir, "--output-dir")
 
@@ -137,6 +161,18 @@ def run_evaluate(cfg: EvaluateConfig) -> Path:
     ...                         output_dir=Path("runs/eval")))  # doctest: +SKIP
     PosixPath('runs/eval')
     """
+    if cfg.system is not None:
+        from summarist.data.loading import load_corpus
+        from summarist.evaluation.systems import run_system_evaluate
+
+        corpus = load_corpus(cfg.data)
+        split = corpus.split(cfg.split or split_to_score(corpus))
+        if cfg.limit:
+            split = split.select(list(range(min(cfg.limit, len(split)))))
+        train = None
+        if "train" in corpus.names() and split.name != "train" and not corpus.single_file:
+            train = corpus.split("train")
+        return run_system_evaluate(cfg, split, train)
     if cfg.run_dir is not None:
         return rescore_run(cfg.run_dir, cfg.scoring, output_dir=cfg.output_dir, report=cfg.report)
     assert cfg.predictions is not None and cfg.output_dir is not None

@@ -50,6 +50,8 @@ def render_report(runs: list[Run], *, title: str | None = None) -> str:
     blocks: list[tuple[str, str, str]] = []  # (anchor, heading, html)
     if warnings := sections.warnings(runs):
         blocks.append(("warnings", "Warning: degenerate output", warnings))
+    if failed := sections.failures(runs):
+        blocks.append(("failures", "Failed examples", failed))
     blocks.append(("metrics", "Metrics", sections.metrics(runs)))
     blocks.append(("examples", "Examples", _examples(runs)))
     if len(runs) > 1:

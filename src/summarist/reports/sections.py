@@ -97,6 +97,27 @@ def warnings(runs: list[Run]) -> str:
     return "".join(boxes)
 
 
+def failures(runs: list[Run]) -> str:
+    """The texts an external system failed (metrics.json `system.failures`), each with its error:
+    they are left out of every score on the page."""
+    rows = []
+    for run in runs:
+        for split, entry in ((run.metrics or {}).get("splits") or {}).items():
+            system = (entry or {}).get("system") if isinstance(entry, dict) else None
+            for f in (system or {}).get("failures") or []:
+                rows.append(
+                    f'<tr data-failed="{esc(run.name)}:{esc(f.get("id"))}"><td>{esc(run.name)}</td>'
+                    f"<td>{esc(split)}</td><td>{esc(f.get('id'))}</td><td>{esc(f.get('error'))}</td></tr>"
+                )
+    if not rows:
+        return ""
+    intro = note(
+        f"{len(rows)} texts got no answer after the retries and are left out of the scores "
+        "(never scored as empty summaries); running the same command again asks only these."
+    )
+    return intro + table(["run", "split", "example", "error"], rows, numeric_from=4)
+
+
 # ---- metrics ----------------------------------------------------------------------------
 
 

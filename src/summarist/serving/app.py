@@ -29,6 +29,7 @@ from summarist.serving import schemas as s
 from summarist.serving.auth import auth_dependencies
 from summarist.serving.batcher import Batcher
 from summarist.serving.middleware import Accounting, BodyLimit
+from summarist.serving.openai_api import openai_router
 from summarist.serving.routes import STATIC, api_router, cap_settings, ops_router
 from summarist.serving.state import State
 
@@ -38,8 +39,9 @@ WARM_TEXT = "A short text to warm the model up before the first request arrives.
 Loader = Callable[[ServedModel], Any]
 RouterFactory = Callable[[State, s.Schemas], APIRouter]
 
-API_ROUTERS: tuple[RouterFactory, ...] = (api_router,)
-"""The API's routers: each is included behind the API-key dependency (`serving.auth`)."""
+API_ROUTERS: tuple[RouterFactory, ...] = (api_router, openai_router)
+"""The API's routers: summarist's own and the OpenAI-compatible one (`serving.openai_api`),
+each included behind the API-key dependency, its routes checking the key first (`serving.auth`)."""
 
 
 def load_summarizer(config: ServeConfig) -> Loader:
@@ -78,7 +80,7 @@ def create_app(config: ServeConfig, load: Loader | None = None) -> FastAPI:
     )
     app.state.summarist = state
     state.metrics.queue_depth = lambda: {n: b.depth for n, b in state.batchers.items()}
-    auth = auth_dependencies(config.api_keys)
+    auth = auth_dependencies(state.api_key)
     routers = [build(state, schemas) for build in API_ROUTERS]
     for router in routers:
         app.include_router(router, dependencies=auth)

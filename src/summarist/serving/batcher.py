@@ -170,13 +170,18 @@ class Batcher:
             self.cond.wait(left)
         return self._take(first.settings)
 
+    def _cap(self, settings: GenerationSettings) -> int:
+        """Texts per batch for `settings`: one when sampling with a seed, so that the summary
+        depends on the seed alone, never on which other texts shared the batch."""
+        return 1 if settings.do_sample and settings.sample_seed is not None else self.max_texts
+
     def _full(self, settings: GenerationSettings) -> bool:
         texts = tokens = 0
         for job in self.queue:
             if job.settings == settings:
                 texts += 1
                 tokens += job.tokens
-                if texts >= self.max_texts or tokens >= self.max_tokens:
+                if texts >= self._cap(settings) or tokens >= self.max_tokens:
                     return True
         return False
 
@@ -186,13 +191,12 @@ class Batcher:
         batch: list[Job] = []
         kept: list[Job] = []
         tokens = expired = 0
+        cap = self._cap(settings)
         for job in self.queue:
             if job.future.done() or job.deadline <= now:
                 expired += 1
                 continue
-            fits = len(batch) < self.max_texts and (
-                not batch or tokens + job.tokens <= self.max_tokens
-            )
+            fits = len(batch) < cap and (not batch or tokens + job.tokens <= self.max_tokens)
             if job.settings == settings and fits:
                 job.started = True
                 batch.append(job)

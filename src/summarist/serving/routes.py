@@ -25,8 +25,10 @@ from summarist.config.generation import GenerationSettings
 from summarist.config.serve import ServeConfig
 from summarist.errors import ConfigError
 from summarist.serving import schemas as s
+from summarist.serving.auth import key_first
 from summarist.serving.batcher import Batcher, Closed, Job, QueueFull, Result
 from summarist.serving.faithfulness import check as check_faithfulness
+from summarist.serving.openai_schemas import OpenAIModel
 from summarist.serving.state import State
 
 STATIC = Path(__file__).with_name("static")
@@ -78,23 +80,39 @@ async def run_texts(
     request: Request, state: State, name: str, texts: list[str], settings: Any, timeout: float
 ) -> list[Result]:
     """Queue `texts` on model `name`, await their results; 503 full, 504 late, gone: dropped."""
-    batcher = state.batchers.get(name)
-    if batcher is None:
-        raise HTTPException(503, {"field": "model", "message": f"model {name} is still loading"})
+    batcher = ready_batcher(state, name)
     generation = request_settings(batcher, settings, state.config)
     deadline = time.monotonic() + timeout
+    jobs = await submit_texts(batcher, texts, generation, deadline)
+    return await await_jobs(request, batcher, jobs, deadline)
+
+
+def ready_batcher(state: State, name: str) -> Batcher:
+    """The batcher of model `name`; 503 (with Retry-After) while it is still loading."""
+    batcher = state.batchers.get(name)
+    if batcher is None:
+        raise HTTPException(
+            503, {"field": "model", "message": f"model {name} is still loading"},
+            headers={"Retry-After": "5"},
+        )  # fmt: skip
+    return batcher
+
+
+async def submit_texts(
+    batcher: Batcher, texts: list[str], settings: GenerationSettings, deadline: float
+) -> list[Job]:
+    """Queue the texts of one request (all or none); 503 with Retry-After when full."""
     tokens = await asyncio.to_thread(batcher.summarizer.count_tokens, texts)
     try:
-        jobs = batcher.submit(texts, tokens, generation, deadline)
+        return batcher.submit(texts, tokens, settings, deadline)
     except QueueFull as full:
         raise HTTPException(
             503,
-            {"field": "model", "message": f"model {name} is busy; retry later"},
+            {"field": "model", "message": f"model {batcher.name} is busy; retry later"},
             headers={"Retry-After": str(full.retry_after)},
         ) from None
     except Closed:
         raise HTTPException(503, {"message": "shutting down"}, {"Retry-After": "5"}) from None
-    return await await_jobs(request, batcher, jobs, deadline)
 
 
 async def await_jobs(request: Request, batcher: Batcher, jobs: list[Job], deadline: float) -> Any:
@@ -122,9 +140,10 @@ async def await_jobs(request: Request, batcher: Batcher, jobs: list[Job], deadli
 
 
 def api_router(state: State, schemas: s.Schemas) -> APIRouter:
-    """`/v1/summarize`, `/v1/compare`, `/v1/models`."""
+    """`/v1/summarize`, `/v1/compare`, `/v1/models` (summarist's listing and OpenAI's `data`)."""
     config = state.config
-    router = APIRouter()
+    router = APIRouter(route_class=key_first(state.api_key))
+    started = int(time.time())
     SummarizeRequest, CompareRequest = schemas.summarize, schemas.compare
 
     @router.post("/v1/summarize", response_model=s.SummarizeResponse)
@@ -197,7 +216,10 @@ def api_router(state: State, schemas: s.Schemas) -> APIRouter:
                 )
             )
         limits = s.Limits(**{k: getattr(config, k) for k in s.Limits.model_fields})
-        return s.ModelsResponse(models=infos, limits=limits, auth=bool(config.api_keys))
+        data = [
+            OpenAIModel(id=i.name, created=started, max_model_len=i.source_limit) for i in infos
+        ]
+        return s.ModelsResponse(models=infos, limits=limits, auth=bool(config.api_keys), data=data)
 
     return router
 

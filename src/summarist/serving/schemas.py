@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from summarist.config.docs import field_docs
 from summarist.config.generation import GenerationSettings
 from summarist.config.serve import ServeConfig
+from summarist.serving.openai_schemas import OpenAIModel
 
 
 class FoundEntity(BaseModel):
@@ -110,9 +111,14 @@ class Limits(BaseModel):
 
 
 class ModelsResponse(BaseModel):
+    """summarist's own listing (`models`, `limits`, `auth`) and OpenAI's (`object`, `data`),
+    so that `openai.OpenAI(...).models.list()` works on the same route."""
+
     models: list[ModelInfo]
     limits: Limits
     auth: bool = Field(description="True when requests need an API key.")
+    object: Literal["list"] = "list"
+    data: list[OpenAIModel] = Field(default_factory=list, description="OpenAI's model list.")
 
 
 # The `GenerationSettings` fields a request may set, with the server's bounds on each (`config`

@@ -246,6 +246,16 @@ class CTranslate2Backend:
         `batch_size_for(...)` and runs `parallel_batches` of them at once.
         """
         sources = [self.tokenizer.convert_ids_to_tokens(ids) for ids in batch]
+        sampling: dict[str, Any] = {}
+        if settings.do_sample:  # stop strings are not matched here: the server cuts the text
+            sampling = {
+                "sampling_temperature": settings.temperature,
+                "sampling_topp": settings.top_p,
+            }
+            if settings.sample_seed is not None:
+                import ctranslate2
+
+                ctranslate2.set_random_seed(settings.sample_seed)
         futures = self.translator.translate_batch(
             sources,
             max_batch_size=self.batch_size_for(len(sources), batch_size),
@@ -260,6 +270,7 @@ class CTranslate2Backend:
             max_input_length=0,
             return_end_token=True,  # as transformers does, so counts agree
             target_prefix=[[self.forced_bos]] * len(sources) if self.forced_bos else None,
+            **sampling,
         )
         cap = settings.max_new_tokens
         for future in futures:

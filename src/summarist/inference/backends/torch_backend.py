@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import threading
 import warnings
+from dataclasses import replace
 from typing import Any
 
 from summarist.config.generation import GenerationSettings
@@ -17,6 +20,10 @@ log = logging.getLogger(__name__)
 # ~10% for a bart-base shape and the same for t5-small (2 threads, AMX CPU; docs/benchmarks.md).
 # With 4 beams 16 inputs are already 64 rows and 32 was up to 12% slower, so beams keep 16.
 BF16_CPU_GREEDY_BATCH = 32
+
+# torch's CPU generator is one per process: two threads sampling at once (a server's workers)
+# would draw from each other's stream, so a seeded request would not get the same summary twice.
+SAMPLING = threading.Lock()
 
 
 class TorchBackend:
@@ -41,6 +48,7 @@ class TorchBackend:
         self.causal = not getattr(model.config, "is_encoder_decoder", False) and (
             getattr(model.config, "model_type", "") != "encoder-decoder"
         )
+        self.tokenizer = tokenizer  # stop strings are matched through its vocabulary
         self.token_ids = (
             causal_token_ids(model, tokenizer)
             if self.causal
@@ -73,20 +81,34 @@ class TorchBackend:
         extra: dict[str, Any] = {"synced_gpus": True} if self.synced_gpus else {}
         if settings.num_beams > 1 and self.model.config.is_encoder_decoder:
             extra["past_key_values"] = beam_cache()
-        with torch.inference_mode():
-            out = self.model.generate(
-                input_ids=input_ids.to(self.device),
-                attention_mask=attention_mask.to(self.device),
-                generation_config=self.generation_config(settings),
-                **extra,
-            )
+        if settings.stop:
+            extra["tokenizer"] = self.tokenizer
+        kwargs = {"input_ids": input_ids.to(self.device),
+                  "attention_mask": attention_mask.to(self.device), **extra}  # fmt: skip
+        with torch.inference_mode(), seeded(settings):
+            try:
+                out = self.model.generate(
+                    generation_config=self.generation_config(settings), **kwargs
+                )
+            except ValueError as err:
+                if not settings.stop or "stop string" not in str(err).lower():
+                    raise
+                # No token of the vocabulary can spell these stop strings, so no output can
+                # contain them: generating without them is the same generation.
+                kwargs.pop("tokenizer", None)
+                plain = self.generation_config(replace(settings, stop=()))
+                out = self.model.generate(generation_config=plain, **kwargs)
         eos = self.token_ids.get("eos_token_id")
         eos_ids = set(eos) if isinstance(eos, list) else {eos}
         # drop the decoder start token (decoder-only: the prompt), and whatever follows the
         # first EOS: beam search fills a finished beam's row up to the batch's longest output
         # with EOS, not padding, which counted as generated tokens (and as hitting the cap)
         start = width if self.causal else 1
-        return [cut_after_eos(row, eos_ids) for row in out[:, start:].cpu().tolist()]
+        rows = [cut_after_eos(row, eos_ids) for row in out[:, start:].cpu().tolist()]
+        if settings.stop:
+            first_eos = next(iter(sorted(e for e in eos_ids if e is not None)), self.pad_id)
+            rows = [end_at_stop(r, eos_ids, self.pad_id, first_eos, settings) for r in rows]
+        return rows
 
     def generation_config(self, settings: GenerationSettings) -> Any:
         """The model's own GenerationConfig (token ids, forced BOS...) with `settings` applied."""
@@ -95,6 +117,31 @@ class TorchBackend:
             cfg.update(**self.token_ids)
             self._config_cache[settings] = cfg
         return self._config_cache[settings]
+
+
+@contextlib.contextmanager
+def seeded(settings: GenerationSettings) -> Any:
+    """Sampling holds the process's generator (seeded when asked); search needs neither."""
+    if not settings.do_sample:
+        yield
+        return
+    import torch
+
+    with SAMPLING:
+        if settings.sample_seed is not None:
+            torch.manual_seed(settings.sample_seed)
+        yield
+
+
+def end_at_stop(
+    ids: list[int], eos_ids: set[Any], pad_id: int, eos_id: int, settings: GenerationSettings
+) -> list[int]:
+    """An output a stop string ended (shorter than the cap, no EOS) gets the EOS it stopped at,
+    so that it counts as finished like any other (`count_new_tokens`)."""
+    kept = [t for t in ids if t != pad_id]
+    if len(kept) >= settings.max_new_tokens or any(t in eos_ids for t in kept):
+        return ids
+    return [*kept, eos_id]
 
 
 def cut_after_eos(ids: list[int], eos_ids: set[Any]) -> list[int]:
