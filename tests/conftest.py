@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,12 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+# The data cache (corpora read into Arrow, token ids) of the whole test session: a folder of its
+# own, removed at the end, so no test reads another machine's ~/.cache or leaves files there.
+if "SUMMARIST_TEST_KEEP_CACHE" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="summarist-test-cache-")
+    os.environ["SUMMARIST_CACHE"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, True)
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -53,6 +53,18 @@ class DataConfig:
         default=True, metadata=cli(no_flag="set by the library: texts to summarize need none")
     )
     """Whether every split needs reference summaries (False for unlabeled inference data)."""
+    cache_dir: str | None = None
+    """Folder of the data cache (default: $SUMMARIST_CACHE, else ~/.cache/summarist)."""
+    cache: bool = True
+    """Keep corpora read into Arrow and their token ids in the cache (--no-cache: a temporary
+    cache removed at exit)."""
+    data_workers: int | None = None
+    """Processes that tokenize a corpus (default: every core; 1 tokenizes in this process)."""
+    streaming: bool = False
+    """Train from the source files read shard by shard (no Arrow copy, no stored token ids):
+    for corpora too big to keep twice on disk."""
+    shuffle_buffer: int = 10_000
+    """With --streaming: examples held in the shuffle buffer."""
 
     def __post_init__(self) -> None:
         if not self.data:
@@ -67,6 +79,14 @@ class DataConfig:
         if self.max_source_words is not None and self.max_source_words < 1:
             raise ConfigError("--max-source-words must be >= 1")
         check_choice("--dedupe", self.dedupe, ("pair", "source", "none"))
+        if self.data_workers is not None and self.data_workers < 1:
+            raise ConfigError(
+                f"--data-workers must be >= 1, got {self.data_workers}", "or leave it unset"
+            )
+        if self.shuffle_buffer < 1:
+            raise ConfigError(
+                f"--shuffle-buffer must be >= 1, got {self.shuffle_buffer}", "e.g. 10000"
+            )
         if self.split_ratios is not None:
             ratios = tuple(float(r) for r in self.split_ratios)
             if len(ratios) != 3 or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:

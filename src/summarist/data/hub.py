@@ -26,7 +26,15 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
 
 def load_hub_dataset(spec: str) -> dict[str, list[dict[str, Any]]]:
-    """`name[:config]` → rows per split. Offline, only a local `datasets` cache can serve it."""
+    """`name[:config]` → rows per split (Python lists: small datasets only)."""
+    return {split: ds.to_list() for split, ds in load_hub_splits(spec).items()}
+
+
+def load_hub_splits(spec: str) -> dict[str, Any]:
+    """`name[:config]` → `datasets.Dataset` per split (Arrow, memory-mapped by `datasets`).
+
+    Offline, only a local `datasets` cache can serve it.
+    """
     name, _, config = spec.partition(":")
     try:
         import datasets
@@ -48,7 +56,7 @@ def load_hub_dataset(spec: str) -> dict[str, list[dict[str, Any]]]:
                 "connect to the network, or download it once and pass the local files with --data",
             ) from err
         raise DataError(f"cannot load dataset '{spec}': {_first_line(err)}") from err
-    return {split: dsd[split].to_list() for split in dsd}
+    return {split: dsd[split] for split in dsd}
 
 
 def _force_offline() -> None:

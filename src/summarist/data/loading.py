@@ -1,24 +1,53 @@
-"""Turn `--data` specs (files, split directories, hub ids) into a prepared `Corpus`."""
+"""Turn `--data` specs (files, split directories, hub ids) into a prepared `Corpus`.
+
+Each source is read once into the data cache (`data.cache`): its splits as Arrow tables in
+canonical columns with their per-row keys, keyed on the files' fingerprint and the reading
+settings. The cleaning decisions (which rows each split keeps, and the report) are cached
+too, keyed also on the cleaning settings. A second load of the same data maps the cached
+tables and reads back the kept rows' positions: no parsing, no decisions, nothing loaded.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from summarist.config.data import DataConfig
-from summarist.data.columns import Preset, find_preset, get_preset, resolve_columns
-from summarist.data.corpus import Corpus, Split, canonical_split
-from summarist.data.prepare import prepare
-from summarist.data.readers import EXTENSIONS, Row, read_table
+from summarist.data import cache
+from summarist.data.columns import Preset, find_preset, get_preset
+from summarist.data.corpus import Corpus, Part, RowStore, Split, canonical_split
+from summarist.data.ingest import (
+    Layout,
+    Retype,
+    head_rows,
+    iter_blocks_lenient,
+    resolve_layout,
+    table_blocks,
+    to_canonical,
+)
+from summarist.data.keys import RowKeys, row_keys
+from summarist.data.mapped import MappedTable, TableWriter
+from summarist.data.prepare import EVAL_SPLITS, prepare
+from summarist.data.readers import EXTENSIONS
 from summarist.errors import DataError
 
 log = logging.getLogger(__name__)
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?(:[\w.-]+)?$")
-_SCALAR = (str, int, float, bool, type(None))
+_DECISIONS = ("min_summary_words", "max_source_words", "dedupe", "drop_leaked", "split_ratios",
+              "seed", "languages")  # fmt: skip
+_READING = ("preset", "text_column", "summary_columns", "encoding", "header", "require_summary")
+
+
+def cache_root_of(cfg: DataConfig) -> Path:
+    """The cache folder `cfg` uses (a temporary one with `cache=False`)."""
+    return cache.cache_root(cfg.cache_dir) if cfg.cache else cache.TemporaryCache.root()
 
 
 def load_corpus(cfg: DataConfig) -> Corpus:
@@ -27,52 +56,168 @@ def load_corpus(cfg: DataConfig) -> Corpus:
     >>> corpus = load_corpus(DataConfig(data=["train.jsonl"]))  # doctest: +SKIP
     >>> corpus["train"].texts[0]  # doctest: +SKIP
     """
-    parts = []
-    for i, spec in enumerate(cfg.data):
-        language = cfg.languages[i] if cfg.languages else None
-        parts.append(load_source(spec, cfg, language=language, tag=len(cfg.data) > 1))
-    corpus = parts[0] if len(parts) == 1 else concatenate(parts, seed=cfg.seed)
-    return prepare(corpus, cfg)
+    root = cache_root_of(cfg)
+    sources = [read_source(spec, cfg, root) for spec in cfg.data]
+    key = cache.cache_key(
+        "prepared", [s.key for s in sources], {k: getattr(cfg, k) for k in _DECISIONS}
+    )
+    entry = root / "prepared" / key
+    made: dict[str, Corpus] = {}
+
+    def build(tmp: Path) -> None:
+        raw = assemble(sources, cfg)
+        corpus = prepare(raw, cfg)
+        (only,) = raw.splits if cfg.split_ratios is not None else (None,)
+        for name, split in corpus.splits.items():
+            np.save(tmp / f"{name}.rows.npy", split.index)
+        cache.write_meta(tmp, {
+            "describes": " + ".join(cfg.data), "splits": list(corpus.splits),
+            "origin": {n: only or n for n in corpus.splits}, "report": corpus.report,
+            "source": corpus.source, "single_file": corpus.single_file,
+        })  # fmt: skip
+        made["corpus"] = corpus
+
+    entry, built = cache.build_once(entry, build)
+    if built:
+        corpus = made["corpus"]
+    else:
+        corpus = _cached_corpus(entry, assemble(sources, cfg), cfg)
+    corpus.key = key
+    return corpus
 
 
-def load_source(
-    spec: str, cfg: DataConfig, *, language: str | None = None, tag: bool = False
-) -> Corpus:
-    """Load one source into a Corpus with resolved columns (no cleaning yet)."""
-    raw, single_file = read_source(spec, cfg)
+def _cached_corpus(entry: Path, raw: Corpus, cfg: DataConfig) -> Corpus:
+    """The prepared corpus from its cached rows (the first load's warnings said again)."""
+    meta = cache.read_meta(entry)
+    splits = {
+        name: Split(name, store=raw.splits[meta["origin"][name]].store,
+                    rows=np.load(entry / f"{name}.rows.npy"))
+        for name in meta["splits"]
+    }  # fmt: skip
+    report = meta["report"]
+    for name in EVAL_SPLITS:
+        leaked = (report.get(name) or {}).get("leaked", 0)
+        if leaked and not cfg.drop_leaked:
+            log.warning(
+                "%d %s examples also appear in train (leakage); --drop-leaked removes them",
+                leaked,
+                name,
+            )
+    return Corpus(splits, source=meta["source"], report=report, single_file=meta["single_file"])
+
+
+# ----------------------------------------------------------------------------- one source
+
+
+@dataclass
+class SourceTables:
+    """One source in the cache: a table (and keys) per split."""
+
+    spec: str
+    key: str
+    tables: dict[str, tuple[MappedTable, RowKeys]]
+    single_file: bool
+
+
+def read_source(spec: str, cfg: DataConfig, root: Path) -> SourceTables:
+    """Read one source into the cache (unless it is there already) and map it."""
+    files, single_file, hub = _locate(spec, cfg)
     preset = _pick_preset(spec, cfg)
-    splits = {}
-    for name, rows in raw.items():
-        split = rows_to_split(name, rows, cfg, preset, where=f"{spec} [{name}]")
-        if tag:
-            split.extra["source"] = [spec] * len(split)
-        if language:
-            split.extra["language"] = [language] * len(split)
-        splits[name] = split
-    return Corpus(splits, source=spec, single_file=single_file)
-
-
-def read_source(spec: str, cfg: DataConfig) -> tuple[dict[str, list[Row]], bool]:
-    """Raw rows per split, and whether they came from one un-split file."""
-    path = Path(spec).expanduser()
+    if hub is not None:
+        fingerprint: Any = {s: getattr(d, "_fingerprint", None) for s, d in hub.items()}
+    else:
+        fingerprint = {s: cache.file_fingerprint(p) for s, p in files.items()}
+    key = cache.cache_key(
+        "corpus", spec, fingerprint, {k: getattr(cfg, k) for k in _READING},
+        preset.__dict__ if preset else None,
+    )  # fmt: skip
+    entry = root / "corpora" / key
     names = _header_names(spec, cfg)
     header = cfg.header and names is None
+
+    def build(tmp: Path) -> None:
+        rows = {}
+        for split in (hub or files):
+            where = f"{spec} [{split}]"
+            if hub is not None:
+                blocks: Any = lambda split=split: table_blocks(hub[split].data.table)  # noqa: E731
+            else:
+                path = files[split]
+                blocks = lambda path=path: iter_blocks_lenient(  # noqa: E731
+                    path, encoding=cfg.encoding, header=header, names=names
+                )
+            rows[split] = write_split(tmp, split, blocks, cfg, preset, where)
+        cache.write_meta(tmp, {"describes": spec, "splits": list(rows), "rows": rows,
+                               "single_file": single_file})  # fmt: skip
+
+    entry, built = cache.build_once(entry, build)
+    if built:
+        log.info("read %s into the data cache (%s)", spec, entry)
+    meta = cache.read_meta(entry)
+    tables = {
+        s: (MappedTable(entry / f"{s}.arrow"), RowKeys.load(entry, s)) for s in meta["splits"]
+    }
+    return SourceTables(spec, key, tables, meta["single_file"])
+
+
+def write_split(
+    folder: Path, split: str, blocks: Any, cfg: DataConfig, preset: Preset | None, where: str
+) -> int:
+    """One split's blocks → `folder/SPLIT.arrow` + its keys; the number of rows written."""
+    types: dict[str, Any] = {}
+    for _ in range(8):  # each retry fixes one more column's type
+        try:
+            return _write_split_once(folder, split, blocks(), cfg, preset, where, types)
+        except Retype as change:
+            types.update(change.types)
+    raise DataError(f"{where}: column types keep changing between rows", "check the file")
+
+
+def _write_split_once(
+    folder: Path, split: str, blocks: Any, cfg: DataConfig, preset: Preset | None, where: str,
+    types: dict[str, Any],
+) -> int:  # fmt: skip
+    writer = None
+    keys = []
+    layout: Layout | None = None
+    try:
+        for block in blocks:
+            if layout is None:
+                layout = resolve_layout(head_rows(block), cfg, preset, where)
+                layout.types.update({k: v for k, v in types.items() if k in layout.extras})
+            batch = to_canonical(block, layout, where)
+            if writer is None:
+                writer = TableWriter(folder / f"{split}.arrow", layout.schema())
+            writer.write(batch)
+            keys.append(row_keys(batch))
+    finally:
+        if writer is not None:
+            writer.close()
+    if layout is None:  # an empty file: no columns to find (the same error as ever)
+        layout = resolve_layout([], cfg, preset, where)
+    if writer is None:
+        TableWriter(folder / f"{split}.arrow", layout.schema()).close()
+        keys = [row_keys(layout.schema().empty_table())]
+    RowKeys.concat(keys).save(folder, split)
+    return writer.rows if writer is not None else 0
+
+
+def _locate(spec: str, cfg: DataConfig) -> tuple[dict[str, Path], bool, dict[str, Any] | None]:
+    """(files per split, whether one un-split file, hub splits when it is a hub dataset)."""
+    path = Path(spec).expanduser()
     if path.is_dir():
-        return _read_split_dir(path, cfg, header, names), False
+        return _split_files(path), False, None
     if path.is_file():
         split = canonical_split(path.stem) or "train"
-        rows = read_table(path, encoding=cfg.encoding, header=header, names=names)
-        return {split: rows}, canonical_split(path.stem) is None
+        return {split: path}, canonical_split(path.stem) is None, None
     if _looks_like_path(spec) or not _HUB_ID.match(spec):
         raise DataError(f"file not found: {spec}", "check the path given to --data")
-    from summarist.data.hub import load_hub_dataset
+    from summarist.data.hub import load_hub_splits
 
-    return load_hub_dataset(spec), False
+    return {}, False, load_hub_splits(spec)
 
 
-def _read_split_dir(
-    path: Path, cfg: DataConfig, header: bool, names: list[str] | None
-) -> dict[str, list[Row]]:
+def _split_files(path: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for file in sorted(path.iterdir()):
         split = canonical_split(file.stem)
@@ -91,49 +236,28 @@ def _read_split_dir(
             + "/".join(EXTENSIONS)
             + ")",
         )
-    order = ["train", "validation", "test"]
-    return {
-        s: read_table(found[s], encoding=cfg.encoding, header=header, names=names)
-        for s in order
-        if s in found
-    }
+    return {s: found[s] for s in ("train", "validation", "test") if s in found}
 
 
-def rows_to_split(
-    name: str, rows: list[Row], cfg: DataConfig, preset: Preset | None, where: str
-) -> Split:
-    """Map raw rows to (text, references, extra) using the resolved columns."""
-    columns = _columns_of(rows)
-    if preset and not cfg.preset and not _preset_fits(preset, columns):
-        preset = None  # guessed from a name, but this file has its own layout
-    cmap = resolve_columns(
-        columns,
-        text_column=cfg.text_column,
-        summary_columns=cfg.summary_columns,
-        preset=preset,
-        where=where,
-        require_summary=cfg.require_summary,
-    )
-    for col in (cmap.text, *cmap.summaries):
-        _check_text_column(rows, col, where)
-    texts = [_as_text(r.get(cmap.text)) for r in rows]
-    references = []
-    for r in rows:
-        refs: list[str] = []
-        for col in cmap.summaries:
-            value = r.get(col)
-            if isinstance(value, list):
-                refs.extend(_as_text(v) for v in value)
-            elif value is not None:
-                refs.append(_as_text(value))
-        references.append(refs)
-    used = {cmap.text, *cmap.summaries}
-    extra = {
-        c: [r.get(c) for r in rows]
-        for c in columns
-        if c not in used and all(isinstance(r.get(c), _SCALAR) for r in rows[:100])
-    }
-    return Split(name, texts, references, extra)
+# ------------------------------------------------------------------- sources into a corpus
+
+
+def assemble(sources: list[SourceTables], cfg: DataConfig) -> Corpus:
+    """The raw (uncleaned) corpus of `sources`: one source as it is, several concatenated."""
+    tag = len(sources) > 1
+    parts = []
+    for i, source in enumerate(sources):
+        tags: dict[str, Any] = {}
+        if tag:
+            tags["source"] = source.spec
+        if cfg.languages:
+            tags["language"] = cfg.languages[i]
+        splits = {
+            name: Split(name, store=RowStore([Part(table, keys, tags)]))
+            for name, (table, keys) in source.tables.items()
+        }
+        parts.append(Corpus(splits, source=source.spec, single_file=source.single_file))
+    return parts[0] if len(parts) == 1 else concatenate(parts, seed=cfg.seed)
 
 
 def concatenate(parts: list[Corpus], seed: int) -> Corpus:
@@ -144,16 +268,11 @@ def concatenate(parts: list[Corpus], seed: int) -> Corpus:
     splits = {}
     for name in names:
         pieces = [p.splits[name] for p in parts if name in p.splits]
-        keys = sorted({k for piece in pieces for k in piece.extra})
-        texts, refs, extra = [], [], {k: [] for k in keys}  # type: ignore[var-annotated]
-        for piece in pieces:
-            texts += piece.texts
-            refs += piece.references
-            for k in keys:
-                extra[k] += piece.extra.get(k, [None] * len(piece))
-        order = list(range(len(texts)))
+        store = RowStore([q for piece in pieces for q in piece.store.parts])
+        total = sum(len(piece) for piece in pieces)
+        order = list(range(total))
         random.Random(seed).shuffle(order)
-        splits[name] = Split(name, texts, refs, extra).select(order)
+        splits[name] = Split(name, store=store, rows=np.asarray(order, dtype=np.int64))
     return Corpus(splits, source=" + ".join(p.source for p in parts))
 
 
@@ -177,43 +296,6 @@ def _header_names(spec: str, cfg: DataConfig) -> list[str] | None:
         )
         preset = hit[1] if hit else None
     return list(preset.names) if preset and preset.names else None
-
-
-def _preset_fits(preset: Preset, columns: list[str]) -> bool:
-    from summarist.data.columns import reference_group
-
-    has_summary = preset.summary in columns or bool(reference_group(columns, preset.summary))
-    return preset.text in columns and has_summary
-
-
-def _columns_of(rows: list[Row]) -> list[str]:
-    cols: dict[str, None] = {}
-    for r in rows[:1000]:
-        cols.update(dict.fromkeys(r))
-    return list(cols)
-
-
-def _check_text_column(rows: list[Row], column: str, where: str) -> None:
-    """Text columns hold strings (or lists of strings, or nothing): a number or an object
-    there means the wrong column was picked or the file is not what it seems."""
-    for i, row in enumerate(rows):
-        value = row.get(column)
-        items = value if isinstance(value, list) else [value]
-        bad = next((v for v in items if v is not None and not isinstance(v, str)), None)
-        if bad is not None:
-            raise DataError(
-                f"{where}: column '{column}' holds {type(bad).__name__} values, not text "
-                f"(row {i + 1}: {str(bad)[:40]!r})",
-                "pick the text columns with --text-column / --summary-column, or fix the file",
-            )
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return "\n".join(_as_text(v) for v in value)
-    return str(value).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -1,7 +1,9 @@
 """Cleaning: drop empty pairs, remove duplicates, length filters, ratio splits, leakage report.
 
 Everything removed is counted in `corpus.report[split]`, which `data stats` shows, so nothing
-disappears silently.
+disappears silently. Every decision is numpy on the per-row keys of `data.keys` (hashes of the
+normalized texts, word counts), never a Python loop over the rows; the rules are the ones
+below, unchanged (tests compare them with a pinned copy of the row-by-row original).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections import Counter
+
+import numpy as np
 
 from summarist.config.data import DataConfig
 from summarist.data.corpus import Corpus, Split
@@ -67,22 +70,20 @@ def prepare(corpus: Corpus, cfg: DataConfig) -> Corpus:
             "pass the folder with train.* as well, or drop --drop-leaked",
         )
     if "train" in splits:
-        train_keys = {normalize(t) for t in splits["train"].texts}
+        train_keys = np.unique(splits["train"].keys().text_hash)
         for name in EVAL_SPLITS:
             if name not in splits:
                 continue
-            leaked = [i for i, t in enumerate(splits[name].texts) if normalize(t) in train_keys]
-            report[name]["leaked"] = len(leaked)
-            if cfg.drop_leaked and leaked:
-                drop = set(leaked)
-                splits[name] = splits[name].select(
-                    [i for i in range(len(splits[name])) if i not in drop]
-                )
+            leaked = np.isin(splits[name].keys().text_hash, train_keys)
+            count = int(leaked.sum())
+            report[name]["leaked"] = count
+            if cfg.drop_leaked and count:
+                splits[name] = splits[name].select(np.flatnonzero(~leaked))
                 report[name]["kept"] = len(splits[name])
-            elif leaked:
+            elif count:
                 log.warning(
                     "%d %s examples also appear in train (leakage); --drop-leaked removes them",
-                    len(leaked),
+                    count,
                     name,
                 )
     for name, split in splits.items():
@@ -98,67 +99,88 @@ def prepare(corpus: Corpus, cfg: DataConfig) -> Corpus:
     return Corpus(splits, source=corpus.source, report=report, single_file=single_file)
 
 
+def _surplus(hashes: np.ndarray) -> int:
+    """How many rows repeat an earlier row's hash."""
+    return int(len(hashes) - len(np.unique(hashes)))
+
+
+def _first_occurrences(hashes: np.ndarray) -> np.ndarray:
+    """Positions of the first row of each distinct hash, in row order."""
+    _, first = np.unique(hashes, return_index=True)
+    return np.sort(first)
+
+
 def clean_split(split: Split, cfg: DataConfig) -> tuple[Split, dict[str, int]]:
-    """Drop empty pairs, duplicates and filtered examples from one split; count each."""
-    labeled = any(split.references)
-    keys = [normalize(t) for t in split.texts]
-    source_counts = Counter(keys)
-    pair_keys = [(k, tuple(normalize(r) for r in refs)) for k, refs in zip(keys, split.references)]
+    """Drop empty pairs, duplicates and filtered examples from one split; count each.
+
+    In row order: an empty source (or, in a labelled split, no non-empty reference) is
+    `empty`; a row whose dedupe key an earlier non-empty row had is a removed duplicate (the
+    earlier one counts even if a length filter drops it later); then the summary and source
+    length filters.
+    """
+    k = split.keys()
+    n = len(split)
+    labeled = bool((np.asarray(k.n_refs) > 0).any())
+    text_empty = np.asarray(k.text_empty, dtype=bool)
+    has_text = ~text_empty
     report = {
-        "rows": len(split),
+        "rows": n,
         "empty": 0,
-        "duplicate_sources": sum(c - 1 for k, c in source_counts.items() if k),
-        "duplicate_pairs": sum(c - 1 for k, c in Counter(pair_keys).items() if k[0]),
+        "duplicate_sources": _surplus(np.asarray(k.text_hash)[has_text]),
+        "duplicate_pairs": _surplus(np.asarray(k.pair_hash)[has_text]),
         "removed_duplicates": 0,
         "short_summary": 0,
         "long_source": 0,
     }
-    seen: set[object] = set()
-    keep: list[int] = []
-    for i, text in enumerate(split.texts):
-        refs = split.references[i]
-        if not keys[i] or (labeled and not any(r.strip() for r in refs)):
-            report["empty"] += 1
-            continue
-        dedupe_key = {"pair": pair_keys[i], "source": keys[i], "none": i}[cfg.dedupe]
-        if dedupe_key in seen:
-            report["removed_duplicates"] += 1
-            continue
-        seen.add(dedupe_key)
-        if labeled and max(count_words(r) for r in refs) < cfg.min_summary_words:
-            report["short_summary"] += 1
-            continue
-        if cfg.max_source_words is not None and count_words(text) > cfg.max_source_words:
-            report["long_source"] += 1
-            continue
-        keep.append(i)
+    empty = text_empty | (labeled & ~np.asarray(k.refs_nonempty, dtype=bool))
+    rows = np.flatnonzero(~empty)
+    report["empty"] = int(empty.sum())
+    if cfg.dedupe != "none":
+        key = np.asarray(k.pair_hash if cfg.dedupe == "pair" else k.text_hash)[rows]
+        kept = rows[_first_occurrences(key)]
+        report["removed_duplicates"] = int(len(rows) - len(kept))
+        rows = kept
+    if labeled:
+        short = np.asarray(k.max_ref_words)[rows] < cfg.min_summary_words
+        report["short_summary"] = int(short.sum())
+        rows = rows[~short]
+    if cfg.max_source_words is not None:
+        long = np.asarray(k.source_words)[rows] > cfg.max_source_words
+        report["long_source"] = int(long.sum())
+        rows = rows[~long]
     if report["empty"]:
         log.info("%s: dropped %d empty examples", split.name, report["empty"])
-    report["kept"] = len(keep)
-    return (split if len(keep) == len(split) else split.select(keep)), report
+    report["kept"] = len(rows)
+    return (split if len(rows) == n else split.select(rows)), report
 
 
 def split_by_ratio(split: Split, ratios: tuple[float, float, float], seed: int) -> dict[str, Split]:
-    """Deterministic train/validation/test split; identical sources stay in the same split."""
-    groups: dict[str, list[int]] = {}
-    for i, text in enumerate(split.texts):
-        groups.setdefault(normalize(text), []).append(i)
-    order = list(groups.values())
-    random.Random(seed).shuffle(order)
-    n = len(order)
+    """Deterministic train/validation/test split; identical sources stay in the same split.
+
+    Groups of identical (normalized) sources, in order of first appearance, are shuffled with
+    `random.Random(seed)` and cut by the ratios; each split keeps its rows in corpus order.
+    """
+    hashes = np.asarray(split.keys().text_hash)
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    by_appearance = np.argsort(first, kind="stable")  # group ids in order of first appearance
+    group_of_row = np.empty(len(first), dtype=np.int64)
+    group_of_row[by_appearance] = np.arange(len(first))
+    group_of_row = group_of_row[inverse.reshape(-1)]
+    n = len(first)
+    order = list(range(n))
+    random.Random(seed).shuffle(order)  # the same permutation as shuffling the groups
+    position = np.empty(n, dtype=np.int64)
+    position[np.asarray(order, dtype=np.int64)] = np.arange(n)
     cut1 = round(n * ratios[0])
     cut2 = cut1 + round(n * ratios[1])
     bounds = {"train": (0, cut1), "validation": (cut1, cut2), "test": (cut2, n)}
+    pos_of_row = position[group_of_row]
     out = {}
     for name, (lo, hi) in bounds.items():
-        idx = sorted(i for group in order[lo:hi] for i in group)
-        if idx:
-            out[name] = Split(name, *_columns(split.select(idx)))
+        idx = np.flatnonzero((pos_of_row >= lo) & (pos_of_row < hi))
+        if len(idx):
+            out[name] = split.select(idx).renamed(name)
     return out
-
-
-def _columns(split: Split) -> tuple:
-    return split.texts, split.references, split.extra
 
 
 def _describe(report: dict[str, int]) -> str:

@@ -45,14 +45,14 @@ def read_table(
         return _read_parquet(path)
     text = decode_file(path, encoding)
     if suffix == ".jsonl":
-        return _read_json_lines(text, path)
+        return parse_json_lines(text, path)
     if suffix == ".json":
         stripped = text.lstrip()
         if stripped.startswith("["):
-            return _read_json_document(text, path)
-        if stripped.startswith("{") and _is_single_document(stripped):
-            return _read_json_document(text, path)
-        return _read_json_lines(text, path)
+            return read_json_document(text, path)
+        if stripped.startswith("{") and is_single_document(stripped):
+            return read_json_document(text, path)
+        return parse_json_lines(text, path)
     return _read_delimited(text, path, "\t" if suffix == ".tsv" else ",", header, names)
 
 
@@ -63,22 +63,32 @@ def decode_file(path: Path, encoding: str) -> str:
         data = path.read_bytes()
     except OSError as err:
         raise DataError(f"cannot read {path}: {err.strerror or err}") from err
-    if b"\x00" in data[:8192]:
+    check_not_binary(path, data[:8192])
+    return decode_bytes(data, path, encoding)
+
+
+def check_not_binary(path: Path, head: bytes) -> None:
+    if b"\x00" in head:
         raise DataError(f"{path} looks binary, not text", "pass a .txt, .jsonl or .csv file")
-    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def decode_bytes(data: bytes, path: Path, encoding: str, offset: int = 0) -> str:
+    """`data` (found at byte `offset` of `path`) decoded; a UTF-8 BOM at the file start dropped."""
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    enc = ("utf-8-sig" if offset == 0 else "utf-8") if utf8 else encoding
     try:
         return data.decode(enc)
     except UnicodeDecodeError as err:
         raise DataError(
             f"{path} is not valid {encoding}: undecodable byte 0x{data[err.start]:02x} "
-            f"at byte offset {err.start}",
+            f"at byte offset {offset + err.start}",
             "pass the file's encoding with --encoding (e.g. --encoding latin-1)",
         ) from err
     except LookupError as err:
         raise DataError(f"unknown encoding '{encoding}'", "use e.g. utf-8 or latin-1") from err
 
 
-def _is_single_document(text: str) -> bool:
+def is_single_document(text: str) -> bool:
     """True when a '{'-leading .json file is one object rather than JSON lines."""
     first_line = text.split("\n", 1)[0].strip()
     try:
@@ -88,9 +98,11 @@ def _is_single_document(text: str) -> bool:
     return text.count("\n") == 0 or not text.split("\n", 1)[1].strip()
 
 
-def _read_json_lines(text: str, path: Path) -> list[Row]:
+def parse_json_lines(text: str, path: Path, first_line: int = 1) -> list[Row]:
+    """Rows of JSON-lines `text` (blank lines skipped); errors name `path` and the line number,
+    counting from `first_line` (a block of a file read piece by piece)."""
     rows: list[Row] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.splitlines(), start=first_line):
         if not line.strip():
             continue
         try:
@@ -109,7 +121,7 @@ def _read_json_lines(text: str, path: Path) -> list[Row]:
     return rows
 
 
-def _read_json_document(text: str, path: Path) -> list[Row]:
+def read_json_document(text: str, path: Path) -> list[Row]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:
@@ -134,7 +146,7 @@ def _read_json_document(text: str, path: Path) -> list[Row]:
     return list(doc)
 
 
-def _parse_delimited(text: str, path: Path, delimiter: str) -> list[list[str]]:
+def parse_delimited(text: str, path: Path, delimiter: str) -> list[list[str]]:
     """Rows of a csv/tsv text. A quote that is never closed is an error (the lenient parser
     would silently make the rest of the file one field); other stray quotes, common in real
     tsv files (CSL), are read leniently as before."""
@@ -160,7 +172,7 @@ def _parse_delimited(text: str, path: Path, delimiter: str) -> list[list[str]]:
 def _read_delimited(
     text: str, path: Path, delimiter: str, header: bool, names: list[str] | None
 ) -> list[Row]:
-    records = _parse_delimited(text, path, delimiter)
+    records = parse_delimited(text, path, delimiter)
     records = [r for r in records if any(cell.strip() for cell in r)]
     if not records:
         return []
@@ -169,8 +181,15 @@ def _read_delimited(
     else:
         width = max(len(r) for r in records)
         columns = list(names) if names else [f"col{i}" for i in range(width)]
+    return records_to_rows(records, columns, path, 2 if header else 1)
+
+
+def records_to_rows(
+    records: list[list[str]], columns: list[str], path: Path, first_line: int
+) -> list[Row]:
+    """csv records (blank ones already dropped) as rows of `columns`, short ones padded."""
     rows = []
-    for lineno, record in enumerate(records, start=2 if header else 1):
+    for lineno, record in enumerate(records, start=first_line):
         if len(record) > len(columns):
             raise DataError(
                 f"{path}:{lineno}: row has {len(record)} fields but the header has {len(columns)}",
