@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -66,10 +66,31 @@ def choose_constant_summary(
     earlier candidate in the seeded sample; the same inputs and seed always give the same pick.
     """
     pool = [s for s in dict.fromkeys(s.strip() for s in summaries) if s]
-    if not pool:
+    return choose_constant_from(
+        len(pool), lambda idx: [pool[i] for i in idx], sample=sample, seed=seed, source=source,
+        tokenizer=tokenizer,
+    )  # fmt: skip
+
+
+def choose_constant_from(
+    pool_size: int,
+    fetch: Callable[[list[int]], list[str]],
+    *,
+    sample: int = DEFAULT_SAMPLE,
+    seed: int = 0,
+    source: str = "train",
+    tokenizer: str = "rouge-score",
+) -> ConstantSummary:
+    """`choose_constant_summary` on a pool of `pool_size` distinct stripped summaries that
+    `fetch(indices)` reads: only the sampled ones are ever read (a 287,000-row split's pool
+    need not be in memory)."""
+    if not pool_size:
         raise ValueError("no non-empty summaries to choose a constant baseline from")
     rng = random.Random(seed)
-    picked = pool if len(pool) <= sample else rng.sample(pool, sample)
+    # rng.sample draws positions from the population's length alone: the same picks as
+    # sampling the pool itself.
+    idx = list(range(pool_size)) if pool_size <= sample else rng.sample(range(pool_size), sample)
+    picked = fetch(idx)
     tok = get_tokenizer(tokenizer, use_stemmer=True)
     grams = [(_grams(t, 1), _grams(t, 2)) for t in (tok(s) for s in picked)]
     sizes = [(sum(u.values()), sum(b.values())) for u, b in grams]
@@ -87,4 +108,4 @@ def choose_constant_summary(
     return ConstantSummary(picked[best], round(100 * best_score, 3), len(picked), source, seed)
 
 
-__all__ = ["DEFAULT_SAMPLE", "ConstantSummary", "choose_constant_summary"]
+__all__ = ["DEFAULT_SAMPLE", "ConstantSummary", "choose_constant_from", "choose_constant_summary"]

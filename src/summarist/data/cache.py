@@ -112,6 +112,20 @@ def build_once(entry: Path, build: Callable[[Path], None]) -> tuple[Path, bool]:
     return entry, True
 
 
+def remember(root: Path, key: str, compute: Callable[[], Any]) -> Any:
+    """A small JSON-able fact about cached data (e.g. a split's speaker tags), computed once."""
+    path = root / "facts" / f"{key}.json"
+    if path.is_file():
+        return json.loads(path.read_text("utf-8"))
+    value = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(value, fh, ensure_ascii=False)
+    os.replace(tmp, path)
+    return value
+
+
 def write_meta(folder: Path, meta: dict[str, Any]) -> None:
     (folder / META).write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
 

@@ -49,6 +49,9 @@ class Part:
     keys: RowKeys | None = None
     tags: dict[str, Any] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict[str, Any]:  # to a worker process: the keys stay here
+        return {"table": self.table, "keys": None, "tags": self.tags}
+
 
 class RowStore:
     """Tables read end to end as one: global row r is row r - start of the part holding it."""
@@ -217,6 +220,21 @@ class Split:
     def __repr__(self) -> str:
         return f"Split({self.name!r}, {len(self)} rows)"
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_keys": None}
+
+    def fingerprint(self) -> str | None:
+        """What identifies these rows in the cache (None for a split built from Python lists)."""
+        if any(p.table.path is None for p in self.store.parts):
+            return None
+        import hashlib
+
+        h = hashlib.sha256()
+        for part in self.store.parts:
+            h.update(str(part.table.path).encode() + repr(sorted(part.tags.items())).encode())
+        h.update(np.ascontiguousarray(self.index).tobytes())
+        return h.hexdigest()[:24]
+
     @property
     def texts(self) -> Column:
         return Column(self, "text")
@@ -258,6 +276,32 @@ class Split:
         if self._keys is None:
             self._keys = self.store.keys(self.index)
         return self._keys
+
+    def count_matches(self, pattern: str, column: str = "text") -> dict[str, int]:
+        """How often each match of regex `pattern` occurs in `column`, in order of first
+        appearance (as counting `re.findall` row by row would give). Arrow skips the rows
+        without a match; only the rows with one are looked at in Python."""
+        import re
+
+        import pyarrow.compute as pc
+
+        regex = re.compile(pattern)
+        counts: dict[str, int] = {}
+        for _, table in self.batches([column]):
+            values = pc.fill_null(table.column(0), "")
+            hits = pc.match_substring_regex(values, pattern)
+            for text in pc.filter(values, hits).to_pylist():
+                for match in regex.findall(text):
+                    counts[match] = counts.get(match, 0) + 1
+        return counts
+
+    def distinct_summaries(self) -> np.ndarray:
+        """Positions of the first row of each distinct non-empty (stripped) first reference,
+        in row order: the pool `dict.fromkeys(s.strip() for s in summaries)` held."""
+        k = self.keys()
+        rows = np.flatnonzero(~np.asarray(k.summary_empty, dtype=bool))
+        _, first = np.unique(np.asarray(k.summary_hash)[rows], return_index=True)
+        return rows[np.sort(first)]
 
     def select(self, indices: Sequence[int] | np.ndarray) -> Split:
         picked = Split(self.name, store=self.store, rows=self.index[np.asarray(indices, np.int64)])

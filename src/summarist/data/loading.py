@@ -152,7 +152,7 @@ def read_source(spec: str, cfg: DataConfig, root: Path) -> SourceTables:
 
     entry, built = cache.build_once(entry, build)
     if built:
-        log.info("read %s into the data cache (%s)", spec, entry)
+        log.debug("read %s into the data cache (%s)", spec, entry)
     meta = cache.read_meta(entry)
     tables = {
         s: (MappedTable(entry / f"{s}.arrow"), RowKeys.load(entry, s)) for s in meta["splits"]

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from summarist.baselines.constant import ConstantSummary, choose_constant_summary
+import numpy as np
+
+from summarist.baselines.constant import ConstantSummary, choose_constant_from
 from summarist.config.fields import cli
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError, check_choice
@@ -322,6 +324,16 @@ def constant_for(train: Split | None, scored: Split, seed: int = 0) -> ConstantS
     constant output can score there, and labelled as such (`source`).
     """
     if train is not None and len(train):
-        return choose_constant_summary(train.summaries, seed=seed, source="train")
-    refs = [r[0] for r in scored.references if r]
-    return choose_constant_summary(refs, seed=seed, source=f"{scored.name} references")
+        return _constant_of(train, seed, "train")
+    return _constant_of(scored, seed, f"{scored.name} references")
+
+
+def _constant_of(split: Split, seed: int, source: str) -> ConstantSummary:
+    """`choose_constant_summary(split.summaries)`, reading only the sampled summaries."""
+    rows = split.distinct_summaries()
+
+    def fetch(idx: list[int]) -> list[str]:
+        table = split.take(rows[np.asarray(idx, dtype=np.int64)], ["summary"])
+        return [s.strip() for s in table.column(0).to_pylist()]
+
+    return choose_constant_from(len(rows), fetch, seed=seed, source=source)

@@ -364,6 +364,11 @@ def speaker_tags(texts: Sequence[str], min_count: int = 3) -> list[str]:
     for text in texts:
         for tag in SPEAKER_TAG.findall(text):
             counts[tag] = counts.get(tag, 0) + 1
+    return rank_speaker_tags(counts, min_count)
+
+
+def rank_speaker_tags(counts: dict[str, int], min_count: int = 3) -> list[str]:
+    """`speaker_tags` from tag counts in order of first appearance (`Split.count_matches`)."""
     return sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: -counts[t])
 
 

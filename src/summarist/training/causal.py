@@ -15,6 +15,7 @@ transformers' loss gives with -100 on the prompt.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from summarist.models.prompt import PromptBuilder
@@ -42,6 +43,40 @@ def tokenize_causal_pairs(
         targets = prompt.encode_targets(summaries[start : start + batch_size], max_target_length)
         out.extend(Example(p + t, t) for p, t in zip(prompts, targets, strict=True))
     return out
+
+
+@dataclass
+class CausalEncoder:
+    """(source, summary) → (prompt + target, target) for decoder-only models: the `data.tokens`
+    Encoder of `tokenize_causal_pairs`, so that the token store of issue 28 caches them too."""
+
+    prompt: PromptBuilder
+    max_source_length: int
+    max_target_length: int
+    columns: tuple[str, ...] = ("text", "summary")
+    VERSION = 1
+
+    def key(self) -> dict[str, Any]:
+        from summarist.data.tokens import tokenizer_fingerprint
+
+        tok = self.prompt.tokenizer
+        return {
+            "encoder": "causal", "version": self.VERSION,
+            "tokenizer": tokenizer_fingerprint(tok),
+            "chat_template": str(getattr(tok, "chat_template", None)),
+            "settings": repr(self.prompt.settings), "family": self.prompt.family.name,
+            "parts": repr(self.prompt.parts), "stop_ids": list(self.prompt.stop_ids),
+            "max_source_length": self.max_source_length,
+            "max_target_length": self.max_target_length,
+        }  # fmt: skip
+
+    def __call__(self, table: Any) -> tuple[list[list[int]], list[list[int]]]:
+        examples = tokenize_causal_pairs(
+            table.column("text").to_pylist(), table.column("summary").to_pylist(),
+            self.prompt.tokenizer, self.prompt, max_source_length=self.max_source_length,
+            max_target_length=self.max_target_length,
+        )  # fmt: skip
+        return [list(e.input_ids) for e in examples], [list(e.labels) for e in examples]
 
 
 class CausalCollator:

@@ -148,26 +148,28 @@ def _check_run_dir(run_dir: Path, resume: bool) -> None:
 
 
 def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> TrainingRun:
-    from summarist.data.loading import load_corpus
+    from summarist.data.loading import cache_root_of, load_corpus
+    from summarist.data.tokens import token_store
     from summarist.models.dropout import set_dropout
-    from summarist.models.loading import add_tokens, load_for_training, speaker_tags
-    from summarist.training.collate import tokenize_pairs
+    from summarist.models.loading import add_tokens, load_for_training
+    from summarist.training.collate import Seq2SeqEncoder
     from summarist.training.memory import check_memory
     from summarist.training.prepare import prepare_model
 
     runtime = runtime or Runtime.create(cfg.precision, cfg.threads)
     _seed_everything(cfg.seed)  # the same on every rank: new layers start identical
-    with runtime.main_process_first():  # one rank fills a dataset cache, the others read it
+    with runtime.main_process_first():  # one rank fills the data cache, the others map it
         corpus = load_corpus(cfg.data)
-    train_split = corpus.split("train")
+        train_split = corpus.split("train")
+        tags = _speaker_tags(train_split, cache_root_of(cfg.data)) if cfg.speaker_tokens else []
     eval_split = _optional_split(corpus, "validation")
-    memory = check_memory(cfg, train_split)  # before any weight is read: fits, or says why not
+    memory = check_memory(cfg, train_split, tags)  # before any weight is read: fits, or not
     loaded = load_for_training(cfg.model, lang=cfg.lang)
     if cfg.dropout is not None:
         set_dropout(loaded.model, cfg.dropout)
     cfg.max_source_length = source_length(cfg, loaded)
     runtime.check(loaded.family)  # a precision the family cannot train in fails before any work
-    added = add_tokens(loaded, speaker_tags(train_split.texts)) if cfg.speaker_tokens else []
+    added = add_tokens(loaded, tags) if cfg.speaker_tokens else []
     lora = prepare_model(loaded, cfg, added)  # --lora, --gradient-checkpointing
     if cfg.learning_rate is None:
         cfg.learning_rate = loaded.family.learning_rate
@@ -175,25 +177,18 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Tr
     prompt = None
     if loaded.family.causal:  # one prompt builder: the same prompt at training and inference
         from summarist.models.prompt import PromptBuilder
-        from summarist.training.causal import tokenize_causal_pairs
+        from summarist.training.causal import CausalEncoder
 
         prefix, prompt = "", PromptBuilder(loaded.tokenizer, cfg.prompt, loaded.family)
-        examples = tokenize_causal_pairs(
-            train_split.texts, train_split.summaries, loaded.tokenizer, prompt,
-            max_source_length=cfg.max_source_length, max_target_length=cfg.max_target_length,
-        )  # fmt: skip
+        encoder: Any = CausalEncoder(prompt, cfg.max_source_length, cfg.max_target_length)
     else:
-        examples = tokenize_pairs(
-            loaded.tokenizer,
-            train_split.texts,
-            train_split.summaries,
-            prefix=prefix,
-            max_source_length=cfg.max_source_length,
-            max_target_length=cfg.max_target_length,
-            decoder_start_token_id=_start_id(loaded),
-        )
+        encoder = Seq2SeqEncoder(loaded.tokenizer, prefix, cfg.max_source_length,
+                                 cfg.max_target_length, _start_id(loaded))  # fmt: skip
+    with runtime.main_process_first():  # tokenized once, by one rank, on every core
+        examples, _ = token_store(train_split, encoder, cache_root_of(cfg.data),
+                                  workers=cfg.data.data_workers)  # fmt: skip
     # Labels end with EOS, which generation does not count as a new token.
-    settings = cfg.resolve_generation(default_max_new_tokens([len(e.labels) for e in examples]))
+    settings = cfg.resolve_generation(default_max_new_tokens(examples.label_lengths))
     loaded.model.generation_config = settings.to_hf(loaded.model.generation_config)
     micro_per_epoch = math.ceil(len(examples) / (cfg.batch_size * runtime.world))
     steps_per_epoch = max(1, math.ceil(micro_per_epoch / cfg.grad_accum))
@@ -237,6 +232,19 @@ def source_length(cfg: TrainConfig, loaded: LoadedModel) -> int:
     if family.causal:
         return check_context(cfg.max_source_length, cfg.max_target_length, config, family)
     return check_source_length(cfg.max_source_length, config, family)
+
+
+def _speaker_tags(split: Split, root: Path) -> list[str]:
+    """`models.loading.speaker_tags` of the split's texts, counted once per cached split."""
+    from summarist.data.cache import cache_key, remember
+    from summarist.models.loading import SPEAKER_TAG, rank_speaker_tags
+
+    fp = split.fingerprint()
+    if fp is None:
+        return rank_speaker_tags(split.count_matches(SPEAKER_TAG.pattern))
+    counts = remember(root, cache_key("matches", fp, SPEAKER_TAG.pattern),
+                      lambda: split.count_matches(SPEAKER_TAG.pattern))  # fmt: skip
+    return rank_speaker_tags(counts)
 
 
 def _optional_split(corpus: Any, name: str) -> Split | None:
@@ -361,7 +369,7 @@ def fit(s: TrainingRun, *, resume: bool = False) -> Progress:
     if progress.step >= s.total_steps:
         return progress
     collate = make_collator(s)
-    lengths = [len(e.input_ids) for e in s.examples]
+    lengths = s.examples.source_lengths  # the store's offsets: no example is read
     trackers = Trackers(cfg.report_to if runtime.is_main else [], s.run_dir, cfg.to_dict())
     eval_subset = _eval_subset(s)
     model.train()
@@ -506,6 +514,8 @@ class Loop:
             self.evaluate(self.eval_subset, epoch)
         self.stop_or_checkpoint()
         _debug_kill(p.step)
+        if p.step % 64 == 0:
+            s.examples.release()  # token pages read so far leave this process's RSS
 
     def due(self, every: int) -> bool:
         """Every `every` steps (never when 0) and at the last step."""

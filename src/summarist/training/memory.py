@@ -105,10 +105,11 @@ class Shape:
     vocab: int
 
 
-def check_memory(cfg: Any, train_split: Any) -> MemoryPlan | None:
+def check_memory(cfg: Any, train_split: Any, tags: list[str] | None = None) -> MemoryPlan | None:
     """The plan for `cfg` (a TrainConfig) on this device; a ConfigError when it won't fit.
 
-    `--memory-budget-gb 0` skips it (None).
+    `tags`: the split's speaker tags when known (else found here). `--memory-budget-gb 0`
+    skips it (None).
     """
     if cfg.memory_budget_gb == 0:
         return None
@@ -120,7 +121,7 @@ def check_memory(cfg: Any, train_split: Any) -> MemoryPlan | None:
     except (StopIteration, AttributeError, TypeError) as err:  # a config of unknown layout
         log.warning("no memory estimate for this model (%s: %s)", type(err).__name__, err)
         return None
-    batch = largest_piece(skeleton, cfg, train_split)
+    batch = largest_piece(skeleton, cfg, train_split, tags)
     precision, device, available, baseline = device_budget(cfg, skeleton.family)
     plan = estimate(shape, batch, cfg, precision, baseline, available, device)
     # debug: a fitting plan is recorded in config.yaml (resolved.memory_estimate); an info line
@@ -166,20 +167,26 @@ def model_shape(skeleton: Any, cfg: Any) -> Shape:
     )  # fmt: skip
 
 
-def largest_piece(skeleton: Any, cfg: Any, train_split: Any) -> tuple[int, int, int]:
+def largest_piece(
+    skeleton: Any, cfg: Any, train_split: Any, tags: list[str] | None = None
+) -> tuple[int, int, int]:
     """(rows, source, target) of the largest forward pass: the longest sources, batched and
     split by `--max-batch-tokens` exactly as the loop will."""
+    import numpy as np
+
     from summarist.models.loading import speaker_tags
     from summarist.models.registry import check_source_length
     from summarist.training.collate import split_by_tokens, tokenize_pairs
 
     tok = skeleton.tokenizer
     if cfg.speaker_tokens:  # the tags become single tokens before training tokenizes
-        tok.add_tokens([t for t in speaker_tags(train_split.texts) if len(tok.tokenize(t)) > 1])
-    order = sorted(range(len(train_split.texts)), key=lambda i: -len(train_split.texts[i]))
-    top = order[: 4 * cfg.batch_size]
-    texts = [train_split.texts[i] for i in top]
-    summaries = [train_split.summaries[i] for i in top]
+        tags = speaker_tags(train_split.texts) if tags is None else tags
+        tok.add_tokens([t for t in tags if len(tok.tokenize(t)) > 1])
+    # The longest sources in characters, ties in corpus order (a stable sort, as sorted()).
+    lengths = np.asarray(train_split.keys().char_length)
+    top = np.argsort(-lengths, kind="stable")[: 4 * cfg.batch_size]
+    picked = train_split.take(top, ["text", "summary"])
+    texts, summaries = picked.column("text").to_pylist(), picked.column("summary").to_pylist()
     family = skeleton.family
     if family.causal:
         from summarist.models.causal import prepare_tokenizer

@@ -14,10 +14,10 @@ from summarist.baselines.constant import ConstantSummary
 from summarist.config.generation import GenerationSettings
 from summarist.config.train import TrainConfig
 from summarist.data.corpus import Split
+from summarist.data.tokens import TokenStore
 from summarist.models.loading import LoadedModel
 from summarist.models.lora import LoraSummary
 from summarist.models.prompt import PromptBuilder
-from summarist.training.collate import Example
 from summarist.training.memory import MemoryPlan
 from summarist.training.runtime import Runtime
 
@@ -33,8 +33,8 @@ class TrainingRun:
     train_split: Split
     eval_split: Split | None
     """The validation split evaluation during training samples from (None: no evaluation)."""
-    examples: list[Example]
-    """The training split, tokenized."""
+    examples: TokenStore
+    """The training split, tokenized (mapped from the data cache)."""
     settings: GenerationSettings
     """Generation as resolved (max_new_tokens from the references' p99 unless given)."""
     prefix: str
