@@ -271,6 +271,12 @@ ALLOWED = {
     ("models/lora.py", ".save_pretrained("),
     ("models/lora.py", ".write_text("),
     ("data/stats.py", "savefig("),  # into atomic_writer
+    # The data cache writes inside the temp folder of cache.build_once, renamed whole when
+    # complete, or (cache.remember) into a temp file replaced in one rename.
+    ("data/cache.py", ".write_text("),
+    ("data/cache.py", "os.fdopen("),
+    ("data/cache.py", 'open(path, "a+")'),  # the build lock file (empty; never read)
+    ("data/tokens.py", 'open(folder / f"{name}.i32", "wb")'),
     ("reports/plots.py", "savefig("),  # into a BytesIO
 }
 

@@ -1,7 +1,8 @@
 """Run a function over a split chunk by chunk, on every core, results in order.
 
-Workers are started with `spawn` (safe once torch has started its threads) and get the function
-once, when they start (a tokenizer travels once per worker, not once per chunk). Each worker maps
+Workers are forked where the platform can (as torch's DataLoader does: they only tokenize, never
+touch torch, so its threads in the parent do not matter) and spawned elsewhere; either way they
+get the function once, when they start (a tokenizer travels once per worker, not per chunk). Each worker maps
 the cached Arrow table itself and reads only its chunks' rows; nothing but the results travels
 back. Small splits run in this process: starting a worker costs more than it saves.
 """
@@ -69,6 +70,7 @@ def map_split(
     import multiprocessing
 
     log.debug("%d worker processes over %d rows", procs, n)
-    ctx = multiprocessing.get_context("spawn")
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
     with ctx.Pool(procs, initializer=_init, initargs=(split, columns, fn)) as pool:
         yield from pool.imap(_run, bounds)

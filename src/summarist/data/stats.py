@@ -34,18 +34,56 @@ def word_lengths(texts: list[str]) -> np.ndarray:
     return np.fromiter((count_words(t) for t in texts), dtype=np.int64, count=len(texts))
 
 
-def token_lengths(tokenizer: Any, texts: list[str], batch_size: int = 1000) -> np.ndarray:
-    """Token counts with special tokens, using the (fast) tokenizer in batches."""
-    out: list[int] = []
-    for start in range(0, len(texts), batch_size):
-        enc = tokenizer(
-            texts[start : start + batch_size],
-            add_special_tokens=True,
-            truncation=False,
-            verbose=False,
-        )
-        out.extend(len(ids) for ids in enc["input_ids"])
-    return np.asarray(out, dtype=np.int64)
+class _TokenCounter:
+    """Token counts with special tokens of one column's chunk (picklable, for workers)."""
+
+    def __init__(self, tokenizer: Any, column: str) -> None:
+        self.tokenizer, self.column = tokenizer, column
+
+    def __call__(self, table: Any) -> np.ndarray:
+        return _count_tokens(self.tokenizer, table.column(self.column).to_pylist())
+
+
+def _count_tokens(tokenizer: Any, texts: list[str]) -> np.ndarray:
+    enc = tokenizer(texts, add_special_tokens=True, truncation=False, verbose=False)
+    return np.fromiter((len(ids) for ids in enc["input_ids"]), dtype=np.int64, count=len(texts))
+
+
+def token_lengths(
+    tokenizer: Any, texts: Any, batch_size: int = 1000, *, workers: int | None = 1
+) -> np.ndarray:
+    """Token counts with special tokens, using the (fast) tokenizer in batches.
+
+    `texts` is a list, or a split column (`Split.texts`, `Split.summaries`), which is read a
+    chunk at a time, on `workers` processes (None: every core).
+    """
+    from summarist.data.corpus import Column
+
+    if isinstance(texts, Column):
+        from summarist.data.parallel import map_split
+
+        parts = list(map_split(texts._split, [texts.name], _TokenCounter(tokenizer, texts.name),
+                               workers=workers, chunk=batch_size))  # fmt: skip
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    out = [_count_tokens(tokenizer, list(texts[i : i + batch_size]))
+           for i in range(0, len(texts), batch_size)]  # fmt: skip
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def split_lengths(
+    split: Any, tokenizer: Any = None, workers: int | None = None
+) -> dict[str, np.ndarray]:
+    """Source and summary lengths of a split: words from its keys, tokens when asked."""
+    if not hasattr(split, "keys"):  # any object with texts and summaries
+        return {"source_words": word_lengths(list(split.texts)),
+                "summary_words": word_lengths(list(split.summaries))}  # fmt: skip
+    k = split.keys()
+    out = {"source_words": np.asarray(k.source_words, dtype=np.int64),
+           "summary_words": np.asarray(k.summary_words, dtype=np.int64)}  # fmt: skip
+    if tokenizer is not None:
+        out["source_tokens"] = token_lengths(tokenizer, split.texts, workers=workers)
+        out["summary_tokens"] = token_lengths(tokenizer, split.summaries, workers=workers)
+    return out
 
 
 def compute_stats(
@@ -55,8 +93,15 @@ def compute_stats(
     model: str | None = None,
     max_source_length: int | None = None,
     max_target_length: int | None = None,
+    lengths: dict[str, dict[str, np.ndarray]] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """Per-split counts, length percentiles, compression ratio and truncation shares."""
+    """Per-split counts, length percentiles, compression ratio and truncation shares.
+
+    Everything comes from per-row arrays (`data.keys` word counts, token counts when a
+    tokenizer is given), never from the texts held in Python. `lengths` (from `split_lengths`)
+    saves counting again what a caller already counted.
+    """
     if (max_source_length or max_target_length) and tokenizer is None:
         raise ConfigError(
             "--max-source-length/--max-target-length are token counts",
@@ -64,11 +109,12 @@ def compute_stats(
         )
     result: dict[str, Any] = {"source": corpus.source, "model": model, "splits": {}}
     for name, split in corpus.splits.items():
-        summaries = split.summaries
-        src_words, sum_words = word_lengths(split.texts), word_lengths(summaries)
+        lens = (lengths or {}).get(name) or split_lengths(split, tokenizer, workers)
+        src_words, sum_words = lens["source_words"], lens["summary_words"]
         entry: dict[str, Any] = {k: corpus.report.get(name, {}).get(k, 0) for k in COUNTS}
         entry["kept"] = len(split)
-        entry["references_per_example"] = max((len(r) for r in split.references), default=0)
+        n_refs = np.asarray(split.keys().n_refs)
+        entry["references_per_example"] = int(n_refs.max()) if len(n_refs) else 0
         entry["source_words"] = describe_lengths(src_words)
         entry["summary_words"] = describe_lengths(sum_words)
         ratio = src_words / np.maximum(sum_words, 1)
@@ -77,8 +123,7 @@ def compute_stats(
             "mean": round(float(ratio.mean()), 2) if len(ratio) else 0.0,
         }
         if tokenizer is not None:
-            src_tok = token_lengths(tokenizer, split.texts)
-            sum_tok = token_lengths(tokenizer, summaries)
+            src_tok, sum_tok = lens["source_tokens"], lens["summary_tokens"]
             entry["source_tokens"] = describe_lengths(src_tok)
             entry["summary_tokens"] = describe_lengths(sum_tok)
             if max_source_length:
@@ -152,6 +197,7 @@ def plot_lengths(
     *,
     max_source_length: int | None = None,
     max_target_length: int | None = None,
+    lengths: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> Path:
     """Source and summary length histograms: counts per split on shared round bins, cuts marked.
 
@@ -164,14 +210,16 @@ def plot_lengths(
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
+    counted = lengths  # (the loop below reuses the name `lengths`)
     unit = "tokens" if tokenizer is not None else "words"
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     limits = {"source": max_source_length, "summary": max_target_length}
     for ax, kind in zip(axes, ("source", "summary"), strict=True):
+        field = f"{kind}_{'tokens' if tokenizer is not None else 'words'}"
         by_split = {}
         for name, split in stats_corpus.splits.items():
-            texts = split.texts if kind == "source" else split.summaries
-            by_split[name] = token_lengths(tokenizer, texts) if tokenizer else word_lengths(texts)
+            lens = (counted or {}).get(name) or split_lengths(split, tokenizer)
+            by_split[name] = lens[field]
         limit = limits[kind] if tokenizer is not None else None
         bins = length_bins(list(by_split.values()))
         if limit and limit <= 2 * bins[-1]:  # a far-off limit would squash the histogram
@@ -235,12 +283,16 @@ def run_data_stats(
     if plot:
         check_output_file(plot, "--plot", (".png",))
     corpus = load_corpus(cfg)
+    if (max_source_length or max_target_length) and tokenizer is None:
+        compute_stats(corpus, max_source_length=max_source_length)  # its one-line error
+    lengths = {n: split_lengths(s, tokenizer, cfg.data_workers) for n, s in corpus.splits.items()}
     stats = compute_stats(
         corpus,
         tokenizer=tokenizer,
         model=model,
         max_source_length=max_source_length,
         max_target_length=max_target_length,
+        lengths=lengths,
     )
     if plot:
         stats["plot"] = str(
@@ -250,6 +302,7 @@ def run_data_stats(
                 tokenizer,
                 max_source_length=max_source_length,
                 max_target_length=max_target_length,
+                lengths=lengths,
             )
         )
     return stats
