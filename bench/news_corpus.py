@@ -79,9 +79,36 @@ def write_rows(path: Path, rows: int, seed: int, *, news: Path = NEWS, id_prefix
                     break
             a = " ".join(art[j] for j in picked)
             h = "\\n".join(hl[j] for j in _draw(rng, hl_words, int(summary_targets[i])))
-            fh.write(f'{{"id": "{id_prefix}{seed}-{i:08d}", "article": "{a}", "highlights": "{h}"}}\n')
+            fh.write(
+                f'{{"id": "{id_prefix}{seed}-{i:08d}", "article": "{a}", "highlights": "{h}"}}\n'
+            )
     tmp.replace(path)
     return path
+
+
+def write_predictions(corpus: Path, out: Path, seed: int = 7) -> Path:
+    """A predictions file for `corpus` (JSON lines): per row three sentences of its own article,
+    a seeded pick, so that scores, novelty and compression look like a real system's."""
+    rng = np.random.default_rng(seed)
+    tmp = out.with_name(out.name + ".partial")
+    with open(corpus, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as fh:
+        for line in src:
+            sentences = _SENTENCE.split(json.loads(line)["article"])
+            pick = sorted(rng.choice(len(sentences), size=min(3, len(sentences)), replace=False))
+            prediction = " ".join(sentences[i] for i in pick)
+            fh.write(json.dumps({"prediction": prediction}, ensure_ascii=False) + "\n")
+    tmp.replace(out)
+    return out
+
+
+def build_eval_corpus(out: Path, rows: int, *, seed: int = 5) -> Path:
+    """`out/test.jsonl` (`rows` rows) and `out/predictions.jsonl`, kept when already built."""
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / "test.jsonl").exists():
+        write_rows(out / "test.jsonl", rows, seed, id_prefix="test-")
+    if not (out / "predictions.jsonl").exists():
+        write_predictions(out / "test.jsonl", out / "predictions.jsonl")
+    return out
 
 
 def build_corpus(out: Path, rows: int, *, validation: int = 500, seed: int = 0) -> Path:

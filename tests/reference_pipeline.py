@@ -677,5 +677,3 @@ def reference_tokenize_pairs(
                 lab = lab[1:]
             out.append(Example(list(ids), list(lab)))
     return out
-
-

@@ -176,8 +176,11 @@ def write_yaml(path: Path, obj: Any) -> Path:
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    return write_text_atomic(path, text)
+    """JSON lines, written as `rows` yields them (atomically: all of them or none)."""
+    with atomic_writer(path) as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return Path(path)
 
 
 def append_jsonl(path: Path, row: dict[str, Any]) -> None:

@@ -130,8 +130,8 @@ def memory_store(
     extra: dict[str, Sequence[Any]] | None = None,
 ) -> RowStore:
     """A store holding Python lists (small splits: tests, predictions files)."""
-    from summarist.data.ingest import Layout, extra_from_python
     from summarist.data.columns import ColumnMap
+    from summarist.data.ingest import Layout, extra_from_python
 
     refs = [list(r) for r in references]
     extra = extra or {}

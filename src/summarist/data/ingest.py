@@ -51,7 +51,7 @@ BASE_FIELDS = [
 ]
 
 
-class Retype(Exception):  # noqa: N818 - control flow, never shown to a user
+class Retype(Exception):
     """An extra column's values changed type past the first block: read again with `types`."""
 
     def __init__(self, types: dict[str, pa.DataType]) -> None:
@@ -300,7 +300,7 @@ def _delimited_blocks(
         raise _Lenient() from err
 
 
-class _Lenient(Exception):  # noqa: N818 - control flow: read the file again leniently
+class _Lenient(Exception):
     pass
 
 
@@ -391,9 +391,7 @@ def head_rows(first: Block) -> list[Row]:
     return first.table.slice(0, HEAD_ROWS).to_pylist()
 
 
-def resolve_layout(
-    head: list[Row], cfg: Any, preset: Preset | None, where: str
-) -> Layout:
+def resolve_layout(head: list[Row], cfg: Any, preset: Preset | None, where: str) -> Layout:
     """Text, reference and extra columns of a split, from its first rows (`head`)."""
     cols: dict[str, None] = {}
     for r in head:

@@ -117,7 +117,13 @@ _ASCII_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 # U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 (3 bytes).
 _WS2 = {(0xC2, 0x85), (0xC2, 0xA0)}
 _WS3 = {tuple(c.encode("utf-8")) for c in PY_WHITESPACE if len(c.encode("utf-8")) == 3}
-_CJK_SPANS = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF))
+_CJK_SPANS = (
+    (0x3040, 0x30FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+)
 
 
 def _byte_classes(b: np.ndarray) -> np.ndarray:
@@ -133,8 +139,10 @@ def _byte_classes(b: np.ndarray) -> np.ndarray:
         kind[at] = kind[at + 1] = 1
     three = (b[high] >= 0xE0) & (b[high] < 0xF0)
     lead, t1, t2 = high[three], b1[three], b2[three]
-    cp = ((b[lead].astype(np.int64) & 0x0F) << 12) | ((t1.astype(np.int64) & 0x3F) << 6) | (
-        t2.astype(np.int64) & 0x3F
+    cp = (
+        ((b[lead].astype(np.int64) & 0x0F) << 12)
+        | ((t1.astype(np.int64) & 0x3F) << 6)
+        | (t2.astype(np.int64) & 0x3F)
     )
     space = np.zeros(len(lead), dtype=bool)
     for seq in _WS3:
@@ -225,7 +233,7 @@ def row_keys(batch: pa.RecordBatch | pa.Table) -> RowKeys:
         source_words=count_words(texts),
         summary_words=count_words(summaries),
         max_ref_words=_per_list(ref_words.astype(np.int64), offsets, "max").astype(np.int32),
-        char_length=pc.utf8_length(pc.fill_null(texts, "")).to_numpy(zero_copy_only=False).astype(
-            np.int64
-        ),
+        char_length=pc.utf8_length(pc.fill_null(texts, ""))
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int64),
     )

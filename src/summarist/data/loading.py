@@ -78,10 +78,7 @@ def load_corpus(cfg: DataConfig) -> Corpus:
         made["corpus"] = corpus
 
     entry, built = cache.build_once(entry, build)
-    if built:
-        corpus = made["corpus"]
-    else:
-        corpus = _cached_corpus(entry, assemble(sources, cfg), cfg)
+    corpus = made["corpus"] if built else _cached_corpus(entry, assemble(sources, cfg), cfg)
     corpus.key = key
     return corpus
 
@@ -137,7 +134,7 @@ def read_source(spec: str, cfg: DataConfig, root: Path) -> SourceTables:
 
     def build(tmp: Path) -> None:
         rows = {}
-        for split in (hub or files):
+        for split in hub or files:
             where = f"{spec} [{split}]"
             if hub is not None:
                 blocks: Any = lambda split=split: table_blocks(hub[split].data.table)  # noqa: E731

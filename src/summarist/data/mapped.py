@@ -92,7 +92,9 @@ class MemoryTable:
         ]
         self._batches = batches
         self.schema = table.schema
-        self.starts = np.concatenate([[0], np.cumsum([b.num_rows for b in batches], dtype=np.int64)])
+        self.starts = np.concatenate(
+            [[0], np.cumsum([b.num_rows for b in batches], dtype=np.int64)]
+        )
         self.num_rows = int(self.starts[-1])
         self.path = None
 
@@ -160,7 +162,7 @@ class TableWriter:
         self.rows = 0
 
     def write(self, batch: pa.RecordBatch | pa.Table) -> None:
-        for piece in (batch.to_batches(BATCH_ROWS) if isinstance(batch, pa.Table) else [batch]):
+        for piece in batch.to_batches(BATCH_ROWS) if isinstance(batch, pa.Table) else [batch]:
             if piece.num_rows:
                 self._writer.write_batch(piece)
                 self.rows += piece.num_rows

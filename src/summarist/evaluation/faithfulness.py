@@ -29,10 +29,12 @@ from summarist.metrics.bootstrap import paired_bootstrap
 from summarist.metrics.faithfulness import (
     FIGURES,
     FaithfulnessMethod,
+    FigureArrays,
     figure_matrix,
     per_example_figures,
     resolve_method,
     score_faithfulness,
+    summarize_arrays,
     summarize_records,
 )
 
@@ -116,21 +118,41 @@ def faithfulness_block(
     """metrics.json's `faithfulness` for the `main` system, with the others beside it
     (`summaries`: the main system's texts, for the lowercase note)."""
     kw = {"bootstrap": scoring.bootstrap, "confidence": scoring.confidence, "seed": scoring.seed}
+    summarized = {name: summarize_records(recs, **kw) for name, recs in records.items()}
+    return assemble_block(method, summarized, main, summaries)
+
+
+def block_from_arrays(
+    method: FaithfulnessMethod, arrays: Mapping[str, FigureArrays], scoring: Any,
+    main: str = MODEL, summaries: Sequence[str] = (),
+) -> dict[str, Any]:  # fmt: skip
+    """`faithfulness_block` from each system's `FigureArrays` (records not kept: a large split
+    scored chunk by chunk, `evaluation.one_pass`)."""
+    kw = {"bootstrap": scoring.bootstrap, "confidence": scoring.confidence, "seed": scoring.seed}
+    summarized = {name: summarize_arrays(a, **kw) for name, a in arrays.items()}
+    return assemble_block(method, summarized, main, summaries)
+
+
+def assemble_block(
+    method: FaithfulnessMethod, summarized: Mapping[str, dict[str, Any]], main: str = MODEL,
+    summaries: Sequence[str] = (),
+) -> dict[str, Any]:  # fmt: skip
+    """The block from each system's `summarize_records` (the references under `REFERENCES`)."""
     block: dict[str, Any] = {
         "method": {**method.describe(), "label": method.label()},
         "definitions": DEFINITIONS,
-        **summarize_records(records[main], **kw),
+        **summarized[main],
         "baselines": {},
     }
     note = lowercase_note(summaries, method)
     if note:
         block["notes"] = [note]
         logger.warning("faithfulness: %s", note)
-    for name, recs in records.items():
+    for name, summary in summarized.items():
         if name == REFERENCES:
-            block["references"] = summarize_records(recs, **kw)
+            block["references"] = summary
         elif name != main:
-            block["baselines"][name] = summarize_records(recs, **kw)
+            block["baselines"][name] = summary
     return block
 
 
@@ -313,6 +335,8 @@ __all__ = [
     "REFERENCES",
     "PendingFaithfulness",
     "add_faithfulness",
+    "assemble_block",
+    "block_from_arrays",
     "card_lines",
     "compare_figures",
     "faithfulness_block",

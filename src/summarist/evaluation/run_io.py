@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ def write_run(
     name: str,
     config: dict[str, Any],
     metrics_by_split: dict[str, Any],
-    prediction_rows: list[dict[str, Any]],
+    prediction_rows: Iterable[dict[str, Any]],
 ) -> Path:
     """Write config.yaml, metrics.json and predictions.jsonl (each atomically) into `out_dir`."""
     from summarist import __version__

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,8 +16,6 @@ from summarist.baselines.constant import ConstantSummary, choose_constant_from
 from summarist.config.fields import cli
 from summarist.data.corpus import Split
 from summarist.errors import ConfigError, DataError, check_choice
-from summarist.evaluation.faithfulness import finish_faithfulness, start_faithfulness
-from summarist.metrics import compute_diagnostics, compute_rouge
 from summarist.metrics.degenerate import degenerate_verdict
 from summarist.metrics.rouge import MULTI_REF_RULES
 from summarist.metrics.sentences import SPLITTERS
@@ -104,6 +104,79 @@ def example_ids(split: Split) -> list[Any] | None:
     return None
 
 
+def check_scorable(predictions: Sequence[str], split: Split) -> None:
+    """One-line errors for predictions that do not fit the split, or a split without references."""
+    n = len(split)
+    if len(predictions) != n:
+        raise DataError(
+            f"{len(predictions)} predictions for {n} examples in split '{split.name}'",
+            "predictions must be aligned one-to-one with the split (same order, same filters)",
+        )
+    if n == 0:
+        raise DataError(f"split '{split.name}' has no examples to score")
+    missing = np.flatnonzero(~np.asarray(split.keys().refs_nonempty, dtype=bool))
+    if len(missing):
+        raise DataError(
+            f"{len(missing)} examples of split '{split.name}' have no reference "
+            f"(first: index {missing[0]})",
+            "pass --summary-column NAME or drop them with --min-summary-words 1",
+        )
+
+
+class PredictionRows(Sequence[dict[str, Any]]):
+    """The predictions.jsonl rows of a scored split, built as they are read (sources and
+    references come from the split a chunk at a time, not all held at once)."""
+
+    def __init__(self, split: Split, predictions: Sequence[str], result: Any,
+                 new_tokens: Sequence[int] | None, hit_cap: Sequence[bool] | None,
+                 faithfulness: Sequence[str] | None = None,
+                 systems: dict[str, list[str]] | None = None) -> None:  # fmt: skip
+        self.split, self.predictions = split, predictions
+        self.f = result.fmeasure()
+        self.ids = example_ids(split)
+        self.new_tokens, self.hit_cap = new_tokens, hit_cap
+        self.faithfulness = faithfulness
+        """Per example, its faithfulness figures as a JSON object (`evaluation.one_pass`)."""
+        self.systems = systems or None
+        """Other systems' predictions, kept in each row under `systems` (`row_systems`)."""
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:  # type: ignore[override]
+        return next(self._rows(i % len(self) if i < 0 else i, 1))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self._rows(0, len(self))
+
+    def _rows(self, start: int, count: int) -> Iterator[dict[str, Any]]:
+        from summarist.metrics.rouge import ROUGE_TYPES
+
+        end = min(len(self), start + count)
+        for lo, table in self.split.batches(["text", "references"], 1024, start, end):
+            sources = table.column("text").to_pylist()
+            references = table.column("references").to_pylist()
+            for k, (source, refs) in enumerate(zip(sources, references, strict=True)):
+                i = lo + k
+                row: dict[str, Any] = {"split": self.split.name, "index": i}
+                if self.ids is not None:
+                    row["id"] = self.ids[i]
+                scores = {
+                    t: round(float(v), 6) for t, v in zip(ROUGE_TYPES, self.f[i], strict=True)
+                }
+                row.update(source=source, prediction=self.predictions[i], references=list(refs),
+                           scores=scores)  # fmt: skip
+                if self.new_tokens is not None:
+                    row["new_tokens"] = int(self.new_tokens[i])
+                if self.hit_cap is not None:
+                    row["hit_cap"] = bool(self.hit_cap[i])
+                if self.systems is not None:
+                    row["systems"] = {name: p[i] for name, p in self.systems.items()}
+                if self.faithfulness is not None:
+                    row["faithfulness"] = json.loads(self.faithfulness[i])
+                yield row
+
+
 def score_split(
     predictions: list[str],
     split: Split,
@@ -119,67 +192,80 @@ def score_split(
     new_tokens: list[int] | None = None,
     sentence_splitter: str = "punkt",
     use_stemmer: bool = True,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    faithfulness: ScoringConfig | None = None,
+) -> tuple[dict[str, Any], Sequence[dict[str, Any]]]:
     """Score `predictions` against `split`'s references.
 
-    Returns (SplitMetrics dict, predictions.jsonl rows), both per `summarist.rundir`.
+    Returns (SplitMetrics dict, predictions.jsonl rows), both per `summarist.rundir`. With
+    `faithfulness` (a ScoringConfig whose `faithfulness` is on), the faithfulness figures of
+    the predictions and the references too, in the same pass.
 
     >>> m, rows = score_split(["a cat"], Split("test", ["a cat sat"], [["a cat"]]), bootstrap=0)
     >>> m["n"], m["rouge"]["rouge1"]["fmeasure"]["mid"], rows[0]["scores"]["rouge1"]
     (1, 100.0, 100.0)
     """
-    n = len(split)
-    if len(predictions) != n:
-        raise DataError(
-            f"{len(predictions)} predictions for {n} examples in split '{split.name}'",
-            "predictions must be aligned one-to-one with the split (same order, same filters)",
-        )
-    if n == 0:
-        raise DataError(f"split '{split.name}' has no examples to score")
-    missing = [i for i, refs in enumerate(split.references) if not any(r.strip() for r in refs)]
-    if missing:
-        raise DataError(
-            f"{len(missing)} examples of split '{split.name}' have no reference "
-            f"(first: index {missing[0]})",
-            "pass --summary-column NAME or drop them with --min-summary-words 1",
-        )
-    sources = list(split.texts) if sources is None else sources
-    result = compute_rouge(
-        predictions,
-        [list(r) for r in split.references],
-        multi_ref=multi_ref,
-        lang=lang,
-        bootstrap=bootstrap,
-        confidence=confidence,
-        seed=seed,
-        workers=workers,
-        sentence_splitter=sentence_splitter,
-        use_stemmer=use_stemmer,
-    )
+    kw = {"multi_ref": multi_ref, "lang": lang, "bootstrap": bootstrap, "seed": seed,
+          "confidence": confidence, "workers": workers, "sentence_splitter": sentence_splitter,
+          "use_stemmer": use_stemmer}  # fmt: skip
+    metrics, rows, _ = _score(predictions, split, [], None, hit_cap, new_tokens, sources, kw,
+                              faithfulness=faithfulness)  # fmt: skip
+    return metrics, rows
+
+
+def _score(
+    predictions: Sequence[str], split: Split, baselines: Sequence[str],
+    constant: ConstantSummary | None, hit_cap: Sequence[bool] | None,
+    new_tokens: Sequence[int] | None, sources: Sequence[str] | None, kw: dict[str, Any],
+    seed: int = 0, faithfulness: ScoringConfig | None = None,
+    others: dict[str, list[str]] | None = None,
+) -> tuple[dict[str, Any], PredictionRows, dict[str, Any]]:  # fmt: skip
+    """The model's metrics and rows, and each baseline's RougeResult: one pass over the split
+    (with the faithfulness figures of every system when `faithfulness.faithfulness`)."""
+    from summarist.evaluation.faithfulness import MODEL, block_from_arrays, method_for
+    from summarist.evaluation.one_pass import System, score_systems
+
+    check_scorable(predictions, split)
+    if sources is not None:
+        split = Split(split.name, list(sources), list(split.references),
+                      {k: list(v) for k, v in split.extra.items()})  # fmt: skip
+    systems = [System("model", predictions)]
+    systems += [System(f"baseline:{b}", baseline=b, seed=seed) for b in baselines]
+    if constant is not None:
+        systems.append(System("constant", constant=constant.summary))
+    systems += [System(name, list(preds)) for name, preds in (others or {}).items()]
+    method = None
+    if faithfulness is not None and faithfulness.faithfulness:
+        head = split.take(np.arange(min(len(split), 200)), ["text"]).column(0).to_pylist()
+        method = method_for(faithfulness, head)  # errors surface before any scoring
+    began = time.perf_counter()
+    scored = score_systems(split, systems, diagnose="model", faithfulness=method, detailed=MODEL,
+                           **kw)  # fmt: skip
+    from summarist.metrics.diagnostics import summarize_diagnostics
+
+    result = scored.rouge["model"]
+    assert scored.diagnostics is not None
     metrics: dict[str, Any] = {
-        "n": n,
+        "n": len(split),
         "rouge": result.summary(),
         "rouge_settings": result.settings(),
-        "diagnostics": compute_diagnostics(predictions, sources, hit_cap=hit_cap),
+        "diagnostics": summarize_diagnostics(scored.diagnostics, hit_cap=hit_cap),
     }
-    ids = example_ids(split)
-    rows = []
-    for i, scores in enumerate(result.per_example):
-        row: dict[str, Any] = {"split": split.name, "index": i}
-        if ids is not None:
-            row["id"] = ids[i]
-        row.update(
-            source=sources[i],
-            prediction=predictions[i],
-            references=list(split.references[i]),
-            scores={k: round(v, 6) for k, v in scores.items()},
-        )
-        if new_tokens is not None:
-            row["new_tokens"] = int(new_tokens[i])
-        if hit_cap is not None:
-            row["hit_cap"] = bool(hit_cap[i])
-        rows.append(row)
-    return metrics, rows
+    if method is not None:
+        assert scored.faithfulness is not None and faithfulness is not None
+        logger.info("ROUGE and faithfulness (%s) on %s: %d examples x %d systems in %.1fs",
+                    method.label(), split.name, len(split), len(systems) + 1,
+                    time.perf_counter() - began)  # fmt: skip
+        arrays = {_faithfulness_name(k): v for k, v in scored.faithfulness.items()}
+        metrics["faithfulness"] = block_from_arrays(method, arrays, faithfulness,
+                                                    summaries=predictions)  # fmt: skip
+    rows = PredictionRows(split, predictions, result, new_tokens, hit_cap, scored.detailed,
+                          others)  # fmt: skip
+    return metrics, rows, scored.rouge
+
+
+def _faithfulness_name(system: str) -> str:
+    """metrics.json's faithfulness names: `lead-3`, `constant`, `references` (no prefix)."""
+    return system.removeprefix("baseline:")
 
 
 def scoring_kwargs(s: ScoringConfig) -> dict[str, Any]:
@@ -226,40 +312,31 @@ def score_with_baselines(
     With `scoring.faithfulness`, the predictions, every baseline and the references get the
     faithfulness figures in one pass over the sources (`evaluation.faithfulness`).
     """
-    from summarist.baselines import run_baseline
-
     kw = scoring_kwargs(scoring)
-    outputs: dict[str, list[str]] = {}  # every baseline's summaries
-    for name in baselines:
-        outputs[name] = run_baseline(name, split.texts, references=split.references, seed=seed)
-    if constant is not None:
-        outputs["constant"] = [constant.summary] * len(split)
-    for name, preds in (systems or {}).items():
-        outputs[name] = list(preds)
-    # faithfulness of all systems at once, alongside ROUGE (in a second process when it can)
-    pending = start_faithfulness(split, predictions, outputs, scoring)
-    metrics, rows = score_split(predictions, split, hit_cap=hit_cap, new_tokens=new_tokens, **kw)
+    metrics, rows, results = _score(predictions, split, baselines, constant, hit_cap,
+                                    new_tokens, None, kw, seed, faithfulness=scoring,
+                                    others=systems)  # fmt: skip
     if swap_probe is not None:
         metrics["diagnostics"]["swap_probe"] = swap_probe
     if baselines or constant is not None or systems:
         metrics["baselines"] = {}
+    for name in baselines:
+        metrics["baselines"][name] = results[f"baseline:{name}"].summary()
     constant_scores = None
-    for name, preds in outputs.items():
-        base, base_rows = score_split(preds, split, **kw)
-        metrics["baselines"][name] = base["rouge"]
-        if name == "constant":
-            metrics["constant_baseline"] = constant.to_dict() if constant else None
-            constant_scores = [r["scores"]["rouge1"] for r in base_rows]
-        if name in (systems or {}):  # what this model adds over it, paired, with its CI
-            metrics.setdefault("paired", {})[name] = compare_scores(
-                per_example(rows), per_example(base_rows), bootstrap=max(scoring.bootstrap, 200),
-                confidence=scoring.confidence, seed=scoring.seed,
-            )  # fmt: skip
-            for row, pred in zip(rows, preds, strict=True):
-                row.setdefault("systems", {})[name] = pred
-    finish_faithfulness(pending, metrics, rows)
+    if constant is not None:
+        metrics["baselines"]["constant"] = results["constant"].summary()
+        metrics["constant_baseline"] = constant.to_dict()
+        constant_scores = _rounded_rouge1(results["constant"])
+    model_scores = _rounded_rouge(results["model"])
+    for name in systems or {}:
+        metrics["baselines"][name] = results[name].summary()
+        # what this model adds over it, paired, with its CI
+        metrics.setdefault("paired", {})[name] = compare_scores(
+            model_scores, _rounded_rouge(results[name]), bootstrap=max(scoring.bootstrap, 200),
+            confidence=scoring.confidence, seed=scoring.seed,
+        )  # fmt: skip
     metrics["degenerate"] = degenerate_verdict(
-        [r["scores"]["rouge1"] for r in rows],
+        _rounded_rouge1(results["model"]),
         constant_scores,
         metrics["diagnostics"],
         n_resamples=max(scoring.bootstrap, 200),
@@ -306,13 +383,23 @@ def compare_scores(
     }
 
 
+def _rounded_rouge1(result: Any) -> list[float]:
+    """Per-example ROUGE-1 F1 as the rows hold it (rounded to 6 places, as ever)."""
+    return [round(float(v), 6) for v in result.fmeasure()[:, 0]]
+
+
+def _rounded_rouge(result: Any) -> np.ndarray:
+    """(N, 4) per-example F1 as the rows hold it (`per_example` of the rows)."""
+    return np.array([[round(float(v), 6) for v in f] for f in result.fmeasure()], dtype=float)
+
+
 def default_baselines(baselines: Sequence[str], texts: Sequence[str]) -> list[str]:
     """The baselines asked for, plus lead-3 (or lead-3-utterances) when none is a lead baseline."""
     from summarist.baselines import lead_baseline_name
 
     names = list(baselines)
     if any(t.strip() for t in texts) and not any(b.startswith("lead") for b in names):
-        names.insert(0, lead_baseline_name(list(texts)))
+        names.insert(0, lead_baseline_name(list(texts[:200])))  # it looks at 200
     return names
 
 

@@ -16,7 +16,6 @@ from summarist.config.data import DataConfig
 from summarist.config.fields import cli
 from summarist.config.openai import OpenAISettings
 from summarist.errors import ConfigError
-from summarist.evaluation.faithfulness import add_faithfulness
 from summarist.evaluation.run_io import (
     data_config_dict,
     default_split,
@@ -257,8 +256,8 @@ def run_baseline_eval(cfg: BaselineRunConfig) -> Path:
             else:
                 preds = run_baseline(cfg.name, split.texts, references=split.references,
                                      seed=cfg.seed, progress=advance)  # fmt: skip
-        metrics, rows = score_split(preds, split, **scoring_kwargs(cfg.scoring))
-        add_faithfulness(metrics, rows, split, preds, {}, cfg.scoring)
+        metrics, rows = score_split(preds, split, **scoring_kwargs(cfg.scoring),
+                                    faithfulness=cfg.scoring)  # fmt: skip
         metrics_by_split[split.name] = metrics
         all_rows.extend(rows)
     config = {

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from summarist.metrics.degenerate import distinct_share, shared_prediction_share
 from summarist.metrics.tokenizers import tokenize_unicode
 
 NGRAM_ORDERS = (1, 2, 3, 4)
@@ -40,8 +39,30 @@ def novel_ngram_share(prediction: list[str], source: list[str], n: int) -> float
     pred = _ngrams(prediction, n)
     if not pred:
         return None
-    src = set(_ngrams(source, n))
+    src = _source_ngrams(source, set(prediction), n)
     return sum(g not in src for g in pred) / len(pred)
+
+
+def _source_ngrams(source: list[str], words: set[str], n: int) -> set[tuple[str, ...]]:
+    """The source's n-grams that start with a word of the prediction (the only ones a
+    prediction n-gram can equal): a fraction of all of a 700-word article's."""
+    return {tuple(source[i : i + n]) for i in range(len(source) - n + 1) if source[i] in words}
+
+
+def _novel_shares(prediction: list[str], source: list[str]) -> list[float | None]:
+    """`novel_ngram_share` for every order in NGRAM_ORDERS, the source scanned once."""
+    words = set(prediction)
+    hits = [i for i, w in enumerate(source) if w in words]
+    out: list[float | None] = []
+    for n in NGRAM_ORDERS:
+        pred = _ngrams(prediction, n)
+        if not pred:
+            out.append(None)
+            continue
+        end = len(source) - n
+        src = {tuple(source[i : i + n]) for i in hits if i <= end}
+        out.append(sum(g not in src for g in pred) / len(pred))
+    return out
 
 
 def repeated_ngram_share(prediction: list[str], n: int) -> float | None:
@@ -52,9 +73,99 @@ def repeated_ngram_share(prediction: list[str], n: int) -> float | None:
     return 1 - len(set(pred)) / len(pred)
 
 
-def _mean(values: list[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
+def _mean(values: Sequence[float | None] | np.ndarray) -> float | None:
+    kept = [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
     return round(float(np.mean(kept)), 4) if kept else None
+
+
+def _norm_hash(text: str) -> bytes:
+    """8-byte hash of `degenerate._norm(text)` (whitespace and case ignored)."""
+    from hashlib import blake2b
+
+    return blake2b(" ".join(text.split()).lower().encode("utf-8", "surrogatepass"),
+                   digest_size=8).digest()  # fmt: skip
+
+
+def diagnostic_values(
+    predictions: Sequence[str],
+    sources: Sequence[str] | None,
+    *,
+    tokenizer: Callable[[str], list[Any]] | None = None,
+) -> dict[str, np.ndarray]:
+    """The per-example numbers behind `compute_diagnostics` (arrays, NaN where a share is
+    undefined), so that a split can be diagnosed chunk by chunk and summarized once."""
+    tok = tokenizer or (lambda t: tokenize_unicode(t, use_stemmer=False))
+    pred_toks = [tokenize_unicode(p, use_stemmer=False) for p in predictions]
+
+    def shares(values: list[float | None]) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+    out: dict[str, np.ndarray] = {
+        "words": np.array([len(p.split()) for p in predictions], dtype=np.int64),
+        "tokens": np.array([len(tok(p)) for p in predictions], dtype=np.int64),
+        "empty": np.array([not p.strip() for p in predictions], dtype=bool),
+        "prediction_hash": np.array([_norm_hash(p) for p in predictions], dtype="V8"),
+    }
+    for n in (1, 2, 3):
+        out[f"repeated_{n}"] = shares([repeated_ngram_share(t, n) for t in pred_toks])
+    if sources is not None:
+        if len(sources) != len(predictions):
+            raise ValueError(f"{len(predictions)} predictions but {len(sources)} sources")
+        out["source_hash"] = np.array([_norm_hash(s) for s in sources], dtype="V8")
+        out["source_words"] = np.array([len(s.split()) for s in sources], dtype=np.int64)
+        novel: dict[int, list[float | None]] = {n: [] for n in NGRAM_ORDERS}
+        for p, s in zip(pred_toks, sources, strict=True):
+            for n, share in zip(
+                NGRAM_ORDERS, _novel_shares(p, tokenize_unicode(s, use_stemmer=False)), strict=True
+            ):
+                novel[n].append(share)
+        for n in NGRAM_ORDERS:
+            out[f"novel_{n}"] = shares(novel[n])
+    return out
+
+
+def concat_values(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+
+
+def summarize_diagnostics(
+    values: dict[str, np.ndarray], *, hit_cap: Sequence[bool] | None = None
+) -> dict[str, Any]:
+    """The contract's `diagnostics` from `diagnostic_values` (of all examples, in order)."""
+    n = len(values["words"])
+    words = values["words"]
+    preds = values["prediction_hash"]
+    out: dict[str, Any] = {
+        "n": n,
+        "prediction_words": _describe(words.tolist()),
+        "prediction_tokens": _describe(values["tokens"].tolist()),
+        "empty_share": round(float(np.mean(values["empty"])), 4) if n else 0.0,
+        "repeated_ngrams": {str(k): _mean(values[f"repeated_{k}"].tolist()) for k in (1, 2, 3)},
+        "distinct_share": round(len(np.unique(preds)) / n, 4) if n else 1.0,
+    }
+    if "source_hash" in values:
+        out["shared_prediction_share"] = _shared_share(preds, values["source_hash"])
+        src_words = values["source_words"]
+        out["source_words"] = _describe(src_words.tolist())
+        keep = words > 0
+        out["compression_ratio"] = _describe((src_words[keep] / words[keep]).tolist())
+        out["novel_ngrams"] = {str(k): _mean(values[f"novel_{k}"].tolist()) for k in NGRAM_ORDERS}
+    if hit_cap is not None:
+        if len(hit_cap) != n:
+            raise ValueError(f"{n} predictions but {len(hit_cap)} hit_cap flags")
+        out["hit_cap_share"] = round(float(np.mean(hit_cap)), 4) if len(hit_cap) else 0.0
+    return out
+
+
+def _shared_share(preds: np.ndarray, sources: np.ndarray) -> float:
+    """`degenerate.shared_prediction_share` on hashes: examples whose prediction is also the
+    prediction for a different source."""
+    if not len(preds):
+        return 0.0
+    pairs = np.unique(np.stack([preds.view(np.uint64), sources.view(np.uint64)], axis=1), axis=0)
+    by_pred, counts = np.unique(pairs[:, 0], return_counts=True)
+    shared = np.isin(preds.view(np.uint64), by_pred[counts > 1])
+    return round(int(shared.sum()) / len(preds), 4)
 
 
 def compute_diagnostics(
@@ -79,37 +190,5 @@ def compute_diagnostics(
     >>> d["novel_ngrams"]["1"], d["compression_ratio"]["mean"]
     (0.3333, 2.0)
     """
-    if sources is not None and len(sources) != len(predictions):
-        raise ValueError(f"{len(predictions)} predictions but {len(sources)} sources")
-    tok = tokenizer or (lambda t: tokenize_unicode(t, use_stemmer=False))
-    words = [len(p.split()) for p in predictions]
-    pred_toks = [tokenize_unicode(p, use_stemmer=False) for p in predictions]
-    out: dict[str, Any] = {
-        "n": len(predictions),
-        "prediction_words": _describe(words),
-        "prediction_tokens": _describe([len(tok(p)) for p in predictions]),
-        "empty_share": round(float(np.mean([not p.strip() for p in predictions])), 4)
-        if predictions
-        else 0.0,
-        "repeated_ngrams": {
-            str(n): _mean([repeated_ngram_share(t, n) for t in pred_toks]) for n in (1, 2, 3)
-        },
-        "distinct_share": distinct_share(predictions),
-    }
-    if sources is not None:
-        out["shared_prediction_share"] = shared_prediction_share(predictions, sources)
-        src_toks = [tokenize_unicode(s, use_stemmer=False) for s in sources]
-        out["source_words"] = _describe([len(s.split()) for s in sources])
-        ratios = [len(s.split()) / w for s, w in zip(sources, words, strict=True) if w]
-        out["compression_ratio"] = _describe(ratios)
-        out["novel_ngrams"] = {
-            str(n): _mean(
-                [novel_ngram_share(p, s, n) for p, s in zip(pred_toks, src_toks, strict=True)]
-            )
-            for n in NGRAM_ORDERS
-        }
-    if hit_cap is not None:
-        if len(hit_cap) != len(predictions):
-            raise ValueError(f"{len(predictions)} predictions but {len(hit_cap)} hit_cap flags")
-        out["hit_cap_share"] = round(float(np.mean(hit_cap)), 4) if hit_cap else 0.0
-    return out
+    values = diagnostic_values(predictions, sources, tokenizer=tokenizer)
+    return summarize_diagnostics(values, hit_cap=hit_cap)

@@ -427,6 +427,14 @@ class SpacyFinder:
             f"spaCy {meta.get('lang', '')}_{meta.get('name', '')} {meta.get('version', '')}"
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # a spawned worker loads the pipeline itself rather than unpickling it
+        return {k: v for k, v in self.__dict__.items() if k != "nlp"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.nlp = load_pipeline(self.model)
+
     def find_all(self, texts: Sequence[str], lexicons: Sequence[Any] = ()) -> list[list[Entity]]:
         unique = list(dict.fromkeys(texts))
         found: dict[str, list[Entity]] = {}

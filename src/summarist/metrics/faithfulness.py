@@ -68,6 +68,7 @@ FIGURES: dict[str, tuple[str, str, str]] = {
     "repeated_1": ("repeated unigrams", "words repeating an earlier word of the summary", "lower"),
     "repeated_2": ("repeated bigrams", "bigrams repeating an earlier bigram of the summary", "lower"),
 }  # fmt: skip
+FIGURES_INDEX = {name: j for j, name in enumerate(FIGURES)}
 REFERENCE_FIGURES = ("prec_t", "recall_t")
 ENTITY_FIGURES = ("prec_s", "prec_t", "recall_t", "unsupported_entity")
 METHODS = ("auto", "ner", "rules", "numbers")
@@ -361,6 +362,33 @@ def figure_matrix(records: Sequence[Mapping[str, Any]]) -> np.ndarray:
     ).reshape(len(records), len(FIGURES))
 
 
+@dataclass
+class FigureArrays:
+    """What a system's corpus figures need of its records, as arrays (`figure_arrays`): so that
+    a large split's records need not be kept, and chunks' parts concatenate."""
+
+    values: np.ndarray
+    """(N, len(FIGURES)) float64, NaN where a figure is undefined (`figure_matrix`)."""
+    tally: np.ndarray
+    """(N, 5) int64: each record's `tally`."""
+    recall: np.ndarray
+    """(N, 2) int64: each record's `recall_counts` ([0, 0] where it has none)."""
+
+    @classmethod
+    def concat(cls, parts: Sequence[FigureArrays]) -> FigureArrays:
+        if not parts:
+            return figure_arrays([])
+        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("values", "tally",
+                                                                               "recall")))  # fmt: skip
+
+
+def figure_arrays(records: Sequence[Mapping[str, Any]]) -> FigureArrays:
+    """The `FigureArrays` of `records`."""
+    tally = np.array([r["tally"] for r in records], dtype=np.int64).reshape(len(records), 5)
+    recall = np.array([r.get("recall_counts") or (0, 0) for r in records], dtype=np.int64)
+    return FigureArrays(figure_matrix(records), tally, recall.reshape(len(records), 2))
+
+
 def summarize_records(
     records: Sequence[Mapping[str, Any]],
     *,
@@ -374,7 +402,15 @@ def summarize_records(
     `figures[name]` = {low, mid, high, n}: n is how many examples define the figure; the bootstrap
     resamples all examples and averages the defined ones (`bootstrap_nanmean`).
     """
-    values = figure_matrix(records)
+    arrays = figure_arrays(records)
+    return summarize_arrays(arrays, bootstrap=bootstrap, confidence=confidence, seed=seed)
+
+
+def summarize_arrays(
+    arrays: FigureArrays, *, bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0
+) -> dict[str, Any]:
+    """`summarize_records` from the records' `FigureArrays`."""
+    values = arrays.values
     ci = bootstrap_nanmean(values, bootstrap, confidence, seed)
     figures = {}
     for j, name in enumerate(FIGURES):
@@ -384,18 +420,18 @@ def summarize_records(
             continue
         figures[name] = {"low": round(float(ci[0, j]), 4), "mid": round(float(ci[1, j]), 4),
                          "high": round(float(ci[2, j]), 4), "n": defined}  # fmt: skip
-    tally = [sum(col) for col in zip(*(r["tally"] for r in records), strict=True)] or [0] * 5
-    recall = [r["recall_counts"] for r in records if r.get("recall_counts")]
+    tally = [int(x) for x in arrays.tally.sum(axis=0)]
+    found, total = (int(x) for x in arrays.recall.sum(axis=0))
     counts = {
-        "examples": len(records),
+        "examples": len(values),
         "summary_entities": tally[0],
         "entities_in_source": tally[1],
         "entities_in_reference": tally[2],
-        "reference_entities": sum(t for _, t in recall),
-        "reference_entities_in_summary": sum(f for f, _ in recall),
+        "reference_entities": total,
+        "reference_entities_in_summary": found,
         "numbers": tally[3],
         "numbers_in_source": tally[4],
-        "summaries_without_entities": sum(r.get("prec_s") is None for r in records),
+        "summaries_without_entities": int(np.isnan(values[:, FIGURES_INDEX["prec_s"]]).sum()),
     }
     p_t, r_t = figures["prec_t"]["mid"], figures["recall_t"]["mid"]
     pooled = {
@@ -424,9 +460,12 @@ __all__ = [
     "METHODS",
     "REFERENCE_FIGURES",
     "FaithfulnessMethod",
+    "FigureArrays",
+    "figure_arrays",
     "figure_matrix",
     "per_example_figures",
     "resolve_method",
     "score_faithfulness",
+    "summarize_arrays",
     "summarize_records",
 ]

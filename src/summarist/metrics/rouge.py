@@ -164,6 +164,48 @@ def _score_worker(args: tuple[Any, ...]) -> np.ndarray:
     return _score_in_process(*args)
 
 
+def score_systems_in_process(
+    systems: dict[str, Sequence[str]],
+    references: Sequence[Sequence[str]],
+    tokenizers: dict[str, str],
+    *,
+    use_stemmer: bool = True,
+    splitter: str = "punkt",
+    multi_ref: str = "max",
+) -> dict[str, np.ndarray]:
+    """`score_examples` of several systems against the same references, each reference
+    tokenized once per ROUGE tokenizer (not once per system): {name: (N, 4, 3)}."""
+    refs = [list(r) for r in references]
+    flat = [r for ex in refs for r in ex]
+    tokenized: dict[str, list[list[Sents]]] = {}
+    out = {}
+    for name, preds in systems.items():
+        tok_name = tokenizers[name]
+        if tok_name not in tokenized:
+            tok_flat = _tokenize_chunk((flat, tok_name, use_stemmer, splitter))
+            grouped, pos = [], 0
+            for ex in refs:
+                grouped.append(tok_flat[pos : pos + len(ex)])
+                pos += len(ex)
+            tokenized[tok_name] = grouped
+        tok_preds = _tokenize_chunk((list(preds), tok_name, use_stemmer, splitter))
+        out[name] = _score_chunk((tok_preds, tokenized[tok_name], multi_ref))
+    return out
+
+
+def resolve_workers(workers: int | None, n: int) -> int:
+    """Scoring processes for `n` examples: `workers`, or automatic (1 below ~5,000)."""
+    return _resolve_workers(workers, n)
+
+
+def rouge_tokenizer(
+    lang: str | None, predictions: Sequence[str], references: Sequence[Sequence[str]]
+) -> str:
+    """The ROUGE tokenizer `compute_rouge` uses for these (the first 100 of each decide)."""
+    sample = list(predictions[:100]) + [r[0] for r in references[:100]]
+    return tokenizer_for_lang(lang, sample)
+
+
 def _resolve_workers(workers: int | None, n: int) -> int:
     if workers is None:
         workers = min(os.cpu_count() or 1, 4, max(1, n // _MIN_PER_WORKER))
@@ -306,8 +348,7 @@ def compute_rouge(
         raise ValueError("every example needs at least one reference")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), not {confidence}")
-    sample = list(predictions[:100]) + [r[0] for r in references[:100]]
-    tokenizer = tokenizer_for_lang(lang, sample)
+    tokenizer = rouge_tokenizer(lang, predictions, references)
     n_workers = _resolve_workers(workers, len(predictions))
     logger.debug(
         "ROUGE: %d examples, tokenizer=%s, workers=%d", len(predictions), tokenizer, n_workers
