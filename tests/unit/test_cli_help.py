@@ -35,6 +35,7 @@ from summarist.config.train import TrainConfig
 
 COMMANDS: dict[str, Any] = {
     "data stats": data_cli.data_stats,
+    "data cache": data_cli.data_cache,
     "train": train_cli.train,
     "evaluate": evaluate_cli.evaluate,
     "baseline": baseline_cli.baseline,
@@ -60,6 +61,7 @@ NO_FLAG: dict[str, dict[str, str]] = {
 # Parameters that set no field of the config, with the reason (the command declares them).
 COMMAND_ONLY: dict[str, set[str]] = {
     "data stats": {"config", "as_json"},
+    "data cache": {"as_json"},
     "train": {"config", "resume"},
     "evaluate": {"config", "run_dirs", "compare", "as_json"},
     "baseline": {"config", "as_json"},

@@ -61,7 +61,7 @@ class DataConfig:
     data_workers: int | None = None
     """Processes that tokenize a corpus (default: every core; 1 tokenizes in this process)."""
     streaming: bool = False
-    """Train from the source files read shard by shard (no Arrow copy, no stored token ids):
+    """Read the source files in place, shard by shard (no Arrow copy, no stored token ids):
     for corpora too big to keep twice on disk."""
     shuffle_buffer: int = 10_000
     """With --streaming: examples held in the shuffle buffer."""

@@ -177,6 +177,7 @@ def clear_cache(root: Path, older_than_days: float | None = None) -> tuple[int, 
             shutil.rmtree(entry.path, ignore_errors=True)
             removed, freed = removed + 1, freed + entry.bytes
     if cutoff is None:
+        shutil.rmtree(root / "facts", ignore_errors=True)  # `remember`'s small facts
         for kind in KINDS:
             for debris in (root / kind).glob(".*") if (root / kind).is_dir() else []:
                 if debris.is_dir():
@@ -199,3 +200,46 @@ class TemporaryCache:
             cls._root = Path(tempfile.mkdtemp(prefix="summarist-cache-"))
             atexit.register(shutil.rmtree, cls._root, True)
         return cls._root
+
+
+def cache_report(cfg: Any) -> dict[str, Any]:
+    """`summarist data cache` (a `config.cache.CacheConfig`): the cache's folder and entries,
+    after removing them when `cfg.clear` says so."""
+    root = cache_root(cfg.cache_dir)
+    out: dict[str, Any] = {"cache_dir": str(root)}
+    if cfg.clear:
+        removed, freed = clear_cache(root, cfg.older_than_days)
+        out["removed"] = {"entries": removed, "bytes": freed}
+    entries = list_cache(root)
+    out["entries"] = [
+        {"kind": e.kind, "key": e.key, "bytes": e.bytes, "describes": e.describes,
+         "last_used": time.strftime("%Y-%m-%d %H:%M", time.localtime(e.last_used))}
+        for e in entries
+    ]  # fmt: skip
+    out["total_bytes"] = sum(e.bytes for e in entries)
+    return out
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} TB"  # pragma: no cover
+
+
+def render_cache(report: dict[str, Any]) -> Any:
+    """A rich Table of `cache_report`'s entries."""
+    from rich.table import Table
+
+    title = f"summarist data cache: {report['cache_dir']} ({_size(report['total_bytes'])})"
+    if "removed" in report:
+        r = report["removed"]
+        title += f"; removed {r['entries']} entries, {_size(r['bytes'])}"
+    table = Table(title=title, title_justify="left")
+    for name, justify in (("kind", "left"), ("key", "left"), ("size", "right"),
+                          ("last used", "left"), ("describes", "left")):  # fmt: skip
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for e in report["entries"]:
+        table.add_row(e["kind"], e["key"], _size(e["bytes"]), e["last_used"], e["describes"])
+    return table

@@ -172,10 +172,12 @@ def _row_blocks(rows: list[Row], size: int = CSV_BLOCK_ROWS) -> Iterator[Block]:
         yield Block(start, rows=rows[start : start + size])
 
 
-def _json_line_blocks(path: Path) -> Iterator[Block]:
-    """16 MB pieces of a JSON-lines file cut after a newline, each parsed by Arrow."""
+def _json_line_blocks(path: Path, forced: dict[str, pa.DataType] | None = None) -> Iterator[Block]:
+    """16 MB pieces of a JSON-lines file cut after a newline, each parsed by Arrow.
+
+    `forced`: columns read as strings whatever Arrow guesses (grown as the file is read)."""
     first_row, first_line, offset = 0, 1, 0
-    forced: dict[str, pa.DataType] = {}
+    forced = {} if forced is None else forced
     with open(path, "rb") as fh:
         carry, first = b"", True
         while True:
@@ -622,3 +624,95 @@ def as_text(value: Any) -> str:
     if isinstance(value, list):
         return "\n".join(as_text(v) for v in value)
     return str(value).replace("\r\n", "\n").replace("\r", "\n")
+
+
+# ------------------------------------------------------------------- shards (--streaming)
+
+
+@dataclass
+class Shard:
+    """Where one block of a file lies, to read it again alone: bytes [start, end) of a JSON-lines
+    file (`group` -1), or parquet row group `group`."""
+
+    first_row: int
+    rows: int
+    start: int = 0
+    end: int = 0
+    first_line: int = 1
+    group: int = -1
+
+
+def shard_blocks(
+    path: Path, *, encoding: str, forced: dict[str, pa.DataType]
+) -> Iterator[tuple[Shard, Block]]:
+    """The blocks of a file `--streaming` can read again one at a time (JSON lines in UTF-8, or
+    parquet by row group), each with where it lies; other files get a one-line error."""
+    from summarist.errors import ConfigError
+
+    if not path.exists():
+        raise DataError(f"file not found: {path}", "check the path given to --data")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        for group, block in enumerate(_parquet_groups(path)):
+            yield Shard(block.first_row, _rows(block), group=group), block
+        return
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    if (
+        suffix not in (".jsonl", ".json")
+        or not utf8
+        or (suffix == ".json" and not _json_lines_file(path, encoding))
+    ):
+        raise ConfigError(
+            f"--streaming reads JSON lines (UTF-8) or parquet files, not {path.name}",
+            "convert it to .jsonl, or drop --streaming",
+        )
+    with open(path, "rb") as fh:
+        check_not_binary(path, fh.read(8192))
+    for block in _json_line_blocks(path, forced):
+        raw = block.raw or b""
+        shard = Shard(block.first_row, _rows(block), block.byte_offset,
+                      block.byte_offset + len(raw), block.first_line)  # fmt: skip
+        yield shard, block
+
+
+def _rows(block: Block) -> int:
+    return (
+        block.table.num_rows
+        if block.rows is None and block.table is not None
+        else len(block.rows or [])
+    )
+
+
+def read_shard(path: Path, shard: Shard, forced: dict[str, pa.DataType]) -> Block:
+    """One shard of `path` read again, as `shard_blocks` read it."""
+    if shard.group >= 0:
+        import pyarrow.parquet as pq
+
+        return Block(shard.first_row, table=pq.ParquetFile(path).read_row_group(shard.group))
+    with open(path, "rb") as fh:
+        fh.seek(shard.start)
+        data = fh.read(shard.end - shard.start)
+    table = _parse_json_block(data, dict(forced))
+    block = Block(shard.first_row, table=table, raw=data, first_line=shard.first_line,
+                  path=path, byte_offset=shard.start)  # fmt: skip
+    if table is None:
+        block.rows = block.python_rows()
+    return block
+
+
+def _parquet_groups(path: Path) -> Iterator[Block]:
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(path)
+        first = 0
+        for group in range(file.num_row_groups):
+            table = file.read_row_group(group)
+            yield Block(first, table=table)
+            first += table.num_rows
+        if file.num_row_groups == 0:
+            yield Block(0, table=file.schema_arrow.empty_table())
+    except (OSError, pa.ArrowException) as err:
+        raise DataError(
+            f"{path}: cannot read parquet ({err})", "check the file is complete"
+        ) from err

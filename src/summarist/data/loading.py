@@ -35,7 +35,7 @@ from summarist.data.keys import RowKeys, row_keys
 from summarist.data.mapped import MappedTable, TableWriter
 from summarist.data.prepare import EVAL_SPLITS, prepare
 from summarist.data.readers import EXTENSIONS
-from summarist.errors import DataError
+from summarist.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,13 @@ def read_source(spec: str, cfg: DataConfig, root: Path) -> SourceTables:
         fingerprint: Any = {s: getattr(d, "_fingerprint", None) for s, d in hub.items()}
     else:
         fingerprint = {s: cache.file_fingerprint(p) for s, p in files.items()}
+    if cfg.streaming:
+        if hub is not None:
+            raise ConfigError(
+                f"--streaming reads local files; {spec} is a hub dataset",
+                "drop --streaming (hub datasets are memory-mapped by `datasets` already)",
+            )
+        return _stream_source(spec, files, single_file, fingerprint, cfg, preset, root)
     key = cache.cache_key(
         "corpus", spec, fingerprint, {k: getattr(cfg, k) for k in _READING},
         preset.__dict__ if preset else None,
@@ -155,6 +162,32 @@ def read_source(spec: str, cfg: DataConfig, root: Path) -> SourceTables:
         s: (MappedTable(entry / f"{s}.arrow"), RowKeys.load(entry, s)) for s in meta["splits"]
     }
     return SourceTables(spec, key, tables, meta["single_file"])
+
+
+def _stream_source(
+    spec: str, files: dict[str, Path], single_file: bool, fingerprint: Any, cfg: DataConfig,
+    preset: Preset | None, root: Path,
+) -> SourceTables:  # fmt: skip
+    """`--streaming`: the source indexed in the cache (keys and shards, no text), read in place."""
+    from summarist.data.shards import ShardedFile, index_split
+
+    key = cache.cache_key(
+        "stream", spec, fingerprint, {k: getattr(cfg, k) for k in _READING},
+        preset.__dict__ if preset else None,
+    )  # fmt: skip
+    entry = root / "streams" / key
+
+    def build(tmp: Path) -> None:
+        rows = {s: index_split(tmp, s, p, cfg, preset, f"{spec} [{s}]") for s, p in files.items()}
+        cache.write_meta(tmp, {"describes": f"{spec} (--streaming)", "splits": list(rows),
+                               "rows": rows, "single_file": single_file})  # fmt: skip
+
+    entry, built = cache.build_once(entry, build)
+    if built:
+        log.debug("indexed %s for --streaming (%s)", spec, entry)
+    meta = cache.read_meta(entry)
+    tables = {s: (ShardedFile(entry, s), RowKeys.load(entry, s)) for s in meta["splits"]}
+    return SourceTables(spec, key, tables, meta["single_file"])  # type: ignore[arg-type]
 
 
 def write_split(

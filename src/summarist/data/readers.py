@@ -102,7 +102,9 @@ def parse_json_lines(text: str, path: Path, first_line: int = 1) -> list[Row]:
     """Rows of JSON-lines `text` (blank lines skipped); errors name `path` and the line number,
     counting from `first_line` (a block of a file read piece by piece)."""
     rows: list[Row] = []
-    for lineno, line in enumerate(text.splitlines(), start=first_line):
+    # Lines end at "\n" only: str.splitlines() would also cut at U+2028, U+0085 or \x1c, which
+    # JSON allows raw inside strings (and it would number the lines after them wrongly).
+    for lineno, line in enumerate(text.split("\n"), start=first_line):
         if not line.strip():
             continue
         try:

@@ -28,6 +28,7 @@ import numpy as np
 from summarist.config.generation import default_max_new_tokens
 from summarist.config.train import TrainConfig
 from summarist.data.corpus import Split, canonical_split
+from summarist.data.tokens import TokenStore
 from summarist.errors import ConfigError, SummaristError
 from summarist.models.loading import LoadedModel
 from summarist.rundir import (
@@ -45,6 +46,7 @@ from summarist.training.checkpoint import CHECKPOINT, Progress
 from summarist.training.collate import Seq2SeqCollator
 from summarist.training.runtime import Runtime
 from summarist.training.state import TrainingRun
+from summarist.training.streamed import StreamedTrainSet
 
 log = logging.getLogger(__name__)
 
@@ -184,11 +186,21 @@ def setup(cfg: TrainConfig, run_dir: Path, runtime: Runtime | None = None) -> Tr
     else:
         encoder = Seq2SeqEncoder(loaded.tokenizer, prefix, cfg.max_source_length,
                                  cfg.max_target_length, _start_id(loaded))  # fmt: skip
-    with runtime.main_process_first():  # tokenized once, by one rank, on every core
-        examples, _ = token_store(train_split, encoder, cache_root_of(cfg.data),
-                                  workers=cfg.data.data_workers)  # fmt: skip
+    examples: TokenStore | StreamedTrainSet
+    if cfg.data.streaming:  # read and tokenized as training goes: nothing stored
+        examples = StreamedTrainSet(
+            train_split, encoder, seed=cfg.seed, buffer=cfg.data.shuffle_buffer,
+            rank=runtime.rank, world=runtime.world, batch_size=cfg.batch_size,
+            group_by_length=cfg.group_by_length,
+        )  # fmt: skip
+        label_lengths = examples.label_length_sample(cfg.data.data_workers)
+    else:
+        with runtime.main_process_first():  # tokenized once, by one rank, on every core
+            examples, _ = token_store(train_split, encoder, cache_root_of(cfg.data),
+                                      workers=cfg.data.data_workers)  # fmt: skip
+        label_lengths = examples.label_lengths
     # Labels end with EOS, which generation does not count as a new token.
-    settings = cfg.resolve_generation(default_max_new_tokens(examples.label_lengths))
+    settings = cfg.resolve_generation(default_max_new_tokens(label_lengths))
     loaded.model.generation_config = settings.to_hf(loaded.model.generation_config)
     micro_per_epoch = math.ceil(len(examples) / (cfg.batch_size * runtime.world))
     steps_per_epoch = max(1, math.ceil(micro_per_epoch / cfg.grad_accum))
@@ -369,7 +381,8 @@ def fit(s: TrainingRun, *, resume: bool = False) -> Progress:
     if progress.step >= s.total_steps:
         return progress
     collate = make_collator(s)
-    lengths = s.examples.source_lengths  # the store's offsets: no example is read
+    streamed = isinstance(s.examples, StreamedTrainSet)
+    lengths = None if streamed else s.examples.source_lengths  # offsets: no example is read
     trackers = Trackers(cfg.report_to if runtime.is_main else [], s.run_dir, cfg.to_dict())
     eval_subset = _eval_subset(s)
     model.train()
@@ -379,10 +392,13 @@ def fit(s: TrainingRun, *, resume: bool = False) -> Progress:
             loop = Loop(s, model, optimizer, scheduler, collate, progress, eval_subset,
                         train_log, trackers, bar, window, clock)  # fmt: skip
             while progress.step < s.total_steps:
-                batches = length_grouped_batches(
-                    lengths, cfg.batch_size * runtime.world, seed=cfg.seed,
-                    epoch=progress.epoch, group_by_length=cfg.group_by_length,
-                )  # fmt: skip
+                if streamed:  # this rank's own batches, read from its shards as they come
+                    batches: Any = s.examples.epoch(progress.epoch)
+                else:
+                    batches = length_grouped_batches(
+                        lengths, cfg.batch_size * runtime.world, seed=cfg.seed,
+                        epoch=progress.epoch, group_by_length=cfg.group_by_length,
+                    )  # fmt: skip
                 loop.run_epoch(batches)
     except KeyboardInterrupt:
         log.warning(
@@ -628,11 +644,17 @@ def _train_step(
     average the sum. Gradients are all-reduced once, at the step's last backward.
     """
     from summarist.training.collate import rank_share, split_by_tokens
+    from summarist.training.streamed import RankBatches
 
     runtime, world = s.runtime, s.runtime.world
     budget = s.cfg.max_batch_tokens
     causal = s.loaded.family.causal
-    mine = [rank_share(b, runtime.rank, world) for b in micro]
+    # A streamed epoch's batches are this rank's already (training/streamed.py).
+    mine = (
+        micro
+        if isinstance(micro, RankBatches)
+        else [rank_share(b, runtime.rank, world) for b in micro]
+    )
     pieces = [piece for b in mine if b
               for piece in split_by_tokens(b, s.examples, budget, count_labels=not causal)]  # fmt: skip
     weighted = bool(pieces)

@@ -20,6 +20,7 @@ from summarist.models.lora import LoraSummary
 from summarist.models.prompt import PromptBuilder
 from summarist.training.memory import MemoryPlan
 from summarist.training.runtime import Runtime
+from summarist.training.streamed import StreamedTrainSet
 
 
 @dataclass
@@ -33,8 +34,8 @@ class TrainingRun:
     train_split: Split
     eval_split: Split | None
     """The validation split evaluation during training samples from (None: no evaluation)."""
-    examples: TokenStore
-    """The training split, tokenized (mapped from the data cache)."""
+    examples: TokenStore | StreamedTrainSet
+    """The training split, tokenized (mapped from the data cache), or streamed (`--streaming`)."""
     settings: GenerationSettings
     """Generation as resolved (max_new_tokens from the references' p99 unless given)."""
     prefix: str
