@@ -88,10 +88,13 @@ def build_once(entry: Path, build: Callable[[Path], None]) -> tuple[Path, bool]:
     """
     if (entry / META).is_file():
         _touch(entry)
+        log.debug("data cache: mapped %s/%s", entry.parent.name, entry.name)
         return entry, False
     with _lock(entry.parent / f".{entry.name}.lock"):
-        if (entry / META).is_file():
+        if (entry / META).is_file():  # another process built it while this one waited
             _touch(entry)
+            log.debug("data cache: mapped %s/%s (built by another process)",
+                      entry.parent.name, entry.name)  # fmt: skip
             return entry, False
         _remove_debris(entry)
         if entry.exists():  # a folder without its meta file was never finished
@@ -106,6 +109,7 @@ def build_once(entry: Path, build: Callable[[Path], None]) -> tuple[Path, bool]:
                     with open(file, "rb") as fh:
                         os.fsync(fh.fileno())
             os.rename(tmp, entry)
+            log.debug("data cache: built %s/%s", entry.parent.name, entry.name)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -73,9 +73,10 @@ class ShuffleOrder:
         return list(self.buffer) if self.drain is None else self.drain[self.drained :]
 
 
-def split_shards(split: Any) -> list[np.ndarray]:
+def split_shards(split: Any, pieces: int = 1) -> list[np.ndarray]:
     """The split's positions grouped by the shard holding their rows; shards in storage order,
-    rows in row order within each."""
+    rows in row order within each. With fewer than `pieces` shards (a small corpus on many
+    ranks), each shard is cut into runs of rows until there are that many."""
     store = split.store
     rows = np.asarray(split.index, dtype=np.int64)
     ids = np.zeros(len(rows), dtype=np.int64)
@@ -87,7 +88,11 @@ def split_shards(split: Any) -> list[np.ndarray]:
         offset += part.table.num_batches()
     order = np.lexsort((rows, ids))
     cuts = np.flatnonzero(np.diff(ids[order])) + 1
-    return [piece for piece in np.split(order, cuts) if len(piece)]
+    shards = [piece for piece in np.split(order, cuts) if len(piece)]
+    if 0 < len(shards) < pieces:
+        per = -(-pieces // len(shards))
+        shards = [run for s in shards for run in np.array_split(s, min(per, len(s)))]
+    return shards
 
 
 def rank_shards(n_shards: int, seed: int, epoch: int, rank: int, world: int) -> np.ndarray:
@@ -112,7 +117,7 @@ class ExampleStream(torch.utils.data.IterableDataset):  # type: ignore[type-arg]
         self.split, self.encoder = split, encoder
         self.seed, self.epoch, self.rank, self.world = seed, epoch, rank, world
         self.buffer, self.start = buffer, start
-        shards = split_shards(split) if shards is None else shards
+        shards = split_shards(split, 4 * world) if shards is None else shards
         self.mine = rank_shards(len(shards), seed, epoch, rank, world)
         pieces = [shards[i] for i in self.mine]
         self.positions = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)

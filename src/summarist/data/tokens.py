@@ -59,7 +59,11 @@ def tokenizer_fingerprint(tokenizer: Any) -> dict[str, Any]:
 
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:
-        blob = backend.to_str().encode("utf-8")
+        # Truncation and padding are per-call state the last call left behind, not behaviour.
+        state = json.loads(backend.to_str())
+        state.pop("truncation", None)
+        state.pop("padding", None)
+        blob = json.dumps(state, sort_keys=True).encode("utf-8")
     else:  # a slow (Python) tokenizer: its pickled state
         import pickle
 

@@ -57,8 +57,9 @@ class Runtime:
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
         )
         ranks = Ranks(accelerator.process_index, accelerator.num_processes, accelerator.state)
-        if not accelerator.is_main_process:
-            # One voice per run: the other ranks say only what goes wrong.
+        quiet = logging.getLogger("summarist").getEffectiveLevel() > logging.DEBUG
+        if not accelerator.is_main_process and quiet:
+            # One voice per run: the other ranks say only what goes wrong (--debug: all speak).
             logging.getLogger("summarist").setLevel(logging.ERROR)
         threads = configure_threads(threads)
         fp16 = precision == "fp16" and cuda and not handed_over

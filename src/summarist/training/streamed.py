@@ -24,6 +24,7 @@ import numpy as np
 
 from summarist.data.stream import ExampleStream, epoch_sizes, split_shards
 from summarist.data.tokens import Encoder, Example
+from summarist.errors import ConfigError
 
 MEGA_FACTOR = 50
 """Batches sorted by length together (as `collate.length_grouped_batches`)."""
@@ -45,7 +46,7 @@ class StreamedTrainSet:
         self.split, self.encoder = split, encoder
         self.seed, self.buffer, self.rank, self.world = seed, buffer, rank, world
         self.batch_size, self.group_by_length = batch_size, group_by_length
-        self.shards = split_shards(split)
+        self.shards = split_shards(split, pieces=4 * world)
         self._epoch: StreamBatches | None = None
 
     def __len__(self) -> int:
@@ -92,7 +93,13 @@ class StreamBatches:
         size = train.batch_size
         counts = epoch_sizes(train.shards, train.seed, epoch, train.world)
         self.examples_here = counts[train.rank]
-        self.n_batches = max(1, min(math.ceil(c / size) for c in counts))
+        self.n_batches = min(math.ceil(c / size) for c in counts)
+        if self.n_batches == 0:
+            raise ConfigError(
+                f"--streaming: {len(train)} training examples leave a rank without any in "
+                f"epoch {epoch} ({train.world} ranks)",
+                "train on more data, or on fewer processes",
+            )
         self.group = size * MEGA_FACTOR if train.group_by_length else size
         self._stream: Any = None
         self._next = 0  # the stream index the open stream yields next
