@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import re
 
-from summarist.metrics.sentences import split_sentences
+from summarist.metrics.sentences import first_sentences, split_sentences
 
 # "#Person1#: hi", "Anna: hi", "Mr. Smith: hi" — a short name before the first colon.
 _SPEAKER_RE = re.compile(r"^\s*(#[^#\n]{1,30}#|[^\s:#][^:\n]{0,30}?)\s*:\s*")
@@ -34,7 +34,7 @@ def strip_speaker(utterance: str) -> str:
 
 def lead_sentences(text: str, k: int = 3) -> str:
     """The first k sentences (Punkt, line breaks respected)."""
-    return "\n".join(split_sentences(text)[:k])
+    return "\n".join(first_sentences(text, k))
 
 
 def lead_utterances(text: str, k: int = 3, speaker_tags: bool = True) -> str:

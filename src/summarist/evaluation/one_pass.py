@@ -32,9 +32,10 @@ from summarist.metrics.rouge import (
     score_systems_in_process,
 )
 
-CHUNK = 2048
-"""Examples per piece of work (a few MB of news text); a multiple of the faithfulness chunk, so
-that its chunk-level word lists (`score_faithfulness`) are those of one call on the split."""
+CHUNK = 512
+"""Examples per piece of work (a few MB of news text); a multiple of the faithfulness chunk
+(`metrics.faithfulness.CHUNK`), so that its chunk-level word lists are those of one
+`score_faithfulness` call on the whole split."""
 REFERENCES = "references"
 """The name the references get when scored as summaries (faithfulness only)."""
 
