@@ -135,9 +135,11 @@ def click_command(name: str) -> Any:
 
 def help_of(name: str, columns: int = 80) -> str:
     from summarist.cli import main
+    from summarist.cli.root import STATE
 
     out = io.StringIO()
     with (
+        mock.patch.dict(STATE),  # `--debug --help` must not leave --debug on for later tests
         mock.patch.dict("os.environ", {"COLUMNS": str(columns)}),
         redirect_stdout(out),
         pytest.raises(SystemExit) as exit_,

@@ -256,3 +256,56 @@ def test_a_block_arrow_cannot_read_goes_row_by_row_with_the_same_result(tmp_path
     assert list(ours.texts) == ref.texts
     # An extra column of mixed types is kept as text (Arrow holds one type per column).
     assert list(ours.extra["extra"]) == [None if v is None else str(v) for v in ref.extra["extra"]]
+
+
+# ------------------------------------------------------------------------ data stats
+
+
+def old_stats_figures(split: object, tokenizer: object) -> dict[str, object]:
+    """What `data stats` reported before: lengths counted text by text on the old lists."""
+    from summarist.data.stats import describe_lengths
+    from tests.reference_pipeline import count_words
+
+    src = np.array([count_words(t) for t in split.texts])  # type: ignore[attr-defined]
+    ref = np.array([count_words(s) for s in split.summaries])  # type: ignore[attr-defined]
+    tok = [np.array([len(ids) for ids in tokenizer(list(texts))["input_ids"]])  # type: ignore[operator]
+           for texts in (split.texts, split.summaries)]  # type: ignore[attr-defined]  # fmt: skip
+    ratio = src / np.maximum(ref, 1)
+    return {
+        "kept": len(src), "source_words": describe_lengths(src),
+        "summary_words": describe_lengths(ref), "source_tokens": describe_lengths(tok[0]),
+        "summary_tokens": describe_lengths(tok[1]),
+        "compression_ratio": {"median": round(float(np.median(ratio)), 2),
+                              "mean": round(float(ratio.mean()), 2)},
+        "truncated_source_share": round(float((tok[0] > 256).mean()), 4),
+        "truncated_summary_share": round(float((tok[1] > 32).mean()), 4),
+    }  # fmt: skip
+
+
+@needs_shared
+def test_data_stats_figures_from_per_row_arrays_are_the_old_lists_figures(tmp_path: Path) -> None:
+    """Word counts from the keys, token counts chunked on 2 workers: the same numbers as
+    counting the old path's lists one text at a time; the counts are the old report's."""
+    from summarist.data.stats import COUNTS, compute_stats
+
+    (tmp_path / "d").mkdir()
+    for shared, split, n in (("train", "train", 600), ("dev", "validation", 200)):
+        lines = (SHARED_DATA / "dialogsum" / f"{shared}.jsonl").read_text("utf-8").split("\n")[:n]
+        (tmp_path / "d" / f"{split}.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    # two leaked rows, one of them twice: the counts are not all zero
+    train = (tmp_path / "d" / "train.jsonl").read_text("utf-8").split("\n")
+    with open(tmp_path / "d" / "validation.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(train[0] + "\n" + train[1] + "\n" + train[1] + "\n")
+    cfg = DataConfig([str(tmp_path / "d")], cache_dir=str(tmp_path / "cache"))
+    tok = t5_tokenizer()
+    ours = compute_stats(load_corpus(cfg), tokenizer=tok, max_source_length=256,
+                         max_target_length=32, workers=2)  # fmt: skip
+    old = reference_load_corpus(cfg)
+    assert (old.report["validation"]["leaked"], old.report["validation"]["kept"]) == (2, 202)
+    for name, split in old.splits.items():
+        entry = ours["splits"][name]
+        assert {k: entry[k] for k in COUNTS if k != "kept"} == {
+            k: old.report.get(name, {}).get(k, 0) for k in COUNTS if k != "kept"
+        }, name
+        want = old_stats_figures(split, tok)
+        assert {k: entry[k] for k in want} == want, name
