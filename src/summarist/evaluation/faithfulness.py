@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -31,7 +30,6 @@ from summarist.metrics.faithfulness import (
     FaithfulnessMethod,
     FigureArrays,
     figure_matrix,
-    per_example_figures,
     resolve_method,
     score_faithfulness,
     summarize_arrays,
@@ -156,115 +154,6 @@ def assemble_block(
     return block
 
 
-MIN_PARALLEL = 200
-"""Splits at least this long are scored in a forked process while ROUGE runs (2+ cores)."""
-
-
-def _parallel_ok(n: int, scoring: Any, method: FaithfulnessMethod) -> bool:
-    # `--workers 1` keeps everything in process; NER uses its own `nlp.pipe` processes instead
-    # (a forked child may not start more).
-    return (
-        n >= MIN_PARALLEL
-        and scoring.workers != 1
-        and method.entities != "ner"
-        and (os.cpu_count() or 1) > 1
-        and _fork_ok()
-    )
-
-
-class PendingFaithfulness:
-    """Faithfulness of a split's systems, started before ROUGE and collected after it.
-
-    On a machine with two or more cores, with NER off, the figures are computed in a forked
-    process while the caller computes ROUGE, so that they add little to an evaluation's time
-    (with NER the pipeline runs in process, see `_processes`). The entity finder is
-    resolved here first, so errors surface at once. If the child fails, the figures are
-    computed in process with a warning.
-    """
-
-    def __init__(self, split: Split, systems: Mapping[str, Sequence[str]], scoring: Any) -> None:
-        self.split, self.systems, self.scoring = split, dict(systems), scoring
-        self.method = method_for(scoring, split.texts)
-        self._conn: Any = None
-        self._proc: Any = None
-        if _parallel_ok(len(split), scoring, self.method):
-            self._start()
-
-    def _start(self) -> None:
-        ctx = multiprocessing.get_context("fork")
-        receive, send = ctx.Pipe(duplex=False)
-
-        def work() -> None:
-            try:
-                send.send(("ok", self._compute()))
-            except BaseException as err:  # reported to the parent, which scores in process
-                send.send(("error", f"{type(err).__name__}: {err}"))
-            finally:
-                send.close()
-
-        self._proc = ctx.Process(target=work, daemon=True, name="summarist-faithfulness")
-        self._proc.start()
-        send.close()
-        self._conn = receive
-
-    def _compute(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The metrics.json block (bootstrap included) and the model's rows: all of the work,
-        so that a forked child leaves the parent only the unpickling."""
-        method, records = score_systems(self.split, self.systems, self.scoring, self.method)
-        block = faithfulness_block(method, records, self.scoring, summaries=self.systems[MODEL])
-        return block, [per_example_figures(r) for r in records[MODEL]]
-
-    def result(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """(metrics.json's `faithfulness` block, the model's per-example rows)."""
-        if self._conn is not None:
-            try:
-                status, payload = self._conn.recv()
-            except EOFError:
-                status, payload = "error", "the worker process ended without an answer"
-            finally:
-                self._conn.close()
-                self._proc.join()
-                self._conn = None
-            if status == "ok":
-                return payload
-            logger.warning("faithfulness worker failed (%s); scoring in process", payload)
-        return self._compute()
-
-
-def start_faithfulness(
-    split: Split, predictions: Sequence[str], baselines: Mapping[str, Sequence[str]], scoring: Any
-) -> PendingFaithfulness | None:
-    """Start scoring the predictions and `baselines` (name -> summaries) together (None when
-    switched off); `finish_faithfulness` puts the results in place."""
-    if not scoring.faithfulness:
-        return None
-    return PendingFaithfulness(split, {MODEL: predictions, **baselines}, scoring)
-
-
-def finish_faithfulness(
-    pending: PendingFaithfulness | None, metrics: dict[str, Any], rows: list[dict[str, Any]]
-) -> None:
-    """Fill `metrics["faithfulness"]` and each row's `faithfulness` from `pending`."""
-    if pending is None:
-        return
-    metrics["faithfulness"], figures = pending.result()
-    for row, record in zip(rows, figures, strict=True):
-        row["faithfulness"] = record
-
-
-def add_faithfulness(
-    metrics: dict[str, Any],
-    rows: list[dict[str, Any]],
-    split: Split,
-    predictions: Sequence[str],
-    baselines: Mapping[str, Sequence[str]],
-    scoring: Any,
-) -> None:
-    """Score the predictions and `baselines` (name -> summaries) together; fill
-    `metrics["faithfulness"]` and each row's `faithfulness`. No-op when switched off."""
-    finish_faithfulness(start_faithfulness(split, predictions, baselines, scoring), metrics, rows)
-
-
 def compare_figures(
     records_a: Sequence[Mapping[str, Any]],
     records_b: Sequence[Mapping[str, Any]],
@@ -330,19 +219,14 @@ __all__ = [
     "CARD_FIGURES",
     "DEFINITIONS",
     "LOWERCASE_SHARE",
-    "MIN_PARALLEL",
     "MODEL",
     "REFERENCES",
-    "PendingFaithfulness",
-    "add_faithfulness",
     "assemble_block",
     "block_from_arrays",
     "card_lines",
     "compare_figures",
     "faithfulness_block",
-    "finish_faithfulness",
     "lowercase_note",
     "method_for",
     "score_systems",
-    "start_faithfulness",
 ]
