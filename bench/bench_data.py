@@ -133,8 +133,8 @@ def arm_stats(data: Path, before: Path | None, cache: Path) -> dict[str, Any]:
     args = ["data", "stats", "--data", str(data), "--json"]
     if before is not None:
         out["before"] = measure(summarist(*args), env={"PYTHONPATH": str(before)})
-    out["cold"] = measure(summarist(*args, "--cache-dir", str(cache)))
-    out["warm"] = measure(summarist(*args, "--cache-dir", str(cache)))
+    out["cold"] = measure(summarist(*args, "--data-cache-dir", str(cache)))
+    out["warm"] = measure(summarist(*args, "--data-cache-dir", str(cache)))
     return out
 
 
@@ -153,7 +153,7 @@ def arm_setup(data: Path, before: Path | None, cache: Path, work: Path,
     for name in ("cold", "warm"):
         shutil.rmtree(work / f"run-{name}", ignore_errors=True)
         cmd = summarist(
-            *train_args(data, work / f"run-{name}", [*extra, "--cache-dir", str(cache)])
+            *train_args(data, work / f"run-{name}", [*extra, "--data-cache-dir", str(cache)])
         )
         out[name] = measure(cmd, stop_at=SETUP_DONE)
     out["model"] = measure([sys.executable, str(BENCH / "bench_data.py"), "--child-model"])
@@ -217,7 +217,7 @@ def same_ids(work: Path, cache: Path, data: Path) -> bool:
 def arm_evaluate(folder: Path, before: Path | None, cache: Path, work: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     arms = [("before", {"PYTHONPATH": str(before)}, [])] if before is not None else []
-    arms.append(("after", {}, ["--cache-dir", str(cache)]))
+    arms.append(("after", {}, ["--data-cache-dir", str(cache)]))
     for name, env, extra in arms:
         shutil.rmtree(work / f"eval-{name}", ignore_errors=True)
         args = ["evaluate", "--predictions", str(folder / "predictions.jsonl"), "--data",

@@ -71,7 +71,7 @@ def stream_args(data: Path, out: Path, cache: Path) -> list[str]:
             "--eval-samples", "4", "--log-every", "1", "--learning-rate", "1e-3", "--no-report",
             "--num-beams", "1", "--eval-split", "validation", "--precision", "fp32",
             "--streaming", "--shuffle-buffer", "16", "--no-group-by-length",
-            "--cache-dir", str(cache)]  # fmt: skip
+            "--data-cache-dir", str(cache)]  # fmt: skip
 
 
 def test_streaming_resumes_after_kill_9_at_the_exact_example(
@@ -111,7 +111,7 @@ def test_two_ranks_build_the_cache_once_and_each_reads_its_own_shards(
     args = ["--debug", "train", "--data", str(data), "--model", model_name("t5-nodropout"),
             "--max-steps", "3", "--batch-size", "2", "--threads", "1", "--eval-every", "0",
             "--eval-samples", "0", "--no-report", "--num-beams", "1", "--eval-split",
-            "validation", "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+            "validation", "--data-cache-dir", str(tmp_path / "cache")]  # fmt: skip
     run = launch(2, *args, "--output-dir", str(tmp_path / "mapped"), timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     built, mapped = built_and_mapped(run.stderr)

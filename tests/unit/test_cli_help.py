@@ -74,23 +74,30 @@ COMMAND_ONLY: dict[str, set[str]] = {
 # The rename table: flags whose name is not the field's (today's names, kept), and shared flags.
 RENAMED: dict[str, dict[str, str]] = {
     "train": {"data.summary_columns": "--summary-column", "data.languages": "--language",
-              "eval_splits": "--eval-split", "data.seed": "--seed"},
+              "eval_splits": "--eval-split", "data.seed": "--seed",
+              # the data cache's flags say so (--cache/--cache-dir are the endpoints' answers)
+              "data.cache_dir": "--data-cache-dir", "data.cache": "--data-cache"},
     "evaluate": {"data.summary_columns": "--summary-column", "data.languages": "--language",
-                 "scoring.seed": "--bootstrap-seed", "baselines": "--baseline"},
+                 "scoring.seed": "--bootstrap-seed", "baselines": "--baseline",
+                 "data.cache_dir": "--data-cache-dir", "data.cache": "--data-cache"},
     "baseline": {"data.summary_columns": "--summary-column", "data.languages": "--language",
                  "scoring.seed": "--bootstrap-seed", "seed": "--baseline-seed",
-                 "splits": "--split"},
+                 "splits": "--split", "data.cache_dir": "--data-cache-dir", "data.cache": "--data-cache"},
     "compare": {"data.summary_columns": "--summary-column", "data.languages": "--language",
                 "scoring.seed": "--bootstrap-seed", "data.text_column": "--text-column",
                 "data.encoding": "--encoding", "scoring.lang": "--lang", "systems": "--system",
                 # shared: one flag sets the local models' override and the endpoints' request
                 "openai.temperature": "--temperature", "openai.top_p": "--top-p",
-                "openai.stop": "--stop"},
+                "openai.stop": "--stop", "data.cache_dir": "--data-cache-dir", "data.cache": "--data-cache"},
     "serve": {"models": "--model", "api_keys": "--api-key", "cors_origins": "--cors-origin"},
     "export": {"check.data.data": "--check-data", "check.seed": "--check-bootstrap-seed",
                "check.data.summary_columns": "--check-summary-column",
-               "check.data.languages": "--check-language"},
-    "data stats": {"data.summary_columns": "--summary-column", "data.languages": "--language"},
+               "check.data.languages": "--check-language",
+               "check.data.cache_dir": "--check-data-cache-dir",
+               "check.data.cache": "--check-data-cache"},
+    "data stats": {"data.summary_columns": "--summary-column", "data.languages": "--language",
+                   "data.cache_dir": "--data-cache-dir", "data.cache": "--data-cache"},
+    "data cache": {"cache_dir": "--data-cache-dir"},
 }  # fmt: skip
 # Defaults this command shows instead of the field's, each declared on the field's metadata.
 OTHER_DEFAULT: dict[tuple[str, str], str] = {

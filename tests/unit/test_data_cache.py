@@ -198,23 +198,23 @@ def test_data_cache_lists_and_clears(tmp_path: Path, capsys: pytest.CaptureFixtu
     data, root = corpus_dir(tmp_path), tmp_path / "cache"
     load_corpus(DataConfig([str(data)], cache_dir=str(root)))
     load_corpus(DataConfig([str(data)], cache_dir=str(root), dedupe="none"))
-    assert run_here("data", "cache", "--cache-dir", str(root), "--json") == 0
+    assert run_here("data", "cache", "--data-cache-dir", str(root), "--json") == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed["cache_dir"] == str(root)
     assert sorted(e["kind"] for e in listed["entries"]) == ["corpora", "prepared", "prepared"]
     assert listed["total_bytes"] == sum(e["bytes"] for e in listed["entries"]) > 0
     # Entries used within the last day stay with --older-than-days 1.
-    assert run_here("data", "cache", "--cache-dir", str(root), "--clear", "--older-than-days",
+    assert run_here("data", "cache", "--data-cache-dir", str(root), "--clear", "--older-than-days",
                     "1", "--json") == 0  # fmt: skip
     assert json.loads(capsys.readouterr().out)["removed"]["entries"] == 0
     old = time.time() - 3 * 86400
     for meta in (root / "prepared").glob("*/meta.json"):
         os.utime(meta, (old, old))
-    assert run_here("data", "cache", "--cache-dir", str(root), "--clear", "--older-than-days",
+    assert run_here("data", "cache", "--data-cache-dir", str(root), "--clear", "--older-than-days",
                     "2", "--json") == 0  # fmt: skip
     out = json.loads(capsys.readouterr().out)
     assert out["removed"]["entries"] == 2 and [e["kind"] for e in out["entries"]] == ["corpora"]
-    assert run_here("data", "cache", "--cache-dir", str(root), "--clear") == 0
+    assert run_here("data", "cache", "--data-cache-dir", str(root), "--clear") == 0
     assert entries(root, "corpora") == [] and entries(root, "prepared") == []
     assert run_here("data", "cache", "--older-than-days", "3") == 2
     assert "--older-than-days only applies with --clear" in capsys.readouterr().err
@@ -222,7 +222,7 @@ def test_data_cache_lists_and_clears(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_data_stats_and_train_take_the_cache_dir_flag(tmp_path: Path) -> None:
     data, root = corpus_dir(tmp_path), tmp_path / "flag-cache"
-    assert run_here("data", "stats", "--data", str(data), "--cache-dir", str(root), "--json") == 0
+    assert run_here("data", "stats", "--data", str(data), "--data-cache-dir", str(root), "--json") == 0
     assert len(entries(root, "corpora")) == 1
 
 

@@ -205,11 +205,11 @@ def test_the_api_returns_figures_when_asked() -> None:
 
 
 def test_the_one_pass_gives_the_one_call_figures(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Faithfulness scored chunk by chunk beside ROUGE (evaluation.systems, two pool workers,
+    """Faithfulness scored chunk by chunk beside ROUGE (evaluation.one_pass, two pool workers,
     several chunks) equals one `score_faithfulness` call on the whole split: the block, and each
     row's figures, entities and numbers."""
     import summarist.evaluation.faithfulness as F
-    import summarist.evaluation.systems as S
+    import summarist.evaluation.one_pass as S
     from summarist.metrics.faithfulness import per_example_figures
 
     monkeypatch.setattr(S, "CHUNK", 512)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from summarist.config.fields import cli
 from summarist.errors import ConfigError
 
 
@@ -11,7 +12,7 @@ from summarist.errors import ConfigError
 class CacheConfig:
     """`summarist data cache`: list the data cache's entries, or remove them."""
 
-    cache_dir: str | None = None
+    cache_dir: str | None = field(default=None, metadata=cli(flag="--data-cache-dir"))
     """Folder of the data cache (default: $SUMMARIST_CACHE, else ~/.cache/summarist)."""
     clear: bool = False
     """Remove the entries (all of them, or those unused for --older-than-days)."""

@@ -53,10 +53,10 @@ class DataConfig:
         default=True, metadata=cli(no_flag="set by the library: texts to summarize need none")
     )
     """Whether every split needs reference summaries (False for unlabeled inference data)."""
-    cache_dir: str | None = None
+    cache_dir: str | None = field(default=None, metadata=cli(flag="--data-cache-dir"))
     """Folder of the data cache (default: $SUMMARIST_CACHE, else ~/.cache/summarist)."""
-    cache: bool = True
-    """Keep corpora read into Arrow and their token ids in the cache (--no-cache: a temporary
+    cache: bool = field(default=True, metadata=cli(flag="--data-cache"))
+    """Keep corpora read into Arrow and their token ids in the cache (--no-data-cache: a temporary
     cache removed at exit)."""
     data_workers: int | None = None
     """Processes that tokenize a corpus (default: every core; 1 tokenizes in this process)."""

@@ -1,6 +1,6 @@
 """The data cache: where corpora read into Arrow, their cleaning decisions and token ids live.
 
-Layout under the cache root (`--cache-dir`, else `$SUMMARIST_CACHE`, else
+Layout under the cache root (`--data-cache-dir`, else `$SUMMARIST_CACHE`, else
 `$XDG_CACHE_HOME/summarist` or `~/.cache/summarist`):
 
     corpora/KEY/    one source read into Arrow (`SPLIT.arrow`) + per-row keys (`SPLIT.*.npy`)
@@ -192,7 +192,7 @@ def clear_cache(root: Path, older_than_days: float | None = None) -> tuple[int, 
 
 
 class TemporaryCache:
-    """`--no-cache`: a private cache folder removed when the process exits."""
+    """`--no-data-cache`: a private cache folder removed when the process exits."""
 
     _root: Path | None = None
 
