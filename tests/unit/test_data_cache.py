@@ -222,7 +222,8 @@ def test_data_cache_lists_and_clears(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 def test_data_stats_and_train_take_the_cache_dir_flag(tmp_path: Path) -> None:
     data, root = corpus_dir(tmp_path), tmp_path / "flag-cache"
-    assert run_here("data", "stats", "--data", str(data), "--data-cache-dir", str(root), "--json") == 0
+    args = ["data", "stats", "--data", str(data), "--data-cache-dir", str(root), "--json"]
+    assert run_here(*args) == 0
     assert len(entries(root, "corpora")) == 1
 
 
