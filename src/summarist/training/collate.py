@@ -52,16 +52,18 @@ class Seq2SeqEncoder:
         tok = self.tokenizer
         src = [self.prefix + t for t in texts]
         tgt = list(summaries)
-        enc = tok(src, text_target=tgt, max_length=self.max_source_length, truncation=True)
-        labels = enc["labels"]
-        if self.max_target_length != self.max_source_length:
+        if self.max_target_length == self.max_source_length:
+            enc = tok(src, text_target=tgt, max_length=self.max_source_length, truncation=True)
+            input_ids, labels = enc["input_ids"], enc["labels"]
+        else:  # each side once, at its own length (the targets were tokenized twice before)
+            input_ids = tok(src, max_length=self.max_source_length, truncation=True)["input_ids"]
             labels = tok(text_target=tgt, max_length=self.max_target_length, truncation=True)[
                 "input_ids"
             ]
         start = self.decoder_start_token_id
         out_labels = [lab[1:] if start is not None and lab and lab[0] == start else lab
                       for lab in labels]  # fmt: skip
-        return list(enc["input_ids"]), out_labels
+        return list(input_ids), out_labels
 
     def __call__(self, table: Any) -> tuple[list[list[int]], list[list[int]]]:
         return self.encode(table.column("text").to_pylist(), table.column("summary").to_pylist())
