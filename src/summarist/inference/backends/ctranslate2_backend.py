@@ -180,6 +180,37 @@ def read_export_meta(path: str | Path) -> dict[str, Any]:
     return json.loads((Path(path) / EXPORT_META).read_text(encoding="utf-8"))
 
 
+def open_model(
+    kind: Any, model_dir: str | Path, *, device: str, compute_type: str, threads: int | None
+) -> tuple[Any, int, int]:
+    """A `ctranslate2.Translator` or `Generator` (`kind`) placed the measured way; returns it,
+    how many batches it decodes at once, and its cap on texts per batch (0: none).
+
+    On CPU: one single-threaded replica per core, each decoding its own batch: small
+    decoder-step matmuls scale poorly across threads, whole batches do. Measured here (2 cores,
+    int8, greedy): +20% summaries/s for t5-small, +36% for bart-base over one two-threaded
+    replica. Replicas share the weights. An int8 model (one exported as int8 computes in int8
+    under "default") decodes faster in batches of at most `CPU_INT8_MAX_BATCH` on CPU.
+    """
+    import torch
+
+    threads = threads or torch.get_num_threads()
+    parallel = threads if device == "cpu" else 1
+    model = kind(
+        str(model_dir),
+        device=device,
+        compute_type=compute_type,
+        inter_threads=parallel,
+        intra_threads=1 if device == "cpu" else threads,
+    )
+    # Creating one sets OpenMP's process-wide thread count to its intra_threads, which torch
+    # reads as its own: without this, every later torch op (and the next backend's default)
+    # silently ran on 1 thread.
+    torch.set_num_threads(threads)
+    int8 = "int8" in model.compute_type
+    return model, parallel, CPU_INT8_MAX_BATCH if device == "cpu" and int8 else 0
+
+
 class CTranslate2Backend:
     """Generates with a `ctranslate2.Translator` over an exported directory.
 
@@ -203,29 +234,11 @@ class CTranslate2Backend:
         threads: int | None = None,
     ) -> None:
         import ctranslate2
-        import torch
 
-        threads = threads or torch.get_num_threads()
-        # On CPU one single-threaded replica per core, each decoding its own batch: small
-        # decoder-step matmuls scale poorly across threads, whole batches do. Measured here
-        # (2 cores, int8, greedy): +20% summaries/s for t5-small, +36% for bart-base over one
-        # two-threaded replica. Replicas share the weights.
-        self.parallel_batches = threads if device == "cpu" else 1
-        self.translator = ctranslate2.Translator(
-            str(model_dir),
-            device=device,
-            compute_type=compute_type,
-            inter_threads=self.parallel_batches,
-            intra_threads=1 if device == "cpu" else threads,
-        )
-        # Creating a Translator sets OpenMP's process-wide thread count to its intra_threads,
-        # which torch reads as its own: without this, every later torch op (and the next
-        # backend's default) silently ran on 1 thread.
-        torch.set_num_threads(threads)
-        # What it computes in (an int8 export under "default" computes in int8).
-        int8 = "int8" in self.translator.compute_type
-        self.max_batch = CPU_INT8_MAX_BATCH if device == "cpu" and int8 else 0
-        """Cap on texts per batch (0: none); a call's texts are split into batches this size."""
+        self.translator, self.parallel_batches, self.max_batch = open_model(
+            ctranslate2.Translator, model_dir, device=device, compute_type=compute_type,
+            threads=threads,
+        )  # fmt: skip
         self.tokenizer = tokenizer
         self.token_to_id = vocabulary(Path(model_dir))
         meta = read_export_meta(model_dir)

@@ -16,9 +16,6 @@ from typing import Any
 
 from summarist.config.generation import GenerationSettings
 
-CPU_INT8_MAX_BATCH = 8
-"""As for the Translator: int8 decodes faster in small batches on CPU."""
-
 
 class CTranslate2GeneratorBackend:
     """Generates with a `ctranslate2.Generator`; ids in, new ids (stop token included) out."""
@@ -36,22 +33,13 @@ class CTranslate2GeneratorBackend:
         threads: int | None = None,
     ) -> None:
         import ctranslate2
-        import torch
 
-        from summarist.inference.backends.ctranslate2_backend import vocabulary
+        from summarist.inference.backends.ctranslate2_backend import open_model, vocabulary
 
-        threads = threads or torch.get_num_threads()
-        self.parallel_batches = threads if device == "cpu" else 1
-        self.generator = ctranslate2.Generator(
-            str(model_dir),
-            device=device,
-            compute_type=compute_type,
-            inter_threads=self.parallel_batches,
-            intra_threads=1 if device == "cpu" else threads,
-        )
-        torch.set_num_threads(threads)  # creating it set OpenMP's (torch's) count to 1
-        int8 = "int8" in self.generator.compute_type
-        self.max_batch = CPU_INT8_MAX_BATCH if device == "cpu" and int8 else 0
+        self.generator, self.parallel_batches, self.max_batch = open_model(
+            ctranslate2.Generator, model_dir, device=device, compute_type=compute_type,
+            threads=threads,
+        )  # fmt: skip
         self.tokenizer = tokenizer
         self.token_to_id = vocabulary(Path(model_dir))
         self.end_tokens = tokenizer.convert_ids_to_tokens(list(stop_ids))
