@@ -125,8 +125,9 @@ def detect_tokenizer(texts: list[str]) -> str:
     sample = texts[:200]
     if cjk_share(sample) > 0.1:
         return "unicode"
-    letters = sum(c.isalpha() for t in sample for c in t)
-    ascii_letters = sum(c.isascii() and c.isalpha() for t in sample for c in t)
+    # map(str.isalpha, ...) counts in C (a generator per character took 0.3 s on 200 articles)
+    letters = sum(sum(map(str.isalpha, t)) for t in sample)
+    ascii_letters = sum(sum(map(str.isalpha, t.encode("ascii", "ignore").decode())) for t in sample)
     if letters and ascii_letters / letters < 0.5:
         return "unicode"  # e.g. Cyrillic, Greek, Arabic: rouge-score would keep only digits
     return "rouge-score"
