@@ -222,7 +222,8 @@ def _score(
     others: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, Any], PredictionRows, dict[str, Any]]:  # fmt: skip
     """The model's metrics and rows, and each baseline's RougeResult: one pass over the split
-    (with the faithfulness figures of every system when `faithfulness.faithfulness`)."""
+    (with the faithfulness figures when `faithfulness.faithfulness`: the baselines' only with
+    `faithfulness.faithfulness_baselines`)."""
     from summarist.evaluation.faithfulness import MODEL, block_from_arrays, method_for
     from summarist.evaluation.one_pass import System, score_systems
 
@@ -316,8 +317,9 @@ def score_with_baselines(
     `baselines["constant"]`; `swap_probe` (from `metrics.degenerate.swap_probe`, when a model was
     at hand) goes into the diagnostics. `metrics["degenerate"]` says whether the predictions look
     like a model ignoring its input, and a warning with the numbers is logged when they do.
-    With `scoring.faithfulness`, the predictions, every baseline and the references get the
-    faithfulness figures in one pass over the sources (`evaluation.faithfulness`).
+    With `scoring.faithfulness`, the predictions, the other `systems` and the references get the
+    faithfulness figures in one pass over the sources (`evaluation.faithfulness`), and the
+    baselines too with `scoring.faithfulness_baselines`.
     """
     kw = scoring_kwargs(scoring)
     metrics, rows, results = _score(predictions, split, baselines, constant, hit_cap,
