@@ -78,9 +78,7 @@ def test_evaluate_writes_the_figures_and_the_report_marks_the_invented_entity(
     assert fig["prec_s"]["low"] < fig["prec_s"]["mid"] < fig["prec_s"]["high"] <= 100.0
     assert set(fig) == {"prec_s", "prec_t", "recall_t", "num_prec_s", "unsupported_entity",
                         "unsupported_number", "novel_1", "novel_2", "repeated_1", "repeated_2"}  # fmt: skip
-    assert block["baselines"]["constant"]["figures"]["prec_s"]["n"] <= 30
-    lead = next(v for k, v in block["baselines"].items() if k.startswith("lead"))
-    assert lead["figures"]["prec_s"]["mid"] == 100.0 and lead["figures"]["novel_1"]["mid"] == 0.0
+    assert block["baselines"] == {}  # sanity rows on request (--faithfulness-baselines)
     assert block["references"]["figures"]["unsupported_entity"]["mid"] == 0.0
     rows = rundir.read_jsonl(out / "predictions.jsonl")
     invented = [e for e in rows[0]["faithfulness"]["entities"] if not e["in_source"]]
@@ -94,6 +92,28 @@ def test_evaluate_writes_the_figures_and_the_report_marks_the_invented_entity(
     )
     assert 'data-figure="prec_s"' in html and "Nan et al. 2021" in html
     assert "in the source: …" in html  # supported ones carry their source span
+
+
+def test_the_baselines_sanity_rows_on_request_leave_the_other_figures_as_they_were(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    plain = _evaluate(tmp_path / "a", invent=True, report=False)
+    sanity = _evaluate(tmp_path / "b", invent=True, report=False,
+                       scoring=ScoringConfig(bootstrap=200, entity_method="rules",
+                                             faithfulness_baselines=True))  # fmt: skip
+    a = rundir.read_json(plain / "metrics.json")["splits"]["test"]
+    b = rundir.read_json(sanity / "metrics.json")["splits"]["test"]
+    block = b["faithfulness"]
+    assert set(block["baselines"]) == {"constant", *(k for k in a["baselines"] if k != "constant")}
+    assert block["baselines"]["constant"]["figures"]["prec_s"]["n"] <= 30
+    lead = next(v for k, v in block["baselines"].items() if k.startswith("lead"))
+    assert lead["figures"]["prec_s"]["mid"] == 100.0 and lead["figures"]["novel_1"]["mid"] == 0.0
+    # the model's and the references' figures, ROUGE and the rows do not depend on the flag
+    assert {**block, "baselines": {}} == a["faithfulness"]
+    assert a["baselines"] == b["baselines"] and a["rouge"] == b["rouge"]
+    rows_a, rows_b = (rundir.read_jsonl(d / "predictions.jsonl") for d in (plain, sanity))
+    assert [r["faithfulness"] for r in rows_a] == [r["faithfulness"] for r in rows_b]
 
 
 def test_console_table_shows_the_figures_and_the_method(tmp_path: Path) -> None:
@@ -227,7 +247,9 @@ def test_the_one_pass_gives_the_one_call_figures(monkeypatch: pytest.MonkeyPatch
     lead = run_baseline("lead-1", split.texts)
     expected_records = None
     for workers in (2, 1):
-        scoring = ScoringConfig(bootstrap=200, entity_method="rules", workers=workers)
+        scoring = ScoringConfig(
+            bootstrap=200, entity_method="rules", workers=workers, faithfulness_baselines=True
+        )
         metrics, rows = score_with_baselines(preds, split, scoring, ["lead-1"])
         if expected_records is None:
             method, expected_records = F.score_systems(split, {F.MODEL: preds, "lead-1": lead},
@@ -290,7 +312,10 @@ def test_lowercased_summaries_get_a_note_that_entities_are_unseen(tmp_path: Path
     ]
     console = Console(width=200, record=True)
     console.print(render_metrics(metrics))
-    assert "NOTE: 100% of the summaries are all lowercase" in console.export_text()
+    # the caption wraps at the table's width (fewer columns without the baselines' rows)
+    assert "NOTE: 100% of the summaries are all lowercase" in " ".join(
+        console.export_text().split()
+    )
     assert "100% of the summaries are all lowercase" in (out / "report.html").read_text("utf-8")
     # cased summaries: no note
     cased = rundir.read_json(_evaluate(tmp_path, False, report=False) / "metrics.json")

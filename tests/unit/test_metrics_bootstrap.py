@@ -84,3 +84,18 @@ def test_paired_p_value_is_twice_the_share_of_sign_flips() -> None:
     flips = (np.sign(means) != np.sign(observed)).mean(axis=0)
     assert res["p_value"] == pytest.approx(np.minimum(1.0, 2 * flips))
     assert 0 < res["p_value"][1] < res["p_value"][0] < 1  # neither capped nor zero
+
+
+def test_resampling_runs_blas_on_one_thread_and_restores_it() -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from summarist.metrics.bootstrap import one_blas_thread
+
+    def blas_threads() -> list[int]:
+        return [
+            i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+        ]
+
+    before = blas_threads()
+    with threadpoolctl.threadpool_limits(2, user_api="blas"), one_blas_thread():
+        assert blas_threads() and set(blas_threads()) == {1}
+    assert blas_threads() == before

@@ -290,3 +290,29 @@ def test_loading_the_ner_pipeline_leaves_torch_unimported() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_cycle_collector_is_paused_while_scoring_and_restored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    seen: list[bool] = []
+    find = RuleFinder.find
+
+    def spy(self: RuleFinder, text: str, lexicon: Any = ()) -> Any:
+        seen.append(gc.isenabled())
+        return find(self, text, lexicon)
+
+    monkeypatch.setattr(RuleFinder, "find", spy)
+    method = resolve_method("rules", "en", None, "named", [])
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            out = score_faithfulness(["Anna met Tom."], [["Anna met Tom."]],
+                                     {"model": ["Anna met Bob."]}, method)  # fmt: skip
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+        assert out["model"][0]["prec_s"] == 50.0
+    assert seen and not any(seen)

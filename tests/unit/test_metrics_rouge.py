@@ -226,3 +226,22 @@ def test_compute_rouge_rejects_misaligned_and_missing_references() -> None:
         compute_rouge(["a", "b"], [["a"]])
     with pytest.raises(ValueError, match="at least one reference"):
         compute_rouge(["a"], [[]])
+
+
+def test_unicode_word_pattern_gives_the_words_of_the_one_character_at_a_time_pattern() -> None:
+    import random
+    import re
+
+    from summarist.metrics import tokenizers as T
+
+    # the pattern as first written: one character per repeat (slow), the definition of a word
+    reference = re.compile(f"[{T.CJK_CLASS}]|(?:[^\\W_{T.CJK_CLASS}]|[{T._MARKS}])+")
+    texts = ["नमस्ते दुनिया क्षत्रिय", "مَرْحَبًا بِالْعَالَمِ", "e\u0301te\u0301 cafe\u0301_x",
+             "中文和English混合123", "한국어 텍스트", "ไทย ภาษาไทย", "a_b __ x\u0303y\u0306",
+             "Ünïcødé ß ½ ² ℌ Ⅻ", "#Person1#: it's 5pm, isn't it?"]  # fmt: skip
+    rng = random.Random(0)
+    pool = [chr(c) for c in [*range(32, 0x2100), *range(0x3040, 0x3100), *range(0x4E00, 0x4E20),
+                             *range(0xAC00, 0xAC20), *range(0xFE20, 0xFE30)]]  # fmt: skip
+    texts += ["".join(rng.choice(pool) for _ in range(40)) for _ in range(2000)]
+    for text in texts:
+        assert T.UNICODE_TOKEN_RE.findall(text) == reference.findall(text), text

@@ -7,7 +7,7 @@ baseline and the references), and where the results go:
 
     metrics["faithfulness"] = {"method": {...}, "figures": {name: {low, mid, high, n}},
                                "f1_t", "counts", "pooled",
-                               "baselines": {"lead-3": {...}, "constant": {...}},
+                               "baselines": {"lead-3": {...}, "constant": {...}},  # on request
                                "references": {...}}     # the references scored as summaries
     row["faithfulness"]     = {figure: value or null, "entities": [...], "numbers": [...]}
 """

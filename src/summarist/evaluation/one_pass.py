@@ -8,16 +8,17 @@ there, and its sources are tokenized once for the diagnostics. Only per-example 
 back (12 floats per system and example), so scoring 100,000 news pairs holds arrays, not
 texts, and the bootstrap works from them.
 
-With a faithfulness method (`evaluation.faithfulness`), each chunk also gives every system's
-faithfulness figures and the references' own (scored as summaries): as `FigureArrays`, plus the
-`detailed` system's per-example figures as JSON lines for predictions.jsonl.
+With a faithfulness method (`evaluation.faithfulness`), each chunk also gives the faithfulness
+figures of every system (or of those named in `faithful`) and the references' own (scored as
+summaries): as `FigureArrays`, plus the `detailed` system's per-example figures as JSON lines
+for predictions.jsonl.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,15 +95,16 @@ def _chunk_scores(
 
 
 def _chunk_faithfulness(
-    faith: tuple[Any, str | None] | None, sources: list[str], references: list[list[str]],
-    outputs: dict[str, list[str]],
+    faith: tuple[Any, str | None, frozenset[str] | None] | None, sources: list[str],
+    references: list[list[str]], outputs: dict[str, list[str]],
 ) -> tuple[dict[str, FigureArrays], list[str] | None] | None:  # fmt: skip
     if faith is None:
         return None
     from summarist.metrics.faithfulness import per_example_figures, score_faithfulness
 
-    method, detailed = faith
-    systems = {**outputs, REFERENCES: [r[0] if r else "" for r in references]}
+    method, detailed, faithful = faith
+    chosen = {k: v for k, v in outputs.items() if faithful is None or k in faithful}
+    systems = {**chosen, REFERENCES: [r[0] if r else "" for r in references]}
     records = score_faithfulness(sources, references, systems, method,
                                  no_reference=(REFERENCES,), detailed=(detailed,))  # fmt: skip
     arrays = {name: figure_arrays(recs) for name, recs in records.items()}
@@ -139,6 +141,7 @@ def score_systems(
     use_stemmer: bool = True,
     faithfulness: Any = None,
     detailed: str | None = None,
+    faithful: Collection[str] | None = None,
 ) -> Scored:
     """ROUGE of each of `systems` on `split` (and the diagnostics of system `diagnose`).
 
@@ -146,7 +149,8 @@ def score_systems(
     per-example scores are those `compute_rouge` gives: only the work is shared. With
     `faithfulness` (a `FaithfulnessMethod`), every system's faithfulness figures and the
     references' too, the same as one `score_faithfulness` call on the split gives; the
-    `detailed` system's records list what was found.
+    `detailed` system's records list what was found. `faithful` names the systems that get
+    faithfulness figures (None: all; the references always do).
     """
     n = len(split)
     systems = [_sequential(s, split) for s in systems]
@@ -165,7 +169,8 @@ def score_systems(
         (lo, min(lo + CHUNK, n), {k: v[lo : min(lo + CHUNK, n)] for k, v in given.items()})
         for lo in range(0, n, CHUNK)
     ]
-    faith = (faithfulness, detailed) if faithfulness is not None else None
+    chosen = None if faithful is None else frozenset(faithful)
+    faith = (faithfulness, detailed, chosen) if faithfulness is not None else None
     state = (split, specs, tokenizers, diagnose, settings, faith)
     parts = list(_map(tasks, state, resolve_workers(workers, n)))
     rouge = {
@@ -186,7 +191,7 @@ def score_systems(
         values = diagnostic_values([], [])
     if faith is None:
         return Scored(rouge, values)
-    names = [s.name for s in systems] + [REFERENCES]
+    names = [s.name for s in systems if chosen is None or s.name in chosen] + [REFERENCES]
     arrays = {k: FigureArrays.concat([p[2][0][k] for p in parts]) for k in names}
     rows = [r for p in parts for r in p[2][1]] if detailed is not None else None
     return Scored(rouge, values, arrays, rows)

@@ -55,6 +55,8 @@ class ScoringConfig:
     """spaCy pipeline for ner (default: the first installed for the language)."""
     entity_types: str = "named"
     """Entity labels counted: named (11 OntoNotes types), nan2021 (the paper's 7), or A,B."""
+    faithfulness_baselines: bool = False
+    """Faithfulness of lead-3 and the constant baseline too (sanity rows; slower)."""
 
     def __post_init__(self) -> None:
         check_choice("--multi-ref", self.multi_ref, MULTI_REF_RULES)
@@ -220,7 +222,8 @@ def _score(
     others: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, Any], PredictionRows, dict[str, Any]]:  # fmt: skip
     """The model's metrics and rows, and each baseline's RougeResult: one pass over the split
-    (with the faithfulness figures of every system when `faithfulness.faithfulness`)."""
+    (with the faithfulness figures when `faithfulness.faithfulness`: the baselines' only with
+    `faithfulness.faithfulness_baselines`)."""
     from summarist.evaluation.faithfulness import MODEL, block_from_arrays, method_for
     from summarist.evaluation.one_pass import System, score_systems
 
@@ -237,9 +240,14 @@ def _score(
     if faithfulness is not None and faithfulness.faithfulness:
         head = split.take(np.arange(min(len(split), 200)), ["text"]).column(0).to_pylist()
         method = method_for(faithfulness, head)  # errors surface before any scoring
+    # The baselines' figures are sanity rows (lead-3 copies its source): on request only.
+    # Other models' predictions (`others`) are systems of their own and always get them.
+    faithful = None
+    if faithfulness is not None and not faithfulness.faithfulness_baselines:
+        faithful = ["model", *(others or {})]
     began = time.perf_counter()
     scored = score_systems(split, systems, diagnose="model", faithfulness=method, detailed=MODEL,
-                           **kw)  # fmt: skip
+                           faithful=faithful, **kw)  # fmt: skip
     from summarist.metrics.diagnostics import summarize_diagnostics
 
     result = scored.rouge["model"]
@@ -253,7 +261,7 @@ def _score(
     if method is not None:
         assert scored.faithfulness is not None and faithfulness is not None
         logger.info("ROUGE and faithfulness (%s) on %s: %d examples x %d systems in %.1fs",
-                    method.label(), split.name, len(split), len(systems) + 1,
+                    method.label(), split.name, len(split), len(scored.faithfulness),
                     time.perf_counter() - began)  # fmt: skip
         arrays = {_faithfulness_name(k): v for k, v in scored.faithfulness.items()}
         metrics["faithfulness"] = block_from_arrays(method, arrays, faithfulness,
@@ -309,8 +317,9 @@ def score_with_baselines(
     `baselines["constant"]`; `swap_probe` (from `metrics.degenerate.swap_probe`, when a model was
     at hand) goes into the diagnostics. `metrics["degenerate"]` says whether the predictions look
     like a model ignoring its input, and a warning with the numbers is logged when they do.
-    With `scoring.faithfulness`, the predictions, every baseline and the references get the
-    faithfulness figures in one pass over the sources (`evaluation.faithfulness`).
+    With `scoring.faithfulness`, the predictions, the other `systems` and the references get the
+    faithfulness figures in one pass over the sources (`evaluation.faithfulness`), and the
+    baselines too with `scoring.faithfulness_baselines`.
     """
     kw = scoring_kwargs(scoring)
     metrics, rows, results = _score(predictions, split, baselines, constant, hit_cap,

@@ -132,8 +132,10 @@ class TextIndex:
     def __init__(self, text: str) -> None:
         self.text = text
         self._raw: list[str] | None = _WORD_RE.findall(text)  # as written, until `lowercase`
-        self.tokens: list[str] = [w.lower() for w in self._raw]
-        self._joined: str | None = None
+        # Lowercasing the joined words lowercases each (no mapping makes a space): one call
+        lowered = " ".join(self._raw).lower()
+        self.tokens: list[str] = lowered.split(" ") if self._raw else []
+        self._joined = f" {lowered} "
         self._spans: list[tuple[int, int]] | None = None
         self._lowercase: set[str] | None = None
 
@@ -157,8 +159,6 @@ class TextIndex:
         (`span=False`: (0, 0) for found, skipping the offsets)."""
         if not seq:
             return None
-        if self._joined is None:
-            self._joined = " " + " ".join(self.tokens) + " "
         at = self._joined.find(" " + " ".join(seq) + " ")
         if at < 0:
             return None

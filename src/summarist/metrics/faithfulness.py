@@ -34,8 +34,10 @@ scored in that call, and texts are processed in chunks, so memory does not grow 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,10 +168,10 @@ def resolve_method(
     return FaithfulnessMethod("none", language, note=why)
 
 
-def _ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
-    if n == 2:
-        return list(zip(tokens, tokens[1:]))
-    return list(zip(*(tokens[i:] for i in range(n)))) if n > 1 else [(t,) for t in tokens]
+def _bigrams(tokens: list[str]) -> list[str]:
+    """Word bigrams as "a b" strings (words have no spaces, so one string per pair): cheaper
+    than tuples, which the cycle collector tracks (it took a fifth of the figures' time)."""
+    return list(map(" ".join, zip(tokens, tokens[1:])))
 
 
 def _pct(part: float, whole: float) -> float | None:
@@ -185,9 +187,9 @@ class _Source:
     def __init__(self, text: str, english: bool) -> None:
         self.index = TextIndex(text)
         self.english = english
-        self.grams: dict[int, set[Any]] = {
+        self.grams: dict[int, set[str]] = {
             1: set(self.index.tokens),
-            2: set(zip(self.index.tokens, self.index.tokens[1:])),
+            2: set(_bigrams(self.index.tokens)),
         }
         self._numbers: NumberIndex | None = None
 
@@ -259,7 +261,7 @@ def _score_one(summary: tuple[TextIndex, list[Any]], entities: list[Any] | None,
     out["unsupported_entity"] = None if entities is None else 100.0 * (found < n_ents)
     out["unsupported_number"] = 100.0 * (supported < len(numbers))
     for n in (1, 2):
-        grams = index.tokens if n == 1 else _ngrams(index.tokens, 2)
+        grams = index.tokens if n == 1 else _bigrams(index.tokens)
         in_source = sum(map(src.grams[n].__contains__, grams))  # C-speed membership
         out[f"novel_{n}"] = _pct(len(grams) - in_source, len(grams))
         out[f"repeated_{n}"] = _pct(len(grams) - len(set(grams)), len(grams))
@@ -317,6 +319,30 @@ def score_faithfulness(
     for name, summaries in systems.items():
         if len(summaries) != n:
             raise ValueError(f"{len(summaries)} summaries of {name} for {n} sources")
+    with _gc_paused():
+        return _score_chunks(sources, references, systems, method, no_reference, detailed, chunk)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cycle collector off while scoring: the records, entities and numbers made here form
+    no cycles (reference counting frees them), but so many objects set off collections that
+    took a fifth of the figures' time (1,318 dialogues, rules: 0.70 s -> 0.56 s)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _score_chunks(
+    sources: Sequence[str], references: Sequence[Sequence[str]],
+    systems: Mapping[str, Sequence[str]], method: FaithfulnessMethod,
+    no_reference: Collection[str], detailed: Collection[str] | None, chunk: int,
+) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    n = len(sources)
     finder, english = method.finder, method.english
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in systems}
     pre = None

@@ -33,7 +33,9 @@ _MARKS = (
     "\u20d0-\u20ff\ufe20-\ufe2f"
 )
 _CJK_RE = re.compile(f"[{CJK_CLASS}]")
-_UNICODE_TOKEN_RE = re.compile(f"[{CJK_CLASS}]|(?:[^\\W_{CJK_CLASS}]|[{_MARKS}])+")
+# Runs of either class inside the repeat (not one character per step): the same words, ~20%
+# faster on news articles.
+_UNICODE_TOKEN_RE = re.compile(f"[{CJK_CLASS}]|(?:[^\\W_{CJK_CLASS}]+|[{_MARKS}]+)+")
 _ASCII_WORD_RE = re.compile(r"^[a-z0-9]+$")
 UNICODE_TOKEN_RE = _UNICODE_TOKEN_RE
 """The `unicode` tokenizer's word pattern (before lowercasing and stemming)."""
@@ -125,8 +127,9 @@ def detect_tokenizer(texts: list[str]) -> str:
     sample = texts[:200]
     if cjk_share(sample) > 0.1:
         return "unicode"
-    letters = sum(c.isalpha() for t in sample for c in t)
-    ascii_letters = sum(c.isascii() and c.isalpha() for t in sample for c in t)
+    # map(str.isalpha, ...) counts in C (a generator per character took 0.3 s on 200 articles)
+    letters = sum(sum(map(str.isalpha, t)) for t in sample)
+    ascii_letters = sum(sum(map(str.isalpha, t.encode("ascii", "ignore").decode())) for t in sample)
     if letters and ascii_letters / letters < 0.5:
         return "unicode"  # e.g. Cyrillic, Greek, Arabic: rouge-score would keep only digits
     return "rouge-score"

@@ -38,7 +38,8 @@ def final_evaluation(s: TrainingRun) -> dict[str, Any]:
                  s.settings.num_beams)  # fmt: skip
         got = evaluate_split(
             lambda texts: generate(s, texts, s.settings),  # every rank decodes a shard
-            split, ScoringConfig(lang=s.cfg.lang), max_new_tokens=s.settings.max_new_tokens,
+            split, ScoringConfig(lang=s.cfg.lang, faithfulness_baselines=True),
+            max_new_tokens=s.settings.max_new_tokens,
             baselines=baselines, constant=constant, swap_seed=s.cfg.seed,
             warn_where=f"final evaluation ({name})", main_rank=main, systems=zero_shot,
         )  # fmt: skip
