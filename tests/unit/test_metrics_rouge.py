@@ -226,3 +226,23 @@ def test_compute_rouge_rejects_misaligned_and_missing_references() -> None:
         compute_rouge(["a", "b"], [["a"]])
     with pytest.raises(ValueError, match="at least one reference"):
         compute_rouge(["a"], [[]])
+
+
+def test_lcs_indices_match_rouge_score_when_few_tokens_are_shared() -> None:
+    # Most reference words are absent from the candidate (as in rougeLsum's sentence pairs):
+    # the rows skipped for them must not move rouge-score's backtracking path.
+    rng = random.Random(5)
+    for _ in range(3000):
+        a = [rng.choice("abcdefghijklmnop") for _ in range(rng.randint(0, 30))]
+        b = [rng.choice("abcxyz") for _ in range(rng.randint(0, 15))]
+        assert lcs_indices(a, b) == rouge_scorer.lcs_ind(a, b)
+        assert lcs_indices(b, a) == rouge_scorer.lcs_ind(b, a)
+
+
+def test_unicode_tokenizer_plain_text_path_equals_the_full_pattern() -> None:
+    from summarist.metrics.tokenizers import UNICODE_TOKEN_RE
+
+    texts = ["Hello, “world” — it's 2024!", "snake_case and more", "café déjà vu", "e\u0301te",
+             "Мир и 我们", "नमस्ते दुनिया", "", "ÉCOLE Straße İstanbul"]  # fmt: skip
+    for text in texts:
+        assert tokenize_unicode(text, use_stemmer=False) == UNICODE_TOKEN_RE.findall(text.lower())
