@@ -84,3 +84,19 @@ def test_paired_p_value_is_twice_the_share_of_sign_flips() -> None:
     flips = (np.sign(means) != np.sign(observed)).mean(axis=0)
     assert res["p_value"] == pytest.approx(np.minimum(1.0, 2 * flips))
     assert 0 < res["p_value"][1] < res["p_value"][0] < 1  # neither capped nor zero
+
+
+def test_bootstrap_ci_equals_one_bincount_over_all_resamples() -> None:
+    # The per-resample bincount must give the same counts (hence the same floats) as counting
+    # all b * n picks at once, the way intervals were computed before.
+    values = np.random.default_rng(3).random((997, 5))
+    rng = np.random.default_rng(11)
+    means = []
+    for start in range(0, 120, 50):
+        b = min(50, 120 - start)
+        idx = rng.integers(0, 997, size=(b, 997))
+        counts = np.bincount((idx + np.arange(b)[:, None] * 997).ravel(), minlength=b * 997)
+        means.append(counts.reshape(b, 997) @ values / 997)
+    low, high = np.quantile(np.concatenate(means), [0.05, 0.95], axis=0)
+    ci = bootstrap_ci(values, n_resamples=120, confidence=0.9, seed=11)
+    assert np.array_equal(ci[0], low) and np.array_equal(ci[2], high)

@@ -19,8 +19,12 @@ def _resample_means(values: np.ndarray, n_resamples: int, seed: int) -> np.ndarr
     for start in range(0, n_resamples, _CHUNK):
         b = min(_CHUNK, n_resamples - start)
         idx = rng.integers(0, n, size=(b, n))
-        counts = np.bincount((idx + np.arange(b)[:, None] * n).ravel(), minlength=b * n)
-        out[start : start + b] = counts.reshape(b, n) @ values / n
+        # One bincount per resample: its n counters stay in cache, where one bincount over
+        # all b * n (40 MB at n = 100,000) missed it at every pick, 3-4x slower.
+        counts = np.empty((b, n), dtype=np.int64)
+        for r in range(b):
+            counts[r] = np.bincount(idx[r], minlength=n)
+        out[start : start + b] = counts @ values / n
     return out
 
 

@@ -97,15 +97,15 @@ def diagnostic_values(
 ) -> dict[str, np.ndarray]:
     """The per-example numbers behind `compute_diagnostics` (arrays, NaN where a share is
     undefined), so that a split can be diagnosed chunk by chunk and summarized once."""
-    tok = tokenizer or (lambda t: tokenize_unicode(t, use_stemmer=False))
     pred_toks = [tokenize_unicode(p, use_stemmer=False) for p in predictions]
+    lengths = [len(tokenizer(p)) for p in predictions] if tokenizer else [len(t) for t in pred_toks]
 
     def shares(values: list[float | None]) -> np.ndarray:
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
     out: dict[str, np.ndarray] = {
         "words": np.array([len(p.split()) for p in predictions], dtype=np.int64),
-        "tokens": np.array([len(tok(p)) for p in predictions], dtype=np.int64),
+        "tokens": np.array(lengths, dtype=np.int64),
         "empty": np.array([not p.strip() for p in predictions], dtype=bool),
         "prediction_hash": np.array([_norm_hash(p) for p in predictions], dtype="V8"),
     }
