@@ -100,3 +100,15 @@ def test_bootstrap_ci_equals_one_bincount_over_all_resamples() -> None:
     low, high = np.quantile(np.concatenate(means), [0.05, 0.95], axis=0)
     ci = bootstrap_ci(values, n_resamples=120, confidence=0.9, seed=11)
     assert np.array_equal(ci[0], low) and np.array_equal(ci[2], high)
+
+
+def test_bootstrap_cis_equal_each_ci_alone() -> None:
+    from summarist.metrics.bootstrap import bootstrap_cis
+
+    rng = np.random.default_rng(5)
+    values = [rng.random((300, 12)), rng.random(300), rng.random((300, 3))]
+    together = bootstrap_cis(values, n_resamples=130, confidence=0.9, seed=2)
+    for v, ci in zip(values, together, strict=True):
+        assert np.array_equal(ci, bootstrap_ci(v, n_resamples=130, confidence=0.9, seed=2))
+    with pytest.raises(ValueError, match="equal row counts"):
+        bootstrap_cis([values[0], rng.random(5)])

@@ -246,3 +246,18 @@ def test_unicode_tokenizer_plain_text_path_equals_the_full_pattern() -> None:
              "Мир и 我们", "नमस्ते दुनिया", "", "ÉCOLE Straße İstanbul"]  # fmt: skip
     for text in texts:
         assert tokenize_unicode(text, use_stemmer=False) == UNICODE_TOKEN_RE.findall(text.lower())
+
+
+def test_prime_intervals_gives_each_result_its_own_summary() -> None:
+    from summarist.metrics.rouge import prime_intervals
+
+    rng = random.Random(6)
+    refs = [[random_text(rng)] for _ in range(40)]
+    systems = [[random_text(rng) for _ in range(40)] for _ in range(3)]
+    alone = [compute_rouge(p, refs, bootstrap=120, seed=3).summary() for p in systems]
+    primed = [compute_rouge(p, refs, bootstrap=120, seed=3) for p in systems]
+    primed.append(compute_rouge(systems[0][:30], refs[:30], bootstrap=50, seed=3))  # its own
+    prime_intervals(primed)
+    assert [r.summary() for r in primed[:3]] == alone
+    assert primed[3].summary() == compute_rouge(systems[0][:30], refs[:30], bootstrap=50,
+                                                seed=3).summary()  # fmt: skip

@@ -22,14 +22,14 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from summarist.metrics.bootstrap import bootstrap_ci
+from summarist.metrics.bootstrap import bootstrap_ci, bootstrap_cis
 from summarist.metrics.lcs import lcs_indices, lcs_length, masks_of
 from summarist.metrics.sentences import split_sentences
 from summarist.metrics.tokenizers import get_tokenizer, tokenizer_for_lang
@@ -305,8 +305,12 @@ class RougeResult:
 
     @cached_property
     def _intervals(self) -> np.ndarray:
-        flat = self.scores.reshape(len(self), 12) * 100
-        return bootstrap_ci(flat, self.bootstrap, self.confidence, self.seed).reshape(3, 4, 3)
+        return bootstrap_ci(self._flat(), self.bootstrap, self.confidence, self.seed).reshape(
+            3, 4, 3
+        )
+
+    def _flat(self) -> np.ndarray:
+        return self.scores.reshape(len(self), 12) * 100
 
     def summary(self) -> dict[str, dict[str, dict[str, float]]]:
         """`{"rouge1": {"fmeasure": {"low", "mid", "high"}, "precision": ..., "recall": ...}}`.
@@ -347,6 +351,20 @@ class RougeResult:
         """`[{"rouge1": F1*100, "rouge2", "rougeL", "rougeLsum"}, ...]`."""
         f = self.fmeasure()
         return [dict(zip(ROUGE_TYPES, map(float, row), strict=True)) for row in f]
+
+
+def prime_intervals(results: Iterable[RougeResult]) -> None:
+    """Compute the intervals of several results (the systems of one evaluation) together: the
+    resampling depends only on the example count and the bootstrap settings, so each group of
+    results that share them is resampled once, and each gets the interval it would alone."""
+    groups: dict[tuple[int, int, float, int], list[RougeResult]] = {}
+    for r in results:
+        if "_intervals" not in r.__dict__:  # not computed yet (a cached_property)
+            groups.setdefault((len(r), r.bootstrap, r.confidence, r.seed), []).append(r)
+    for (_, n_resamples, confidence, seed), group in groups.items():
+        cis = bootstrap_cis([r._flat() for r in group], n_resamples, confidence, seed)
+        for r, ci in zip(group, cis, strict=True):
+            r.__dict__["_intervals"] = ci.reshape(3, 4, 3)
 
 
 def compute_rouge(
