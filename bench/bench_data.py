@@ -2,7 +2,8 @@
 
 Builds CNN/DM-shaped corpora from ../shared/data/news (`news_corpus.py`: 737-word articles,
 56-word highlights, unique rows) under --out, then measures, each arm a child process of its
-own (wall time, and peak RSS summed over the process and its workers, sampled every 0.1 s):
+own (wall time, CPU seconds of the process and its workers, and peak RSS summed over them,
+sampled every 0.1 s):
 
 - `data stats` on the corpus: the code before issue 28 (`--before`, a git revision extracted
   with `git archive`, run with this venv) and now, from a cold cache and again warm;
@@ -30,6 +31,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -63,8 +65,13 @@ def load() -> str:
 def measure(cmd: list[str], *, env: dict[str, str] | None = None, stop_at: str | None = None,
             timeout: float = 4 * 3600, cwd: Path | None = None) -> dict[str, Any]:  # fmt: skip
     """Run `cmd` (niced); wall seconds and peak RSS of its process tree (GB), until it exits
-    or, with `stop_at`, until a line of its stderr contains that text (then it is killed)."""
+    or, with `stop_at`, until a line of its stderr contains that text (then it is killed).
+
+    `cpu_s` is its user + system CPU seconds and those of the workers it waited for (from
+    getrusage of this process's children: the arms run one at a time): on a shared machine
+    the figure load disturbs least. A process killed at `stop_at` leaves out its workers'."""
     before = load()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(["nice", "-n", "10", *cmd], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=cwd or ROOT,
@@ -104,12 +111,15 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, stop_at: str |
     if stopped or proc.poll() is None:
         os.killpg(proc.pid, 9)
     proc.wait()
+    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = now.ru_utime - used.ru_utime + now.ru_stime - used.ru_stime
     done.set()
     sampler.join()
     out_reader.join(timeout=5)
     ok = stopped if stop_at else proc.returncode == 0
-    return {"ok": ok, "wall_s": round(wall, 1), "peak_gb": round(peak[0], 2),
-            "load_before": before, "load_after": load(), "stderr": "".join(err_lines)[-3000:]}  # fmt: skip
+    return {"ok": ok, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "peak_gb": round(peak[0], 2), "load_before": before, "load_after": load(),
+            "stderr": "".join(err_lines)[-3000:]}  # fmt: skip
 
 
 def before_tree(rev: str, into: Path) -> Path:
@@ -262,7 +272,8 @@ def fmt(r: dict[str, Any] | None) -> str:
     if not r:
         return "–"
     flag = "" if r["ok"] else " (failed)"
-    return f"{r['wall_s']:.0f} s, {r['peak_gb']:.2f} GB{flag}"
+    cpu = f" ({r['cpu_s']:.0f} CPU s)" if "cpu_s" in r else ""
+    return f"{r['wall_s']:.0f} s{cpu}, {r['peak_gb']:.2f} GB{flag}"
 
 
 def table(results: dict[str, Any]) -> str:
@@ -290,6 +301,7 @@ def table(results: dict[str, Any]) -> str:
         ratio = ""
         if ev.get("before") and ev["before"]["ok"] and ev["after"]["ok"]:
             ratio = (f"{ev['before']['wall_s'] / ev['after']['wall_s']:.1f}x time, "
+                     f"{ev['before']['cpu_s'] / ev['after']['cpu_s']:.1f}x CPU, "
                      f"{ev['before']['peak_gb'] / ev['after']['peak_gb']:.1f}x memory")  # fmt: skip
         lines.append(f"| `evaluate` | {ev['pairs']:,} pairs | {fmt(ev.get('before'))} | "
                      f"{fmt(ev['after'])} | | | {ratio} |")  # fmt: skip

@@ -99,3 +99,34 @@ def test_resampling_runs_blas_on_one_thread_and_restores_it() -> None:
     with threadpoolctl.threadpool_limits(2, user_api="blas"), one_blas_thread():
         assert blas_threads() and set(blas_threads()) == {1}
     assert blas_threads() == before
+
+
+def test_bootstrap_ci_equals_one_bincount_over_all_resamples() -> None:
+    # The per-resample bincount must give the same counts (hence the same floats) as counting
+    # all b * n picks at once, the way intervals were computed before.
+    from summarist.metrics.bootstrap import one_blas_thread
+
+    values = np.random.default_rng(3).random((997, 5))
+    rng = np.random.default_rng(11)
+    means = []
+    with one_blas_thread():  # as bootstrap_ci sums (the floats may depend on BLAS's threads)
+        for start in range(0, 120, 50):
+            b = min(50, 120 - start)
+            idx = rng.integers(0, 997, size=(b, 997))
+            counts = np.bincount((idx + np.arange(b)[:, None] * 997).ravel(), minlength=b * 997)
+            means.append(counts.reshape(b, 997) @ values / 997)
+    low, high = np.quantile(np.concatenate(means), [0.05, 0.95], axis=0)
+    ci = bootstrap_ci(values, n_resamples=120, confidence=0.9, seed=11)
+    assert np.array_equal(ci[0], low) and np.array_equal(ci[2], high)
+
+
+def test_bootstrap_cis_equal_each_ci_alone() -> None:
+    from summarist.metrics.bootstrap import bootstrap_cis
+
+    rng = np.random.default_rng(5)
+    values = [rng.random((300, 12)), rng.random(300), rng.random((300, 3))]
+    together = bootstrap_cis(values, n_resamples=130, confidence=0.9, seed=2)
+    for v, ci in zip(values, together, strict=True):
+        assert np.array_equal(ci, bootstrap_ci(v, n_resamples=130, confidence=0.9, seed=2))
+    with pytest.raises(ValueError, match="equal row counts"):
+        bootstrap_cis([values[0], rng.random(5)])

@@ -59,3 +59,20 @@ def test_repeated_ngrams_count_in_shares_and_blank_outputs_are_empty() -> None:
         1 / 3, abs=1e-3
     )
     assert d["compression_ratio"]["max"] == 2.0  # source words / prediction words (a a a)
+
+
+def test_novel_shares_of_all_orders_equal_each_order_alone() -> None:
+    import math
+    import random
+
+    from summarist.metrics.diagnostics import NGRAM_ORDERS, diagnostic_values
+
+    rng = random.Random(4)
+    sources = [[rng.choice("abcdefgh") for _ in range(rng.randint(0, 60))] for _ in range(500)]
+    preds = [[rng.choice("abcdefghij") for _ in range(rng.randint(0, 12))] for _ in range(500)]
+    values = diagnostic_values([" ".join(p) for p in preds], [" ".join(s) for s in sources])
+    for n in NGRAM_ORDERS:
+        for k, (p, s) in enumerate(zip(preds, sources, strict=True)):
+            expected = novel_ngram_share(p, s, n)
+            got = float(values[f"novel_{n}"][k])
+            assert (math.isnan(got) and expected is None) or got == expected, (n, p, s)

@@ -245,3 +245,38 @@ def test_unicode_word_pattern_gives_the_words_of_the_one_character_at_a_time_pat
     texts += ["".join(rng.choice(pool) for _ in range(40)) for _ in range(2000)]
     for text in texts:
         assert T.UNICODE_TOKEN_RE.findall(text) == reference.findall(text), text
+
+
+def test_lcs_indices_match_rouge_score_when_few_tokens_are_shared() -> None:
+    # Most reference words are absent from the candidate (as in rougeLsum's sentence pairs):
+    # the rows skipped for them must not move rouge-score's backtracking path.
+    rng = random.Random(5)
+    for _ in range(3000):
+        a = [rng.choice("abcdefghijklmnop") for _ in range(rng.randint(0, 30))]
+        b = [rng.choice("abcxyz") for _ in range(rng.randint(0, 15))]
+        assert lcs_indices(a, b) == rouge_scorer.lcs_ind(a, b)
+        assert lcs_indices(b, a) == rouge_scorer.lcs_ind(b, a)
+
+
+def test_unicode_tokenizer_plain_text_path_equals_the_full_pattern() -> None:
+    from summarist.metrics.tokenizers import UNICODE_TOKEN_RE
+
+    texts = ["Hello, “world” — it's 2024!", "snake_case and more", "café déjà vu", "e\u0301te",
+             "Мир и 我们", "नमस्ते दुनिया", "", "ÉCOLE Straße İstanbul"]  # fmt: skip
+    for text in texts:
+        assert tokenize_unicode(text, use_stemmer=False) == UNICODE_TOKEN_RE.findall(text.lower())
+
+
+def test_prime_intervals_gives_each_result_its_own_summary() -> None:
+    from summarist.metrics.rouge import prime_intervals
+
+    rng = random.Random(6)
+    refs = [[random_text(rng)] for _ in range(40)]
+    systems = [[random_text(rng) for _ in range(40)] for _ in range(3)]
+    alone = [compute_rouge(p, refs, bootstrap=120, seed=3).summary() for p in systems]
+    primed = [compute_rouge(p, refs, bootstrap=120, seed=3) for p in systems]
+    primed.append(compute_rouge(systems[0][:30], refs[:30], bootstrap=50, seed=3))  # its own
+    prime_intervals(primed)
+    assert [r.summary() for r in primed[:3]] == alone
+    assert primed[3].summary() == compute_rouge(systems[0][:30], refs[:30], bootstrap=50,
+                                                seed=3).summary()  # fmt: skip

@@ -28,6 +28,7 @@ from summarist.metrics.diagnostics import concat_values, diagnostic_values
 from summarist.metrics.faithfulness import FigureArrays, figure_arrays
 from summarist.metrics.rouge import (
     RougeResult,
+    prime_intervals,
     resolve_workers,
     rouge_tokenizer,
     score_systems_in_process,
@@ -186,6 +187,7 @@ def score_systems(
         )
         for s in systems
     }
+    prime_intervals(rouge.values())  # every system's CIs from one resampling
     values = concat_values([p[1] for p in parts]) if diagnose and parts else None
     if diagnose and values is None:
         values = diagnostic_values([], [])

@@ -50,18 +50,21 @@ def _source_ngrams(source: list[str], words: set[str], n: int) -> set[tuple[str,
 
 
 def _novel_shares(prediction: list[str], source: list[str]) -> list[float | None]:
-    """`novel_ngram_share` for every order in NGRAM_ORDERS, the source scanned once."""
-    words = set(prediction)
-    hits = [i for i, w in enumerate(source) if w in words]
-    out: list[float | None] = []
-    for n in NGRAM_ORDERS:
+    """`novel_ngram_share` for every order in NGRAM_ORDERS (1, 2, 3, 4).
+
+    Each order's source n-grams stream through `set.intersection` (in C; an n-gram that is
+    not the prediction's is dropped at once): no Python loop over a 700-word source."""
+    if not prediction:
+        return [None] * len(NGRAM_ORDERS)
+    found_words = set(prediction).intersection(source)
+    out: list[float | None] = [sum(w not in found_words for w in prediction) / len(prediction)]
+    for n in NGRAM_ORDERS[1:]:
         pred = _ngrams(prediction, n)
         if not pred:
             out.append(None)
             continue
-        end = len(source) - n
-        src = {tuple(source[i : i + n]) for i in hits if i <= end}
-        out.append(sum(g not in src for g in pred) / len(pred))
+        found = set(pred).intersection(zip(*(source[i:] for i in range(n))))
+        out.append(sum(g not in found for g in pred) / len(pred))
     return out
 
 
@@ -94,15 +97,15 @@ def diagnostic_values(
 ) -> dict[str, np.ndarray]:
     """The per-example numbers behind `compute_diagnostics` (arrays, NaN where a share is
     undefined), so that a split can be diagnosed chunk by chunk and summarized once."""
-    tok = tokenizer or (lambda t: tokenize_unicode(t, use_stemmer=False))
     pred_toks = [tokenize_unicode(p, use_stemmer=False) for p in predictions]
+    lengths = [len(tokenizer(p)) for p in predictions] if tokenizer else [len(t) for t in pred_toks]
 
     def shares(values: list[float | None]) -> np.ndarray:
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
     out: dict[str, np.ndarray] = {
         "words": np.array([len(p.split()) for p in predictions], dtype=np.int64),
-        "tokens": np.array([len(tok(p)) for p in predictions], dtype=np.int64),
+        "tokens": np.array(lengths, dtype=np.int64),
         "empty": np.array([not p.strip() for p in predictions], dtype=bool),
         "prediction_hash": np.array([_norm_hash(p) for p in predictions], dtype="V8"),
     }

@@ -19,11 +19,12 @@ def _masks(can: Sequence[str]) -> dict[str, int]:
     return masks
 
 
-def lcs_length(ref: Sequence[str], can: Sequence[str]) -> int:
-    """Length of the longest common subsequence of two token lists."""
+def lcs_length(ref: Sequence[str], can: Sequence[str], masks: dict[str, int] | None = None) -> int:
+    """Length of the longest common subsequence of two token lists (`masks`: `masks_of(can)`)."""
     if not ref or not can:
         return 0
-    masks = _masks(can)
+    if masks is None:
+        masks = _masks(can)
     full = (1 << len(can)) - 1
     row = full
     for tok in ref:
@@ -34,26 +35,41 @@ def lcs_length(ref: Sequence[str], can: Sequence[str]) -> int:
     return len(can) - row.bit_count()
 
 
-def lcs_indices(ref: Sequence[str], can: Sequence[str]) -> list[int]:
-    """Indices into `ref` of one LCS: the one `rouge_score.rouge_scorer.lcs_ind` returns."""
+def masks_of(can: Sequence[str]) -> dict[str, int]:
+    """Each token of `can` → the bit vector of its positions (what `lcs_indices` takes)."""
+    return _masks(can)
+
+
+def lcs_indices(
+    ref: Sequence[str], can: Sequence[str], masks: dict[str, int] | None = None
+) -> list[int]:
+    """Indices into `ref` of one LCS: the one `rouge_score.rouge_scorer.lcs_ind` returns.
+
+    `masks` is `masks_of(can)`, when the caller has it (rougeLsum pairs a prediction sentence
+    with every reference sentence)."""
     if not ref or not can:
         return []
-    masks = _masks(can)
+    if masks is None:
+        masks = _masks(can)
+    # A ref token absent from `can` leaves its table row equal to the one above, and
+    # rouge-score's backtracking always moves up through such a row (no match, and
+    # t[i][j-1] <= t[i-1][j]): only the ref positions whose token is in `can` need a row.
+    kept = [(i, masks[tok]) for i, tok in enumerate(ref) if tok in masks]
+    if not kept:
+        return []
     full = (1 << len(can)) - 1
     rows = [full]
     row = full
-    for tok in ref:
-        m = masks.get(tok)
-        if m:
-            u = row & m
-            row = ((row + u) | (row - u)) & full
+    for _, m in kept:
+        u = row & m
+        row = ((row + u) | (row - u)) & full
         rows.append(row)
-    i, j = len(ref), len(can)
+    i, j = len(kept), len(can)
     cur = j - rows[i].bit_count()  # t[i][j], kept up to date along the path
     out: list[int] = []
     while i > 0 and j > 0:
-        if ref[i - 1] == can[j - 1]:
-            out.append(i - 1)
+        if (kept[i - 1][1] >> (j - 1)) & 1:  # ref token i-1 equals can[j-1]
+            out.append(kept[i - 1][0])
             i -= 1
             j -= 1
             cur -= 1

@@ -22,15 +22,15 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from summarist.metrics.bootstrap import bootstrap_ci
-from summarist.metrics.lcs import lcs_indices, lcs_length
+from summarist.metrics.bootstrap import bootstrap_ci, bootstrap_cis
+from summarist.metrics.lcs import lcs_indices, lcs_length, masks_of
 from summarist.metrics.sentences import split_sentences
 from summarist.metrics.tokenizers import get_tokenizer, tokenizer_for_lang
 
@@ -45,30 +45,46 @@ _MIN_PER_WORKER = 2500
 Sents = list[list[str]]  # a text as tokenized sentences
 
 
-def _ngram_hits(ref: list[str], pred: list[str], n: int) -> tuple[int, int, int]:
-    if n == 1:
-        rc, pc = Counter(ref), Counter(pred)
-    else:
-        rc, pc = (
-            Counter(zip(*(ref[i:] for i in range(n)))),
-            Counter(zip(*(pred[i:] for i in range(n)))),
-        )
+def _ngram_hits(rc: Counter[Any], pc: Counter[Any], n_ref: int, n_pred: int, n: int
+                ) -> tuple[int, int, int]:  # fmt: skip
     hits = sum(min(c, pc[g]) for g, c in rc.items() if g in pc)
-    return hits, max(len(pred) - n + 1, 0), max(len(ref) - n + 1, 0)
+    return hits, max(n_pred - n + 1, 0), max(n_ref - n + 1, 0)
 
 
-def _lsum_hits(ref_sents: Sents, pred_sents: Sents) -> int:
+class _Side(NamedTuple):
+    """What the pair counts need of one tokenized text, computed once per text: a reference
+    is paired with every system's prediction, a constant prediction with every reference."""
+
+    sents: Sents
+    flat: list[str]
+    unigrams: Counter[str]
+    bigrams: Counter[tuple[str, str]]
+    masks: dict[str, int] | None
+    """Prediction only: `masks_of(flat)`."""
+    sent_masks: list[dict[str, int]] | None
+    """Prediction only: `masks_of` of each sentence."""
+    sent_sets: list[set[str]] | None
+    """Reference only: the tokens of each sentence."""
+
+
+def _side(sents: Sents, *, prediction: bool) -> _Side:
+    flat = [t for s in sents for t in s]
+    grams = Counter(flat), Counter(zip(flat, flat[1:]))
+    if prediction:
+        return _Side(sents, flat, *grams, masks_of(flat), [masks_of(s) for s in sents], None)
+    return _Side(sents, flat, *grams, None, None, [set(s) for s in sents])
+
+
+def _lsum_hits(ref: _Side, pred: _Side) -> int:
     """Summary-level union-LCS hits, counted once per token as rouge-score/ROUGE-1.5.5 do."""
-    cnt_r = Counter(t for s in ref_sents for t in s)
-    cnt_c = Counter(t for s in pred_sents for t in s)
-    pred_sets = [set(s) for s in pred_sents]
+    assert ref.sent_sets is not None and pred.sent_masks is not None
+    cnt_r, cnt_c = Counter(ref.unigrams), Counter(pred.unigrams)
     hits = 0
-    for r in ref_sents:
-        rset = set(r)
+    for r, rset in zip(ref.sents, ref.sent_sets, strict=True):
         union: set[int] = set()
-        for c, cset in zip(pred_sents, pred_sets, strict=True):
-            if not rset.isdisjoint(cset):
-                union.update(lcs_indices(r, c))
+        for c, masks in zip(pred.sents, pred.sent_masks, strict=True):
+            if not rset.isdisjoint(masks):
+                union.update(lcs_indices(r, c, masks))
         for i in sorted(union):
             t = r[i]
             if cnt_c[t] > 0 and cnt_r[t] > 0:
@@ -80,18 +96,21 @@ def _lsum_hits(ref_sents: Sents, pred_sents: Sents) -> int:
 
 def pair_counts(ref_sents: Sents, pred_sents: Sents) -> tuple[int, ...]:
     """(hits, prediction count, reference count) for rouge1, rouge2, rougeL, rougeLsum: 12 ints."""
-    ref = [t for s in ref_sents for t in s]
-    pred = [t for s in pred_sents for t in s]
-    lsum = _lsum_hits(ref_sents, pred_sents) if ref and pred else 0
+    return _pair_counts(_side(ref_sents, prediction=False), _side(pred_sents, prediction=True))
+
+
+def _pair_counts(ref: _Side, pred: _Side) -> tuple[int, ...]:
+    n_ref, n_pred = len(ref.flat), len(pred.flat)
+    lsum = _lsum_hits(ref, pred) if ref.flat and pred.flat else 0
     return (
-        *_ngram_hits(ref, pred, 1),
-        *_ngram_hits(ref, pred, 2),
-        lcs_length(ref, pred),
-        len(pred),
-        len(ref),
+        *_ngram_hits(ref.unigrams, pred.unigrams, n_ref, n_pred, 1),
+        *_ngram_hits(ref.bigrams, pred.bigrams, n_ref, n_pred, 2),
+        lcs_length(ref.flat, pred.flat, pred.masks),
+        n_pred,
+        n_ref,
         lsum,
-        len(pred),
-        len(ref),
+        n_pred,
+        n_ref,
     )
 
 
@@ -131,15 +150,42 @@ def combine_references(counts: np.ndarray, n_refs: np.ndarray, rule: str) -> np.
 
 def _score_chunk(args: tuple[list[Sents], list[list[Sents]], str]) -> np.ndarray:
     preds, refs, rule = args
-    rows = [pair_counts(ref, pred) for pred, ex in zip(preds, refs, strict=True) for ref in ex]
+    return _score_sides(_pred_sides(preds), [[_side(r, prediction=False) for r in ex] for ex in refs],
+                        rule)  # fmt: skip
+
+
+def _pred_sides(preds: list[Sents]) -> list[_Side]:
+    """Each prediction's `_Side`, once per distinct tokenized text (`_tokenize_chunk` gives a
+    repeated text one list: the constant baseline is prepared once per chunk)."""
+    done: dict[int, _Side] = {}
+    out = []
+    for p in preds:
+        side = done.get(id(p))
+        if side is None:
+            side = done[id(p)] = _side(p, prediction=True)
+        out.append(side)
+    return out
+
+
+def _score_sides(preds: list[_Side], refs: list[list[_Side]], rule: str) -> np.ndarray:
+    rows = [_pair_counts(ref, pred) for pred, ex in zip(preds, refs, strict=True) for ref in ex]
     counts = np.array(rows, dtype=np.int64).reshape(-1, 4, 3)
     return combine_references(counts, np.array([len(ex) for ex in refs]), rule)
 
 
 def _tokenize_chunk(args: tuple[list[str], str, bool, str]) -> list[Sents]:
+    """Each text's tokenized sentences; a text repeated in `texts` is tokenized once (and
+    given the same list)."""
     texts, tokenizer, use_stemmer, splitter = args
     tok = get_tokenizer(tokenizer, use_stemmer)
-    return [[tok(s) for s in split_sentences(t, splitter)] for t in texts]
+    done: dict[str, Sents] = {}
+    out = []
+    for t in texts:
+        sents = done.get(t)
+        if sents is None:
+            sents = done[t] = [tok(s) for s in split_sentences(t, splitter)]
+        out.append(sents)
+    return out
 
 
 def _score_in_process(
@@ -150,14 +196,8 @@ def _score_in_process(
     splitter: str,
     rule: str,
 ) -> np.ndarray:
-    tok_preds = _tokenize_chunk((preds, tokenizer, use_stemmer, splitter))
-    flat = [r for ex in refs for r in ex]
-    tok_flat = _tokenize_chunk((flat, tokenizer, use_stemmer, splitter))
-    tok_refs, pos = [], 0
-    for ex in refs:
-        tok_refs.append(tok_flat[pos : pos + len(ex)])
-        pos += len(ex)
-    return _score_chunk((tok_preds, tok_refs, rule))
+    return score_systems_in_process({"": preds}, refs, {"": tokenizer}, use_stemmer=use_stemmer,
+                                    splitter=splitter, multi_ref=rule)[""]  # fmt: skip
 
 
 def _score_worker(args: tuple[Any, ...]) -> np.ndarray:
@@ -174,22 +214,23 @@ def score_systems_in_process(
     multi_ref: str = "max",
 ) -> dict[str, np.ndarray]:
     """`score_examples` of several systems against the same references, each reference
-    tokenized once per ROUGE tokenizer (not once per system): {name: (N, 4, 3)}."""
+    tokenized and prepared once per ROUGE tokenizer (not once per system): {name: (N, 4, 3)}."""
     refs = [list(r) for r in references]
     flat = [r for ex in refs for r in ex]
-    tokenized: dict[str, list[list[Sents]]] = {}
+    prepared: dict[str, list[list[_Side]]] = {}
     out = {}
     for name, preds in systems.items():
         tok_name = tokenizers[name]
-        if tok_name not in tokenized:
+        if tok_name not in prepared:
             tok_flat = _tokenize_chunk((flat, tok_name, use_stemmer, splitter))
+            sides = [_side(r, prediction=False) for r in tok_flat]
             grouped, pos = [], 0
             for ex in refs:
-                grouped.append(tok_flat[pos : pos + len(ex)])
+                grouped.append(sides[pos : pos + len(ex)])
                 pos += len(ex)
-            tokenized[tok_name] = grouped
+            prepared[tok_name] = grouped
         tok_preds = _tokenize_chunk((list(preds), tok_name, use_stemmer, splitter))
-        out[name] = _score_chunk((tok_preds, tokenized[tok_name], multi_ref))
+        out[name] = _score_sides(_pred_sides(tok_preds), prepared[tok_name], multi_ref)
     return out
 
 
@@ -264,8 +305,12 @@ class RougeResult:
 
     @cached_property
     def _intervals(self) -> np.ndarray:
-        flat = self.scores.reshape(len(self), 12) * 100
-        return bootstrap_ci(flat, self.bootstrap, self.confidence, self.seed).reshape(3, 4, 3)
+        return bootstrap_ci(self._flat(), self.bootstrap, self.confidence, self.seed).reshape(
+            3, 4, 3
+        )
+
+    def _flat(self) -> np.ndarray:
+        return self.scores.reshape(len(self), 12) * 100
 
     def summary(self) -> dict[str, dict[str, dict[str, float]]]:
         """`{"rouge1": {"fmeasure": {"low", "mid", "high"}, "precision": ..., "recall": ...}}`.
@@ -306,6 +351,20 @@ class RougeResult:
         """`[{"rouge1": F1*100, "rouge2", "rougeL", "rougeLsum"}, ...]`."""
         f = self.fmeasure()
         return [dict(zip(ROUGE_TYPES, map(float, row), strict=True)) for row in f]
+
+
+def prime_intervals(results: Iterable[RougeResult]) -> None:
+    """Compute the intervals of several results (the systems of one evaluation) together: the
+    resampling depends only on the example count and the bootstrap settings, so each group of
+    results that share them is resampled once, and each gets the interval it would alone."""
+    groups: dict[tuple[int, int, float, int], list[RougeResult]] = {}
+    for r in results:
+        if "_intervals" not in r.__dict__:  # not computed yet (a cached_property)
+            groups.setdefault((len(r), r.bootstrap, r.confidence, r.seed), []).append(r)
+    for (_, n_resamples, confidence, seed), group in groups.items():
+        cis = bootstrap_cis([r._flat() for r in group], n_resamples, confidence, seed)
+        for r, ci in zip(group, cis, strict=True):
+            r.__dict__["_intervals"] = ci.reshape(3, 4, 3)
 
 
 def compute_rouge(

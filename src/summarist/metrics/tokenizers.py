@@ -39,6 +39,10 @@ _UNICODE_TOKEN_RE = re.compile(f"[{CJK_CLASS}]|(?:[^\\W_{CJK_CLASS}]+|[{_MARKS}]
 _ASCII_WORD_RE = re.compile(r"^[a-z0-9]+$")
 UNICODE_TOKEN_RE = _UNICODE_TOKEN_RE
 """The `unicode` tokenizer's word pattern (before lowercasing and stemming)."""
+# In a text without "_", CJK characters and the marks, the pattern's tokens are its plain `\w`
+# runs, which `\w+` finds twice as fast (most news text; checking takes a twentieth of that).
+_PLAIN_WORD_RE = re.compile(r"\w+")
+_NOT_PLAIN_RE = re.compile(f"[_{CJK_CLASS}{_MARKS}]")
 
 
 @lru_cache(maxsize=1)
@@ -89,7 +93,9 @@ def tokenize_unicode(text: str, use_stemmer: bool = True) -> list[str]:
     >>> tokenize_unicode("我们今天 running fast")
     ['我', '们', '今', '天', 'run', 'fast']
     """
-    tokens = _UNICODE_TOKEN_RE.findall(text.lower())
+    text = text.lower()
+    plain = _NOT_PLAIN_RE.search(text) is None
+    tokens = (_PLAIN_WORD_RE if plain else _UNICODE_TOKEN_RE).findall(text)
     if not use_stemmer:
         return tokens
     out = []
