@@ -22,6 +22,11 @@ The summarist run itself is a plain `summarist train` (the command is in the mar
     python bench/quality_budget.py --summarize runs/quality-dialogsum-minilm-bart \\
         --tutorial runs/tutorial-240-minilm-bart.json --name quality_budget_minilm_bart
 
+A decoder-only record (bench/quality_budget_smollm2_full.md) is a plain `summarist train
+--model smollm2-135m ...` summarized with `--command` (the command as run: the default one is
+the minilm template) and `--name`; its final rows add the zero-shot model and the paired
+difference the fine-tune made.
+
 The BERT2BERT record (bench/quality_budget.md) is the same three commands with
 `--model minilm-bert2bert`, output runs/quality-dialogsum-bf16 and runs/tutorial-240.json, and
 the default `--name`.
@@ -127,7 +132,7 @@ def tutorial_arm(
     }  # fmt: skip
 
 
-def summarize(run: Path, tutorial: Path | None) -> dict:
+def summarize(run: Path, tutorial: Path | None, command: str | None = None) -> dict:
     from summarist.rundir import read_json, read_jsonl, read_yaml
 
     log = read_jsonl(run / "train_log.jsonl")
@@ -145,7 +150,8 @@ def summarize(run: Path, tutorial: Path | None) -> dict:
                           **r["eval"]})  # fmt: skip
     out: dict = {
         "model": cfg["model"],
-        "command": TRAIN_COMMAND.format(model=cfg["model"], run=run),
+        "command": command or TRAIN_COMMAND.format(model=cfg["model"], run=run),
+        "lora": bool(cfg.get("lora")),
         "threads": cfg["resolved"]["threads"],
         "steps_done": max(times) if times else 0,
         "train_minutes": round(max(times.values()) / 60, 1) if times else 0,
@@ -155,16 +161,21 @@ def summarize(run: Path, tutorial: Path | None) -> dict:
     }
     if (run / "metrics.json").exists():
         val = read_json(run / "metrics.json")["splits"]["validation"]
-        base_name, base = next(iter(val["baselines"].items()))
+        base = next(iter(val["baselines"].values()))
         r1 = val["rouge"]["rouge1"]["fmeasure"]
         b1 = base["rouge1"]["fmeasure"]
         out["final_validation"] = {
             "n": val["n"], "decoding": cfg["generation"],
             "model": {k: v["fmeasure"] for k, v in val["rouge"].items()},
-            base_name: {k: v["fmeasure"] for k, v in base.items()},
+            **{name: {k: v["fmeasure"] for k, v in scores.items() if isinstance(v, dict) and "fmeasure" in v}
+               for name, scores in val["baselines"].items()},
             "rouge1_margin": round(r1["mid"] - b1["mid"], 2),
             "target_met (margin >= 5)": r1["mid"] - b1["mid"] >= 5,
         }  # fmt: skip
+        if "zero-shot" in val.get("paired", {}):
+            out["final_validation"]["paired_vs_zero_shot_rouge1"] = val["paired"]["zero-shot"][
+                "rouge1"
+            ]
         preds = [r["prediction"] for r in read_jsonl(run / "predictions.jsonl")]
         out["final_validation"]["distinct_predictions"] = f"{len(set(preds))} of {len(preds)}"
     if tutorial is not None and tutorial.exists():
@@ -173,7 +184,8 @@ def summarize(run: Path, tutorial: Path | None) -> dict:
 
 
 def to_markdown(res: dict) -> str:
-    lines = [f"# Quality per budget: DialogSum, offline {res['model']}, CPU", "",
+    title = f"{res['model']}{' (LoRA)' if res.get('lora') else ''}"
+    lines = [f"# Quality per budget: DialogSum, offline {title}, CPU", "",
              f"Command: `{res['command']}`", "",
              f"{res['steps_done']} steps in {res['train_cpu_minutes']} CPU-minutes of training "
              f"({res['train_minutes']} wall-clock) on {res['threads']} thread(s), precision "
@@ -189,7 +201,9 @@ def to_markdown(res: dict) -> str:
         lines += ["", res["note"]]
     fin = res.get("final_validation")
     if fin:
-        lines += ["", f"## Final evaluation (beam search, full validation, n={fin['n']})", "",
+        beams = fin["decoding"].get("num_beams", 4)
+        decoding = "greedy" if beams == 1 else f"beam search, {beams} beams"
+        lines += ["", f"## Final evaluation ({decoding}, validation, n={fin['n']})", "",
                   "| system | ROUGE-1 | ROUGE-2 | ROUGE-L |", "|---|---|---|---|"]  # fmt: skip
         for name, scores in fin.items():
             if isinstance(scores, dict) and "rouge1" in scores:
@@ -199,6 +213,11 @@ def to_markdown(res: dict) -> str:
         lines += ["", f"ROUGE-1 margin over the baseline: {fin['rouge1_margin']} points "
                   f"(target: >= 5; met: {fin['target_met (margin >= 5)']}); distinct predictions: "
                   f"{fin['distinct_predictions']}."]  # fmt: skip
+        zs = fin.get("paired_vs_zero_shot_rouge1")
+        if zs:
+            lines += ["", f"What the fine-tune added over the zero-shot model (paired bootstrap, "
+                      f"ROUGE-1): {zs['diff']:+.2f} [{zs['low']:+.2f}, {zs['high']:+.2f}], "
+                      f"p={zs['p_value']:.3g}."]  # fmt: skip
     tut = res.get("tutorial")
     if tut:
         lines += ["", "## Tutorial recipe, same data and model", "",
@@ -223,6 +242,7 @@ def main() -> int:
     p.add_argument("--tutorial", type=Path)
     p.add_argument("--note", default="", help="a paragraph added to the markdown (how it ran)")
     p.add_argument("--name", default="quality_budget", help="bench/NAME.json and bench/NAME.md")
+    p.add_argument("--command", help="the train command as run (default: the minilm template)")
     a = p.parse_args()
     if not DATA.exists():
         print(f"skip: {DATA} not found")
@@ -234,7 +254,7 @@ def main() -> int:
         a.out.write_text(json.dumps(res, indent=2), "utf-8")
         print(json.dumps(res, indent=2))
     if a.summarize:
-        res = summarize(a.summarize, a.tutorial)
+        res = summarize(a.summarize, a.tutorial, a.command)
         res["note"] = a.note
         (HERE / f"{a.name}.json").write_text(json.dumps(res, indent=2) + "\n", "utf-8")
         (HERE / f"{a.name}.md").write_text(to_markdown(res), "utf-8")
