@@ -189,15 +189,19 @@ def test_default_max_new_tokens_is_the_references_p99_rounded_up_to_8(tmp_path: 
     import numpy as np
     from transformers import AutoTokenizer
 
+    tok = AutoTokenizer.from_pretrained(tiny_model("t5"))
+    # the long summaries' token counts (~25, 45, 90), whatever a word costs in this vocabulary
+    # (one piece in T5's, several in the stand-in used without ../shared)
+    per_word = len(tok(text_target=["word " * 10])["input_ids"][0]) / 10
     rows = [{"dialogue": f"A: Did you get item {i}? B: Yes.", "summary": f"B got item {i}."}
             for i in range(29)]  # fmt: skip
-    rows += [{"dialogue": f"A: Tell me all of it, part {n}.", "summary": " ".join(["word"] * n)}
+    rows += [{"dialogue": f"A: Tell me all of it, part {n}.",
+              "summary": " ".join(["word"] * max(1, round(n / per_word)))}
              for n in (25, 45, 90)]  # fmt: skip
     write_jsonl(tmp_path / "data" / "train.jsonl", rows)
     write_jsonl(tmp_path / "data" / "validation.jsonl", rows[:4])
     run = train(config(tmp_path / "data", tmp_path / "run", "t5", max_steps=1, eval_every=0))
     gen = read_yaml(run / "config.yaml")["generation"]["max_new_tokens"]
-    tok = AutoTokenizer.from_pretrained(tiny_model("t5"))
     lengths = [len(ids) for ids in tok(text_target=[r["summary"] for r in rows])["input_ids"]]
     assert max(lengths) < 128  # no truncation at the default --max-target-length
 
