@@ -157,13 +157,16 @@ def test_a_server_gone_mid_run_fails_the_rest_fast_and_the_rerun_resumes(tmp_pat
 def test_ctrl_c_mid_run_keeps_what_was_answered_and_the_rerun_asks_only_the_rest(tmp_path: Path) -> None:  # fmt: skip
     data = corpus(tmp_path / "data", 16)
     texts = [r["dialogue"] for r in rundir.read_jsonl(data / "test.jsonl")]
-    server = FaultServer(tmp_path / "asked.jsonl", delay=1.0)
+    server = FaultServer(tmp_path / "asked.jsonl", delay=0.3)
     out, cache = tmp_path / "run", tmp_path / "cache"
     cmd = [sys.executable, "-m", "summarist", "evaluate", "--system", f"openai:faulty@{server.url}",
            "--data", str(data), "--split", "test", "-o", str(out), "--cache-dir", str(cache),
            "--bootstrap", "50", "--no-report", "--concurrency", "2"]  # fmt: skip
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # A shell's background job starts with SIGINT ignored, and Python (hence asyncio) then
+        # keeps ignoring it: give the child the default disposition, as a terminal would.
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
         while len(server.requests()) < 6 and proc.poll() is None:
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
