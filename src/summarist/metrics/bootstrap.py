@@ -21,8 +21,8 @@ def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
 
     The products here are small (50 × N by N × K): with OpenBLAS's threads on cores that other
     jobs keep busy, one took ~12 ms instead of 0.3 ms (measured on 2 loaded cores, 1,318
-    examples), so a bootstrap took 0.2 s instead of 0.01 s. One thread gives the same numbers
-    (OpenBLAS splits the output between threads, not the sums)."""
+    examples), so a bootstrap took 0.2 s instead of 0.01 s. The sums then no longer depend on
+    the thread count (with several threads some shapes differed by ~3e-14)."""
     if not _BLAS:
         try:
             with warnings.catch_warnings():
