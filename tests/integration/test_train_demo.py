@@ -56,3 +56,41 @@ def test_about_text_check_needs_shared_words_and_not_the_constant() -> None:
     assert not about_text_check("Logging library for Ruby", text, None)[1]  # no shared word
     # The constant output is never "about" the text, even when it shares words with it.
     assert not about_text_check("Tool for Ruby", text, "tool for ruby")[1]
+
+
+def test_demo_trains_the_default_model_with_its_own_recipe() -> None:
+    """`make demo` fine-tunes `summarist train`'s default with that model's measured recipe."""
+    from summarist import demo
+    from summarist.config.data import DataConfig
+    from summarist.config.train import DEFAULT_MODEL, TrainConfig
+
+    assert demo.DEMO_MODEL == DEFAULT_MODEL == TrainConfig(data=DataConfig(["x"])).model
+    smol, bart = demo.recipe_for("smollm2-135m"), demo.recipe_for("minilm-bart")
+    cfg = demo.demo_config(Path("d"), smol.steps, Path("o"), "smollm2-135m")
+    assert (cfg.max_steps, cfg.max_source_length, cfg.generation.num_beams) == (40, 112, 1)
+    cfg = demo.demo_config(Path("d"), bart.steps, Path("o"), "minilm-bart")
+    assert (cfg.max_steps, cfg.max_source_length, cfg.generation.num_beams) == (500, 64, 4)
+    assert demo.recipe_for("bert2bart:/some/tiny") == bart  # any other model: the seq2seq recipe
+
+
+def test_demo_checks_the_gain_over_zero_shot_when_there_is_one() -> None:
+    from summarist import demo
+    from summarist.training.final import ZERO_SHOT
+
+    def split(low: float) -> dict:
+        def f1(mid: float) -> dict:
+            return {"rouge1": {"fmeasure": {"mid": mid, "low": mid - 2, "high": mid + 2}}}
+
+        return {
+            "n": 200, "rouge": f1(40.0), "diagnostics": {"distinct_share": 1.0},
+            "baselines": {"lead-3": f1(20.0), "constant": f1(10.0)},
+            "paired": {ZERO_SHOT: {"rouge1": {"a": 40.0, "b": 30.0, "diff": 10.0, "low": low,
+                                              "high": 12.0}}},
+        }  # fmt: skip
+
+    gained = [c for c in demo.quality_checks(split(8.0)) if "zero-shot" in c[0]]
+    assert len(gained) == 1 and gained[0][1] and "+10.0" in gained[0][0]
+    assert not next(c for c in demo.quality_checks(split(-1.0)) if "zero-shot" in c[0])[1]
+    without = split(8.0)
+    del without["paired"]
+    assert not [c for c in demo.quality_checks(without) if "zero-shot" in c[0]]

